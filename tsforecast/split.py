@@ -1,0 +1,375 @@
+"""Walk-forward splitting: ordered folds whose training data end at or before each cutoff.
+
+Positions run ``0 … T-1``. Fold ``k`` has cutoff ``c_k``; it tests positions
+``c_k+gap+1 … c_k+gap+horizon`` and trains on positions at or before ``c_k`` (from 0 for an
+expanding window, the last ``train_size`` for a sliding one). Folds sit at the end of the data,
+``step`` apart (default: ``horizon``, so test spans do not overlap). Panels share one global
+timestamp cutoff per fold.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import BaseCrossValidator
+
+from ._validation import NONE, Interval, Options, validate_params
+from .data import ID, TIME
+from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError
+
+__all__ = ["Fold", "WalkForward", "check_temporal_cv", "temporal_train_test_split"]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One walk-forward fold of a long frame.
+
+    Attributes
+    ----------
+    index : int
+        Fold number, 0 for the earliest.
+    cutoff : Timestamp or int
+        Last timestamp whose observations may be used for training.
+    train, test : DataFrame
+        Rows of the frame in the training span (``ds <= cutoff``) and the test span.
+    train_positions, test_positions : ndarray of int
+        Row positions of ``train`` and ``test`` in the frame passed to :meth:`WalkForward.folds`.
+    skipped : tuple of str
+        Series with test rows but no training rows before the cutoff, left out of this fold.
+    """
+
+    index: int
+    cutoff: Any
+    train: pd.DataFrame = field(repr=False)
+    test: pd.DataFrame = field(repr=False)
+    train_positions: np.ndarray = field(repr=False)
+    test_positions: np.ndarray = field(repr=False)
+    skipped: tuple[str, ...] = ()
+
+
+class WalkForward(BaseCrossValidator):  # type: ignore[misc]
+    """Walk-forward (time-ordered) cross-validation with an expanding or sliding training window.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds.
+    horizon : int, default=1
+        Number of test positions per fold.
+    step : int, optional
+        Distance between consecutive cutoffs. Defaults to ``horizon`` (non-overlapping test spans).
+    gap : int, default=0
+        Positions left out between the cutoff and the first test position.
+    window : {"expanding", "sliding"}, default="expanding"
+        Train from the start of the data, or on the last ``train_size`` positions before the cutoff.
+    train_size : int, optional
+        Training length of a sliding window (required for, and only used with, ``window="sliding"``).
+    min_train_size : int, optional
+        Fewest training positions the first fold may have with an expanding window (default 1).
+    shuffle : bool, default=False
+        Present only to be refused: ``shuffle=True`` raises :class:`~tsforecast.errors.ShuffleError`.
+
+    Raises
+    ------
+    ShuffleError
+        At construction when ``shuffle=True``.
+
+    Notes
+    -----
+    With ``c_last = T - 1 - gap - horizon`` and ``c_k = c_last - (n_splits - 1 - k) * step``, fold ``k``
+    tests ``c_k+gap+1 … c_k+gap+horizon`` and trains on ``0 … c_k`` (expanding) or
+    ``c_k-train_size+1 … c_k`` (sliding). For ``step == horizon`` this is exactly scikit-learn's
+    ``TimeSeriesSplit(n_splits, test_size=horizon, gap=gap, max_train_size=train_size)``, except that a
+    sliding window that does not fit is refused instead of silently shortened.
+
+    Examples
+    --------
+    >>> cv = WalkForward(n_splits=2, horizon=2)
+    >>> for train, test in cv.split(np.arange(8)):
+    ...     print(train, test)
+    [0 1 2 3] [4 5]
+    [0 1 2 3 4 5] [6 7]
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_splits": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "step": [Interval(Integral, 1, None, closed="left"), NONE],
+        "gap": [Interval(Integral, 0, None, closed="left")],
+        "window": [Options(("expanding", "sliding"))],
+        "train_size": [Interval(Integral, 1, None, closed="left"), NONE],
+        "min_train_size": [Interval(Integral, 1, None, closed="left"), NONE],
+        "shuffle": [Options((False,))],
+    }
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        horizon: int = 1,
+        *,
+        step: int | None = None,
+        gap: int = 0,
+        window: Literal["expanding", "sliding"] = "expanding",
+        train_size: int | None = None,
+        min_train_size: int | None = None,
+        shuffle: bool = False,
+    ) -> None:
+        self.n_splits = n_splits
+        self.horizon = horizon
+        self.step = step
+        self.gap = gap
+        self.window = window
+        self.train_size = train_size
+        self.min_train_size = min_train_size
+        self.shuffle = shuffle
+        self._refuse_shuffle()
+
+    def _refuse_shuffle(self) -> None:
+        if self.shuffle is not False:
+            raise ShuffleError(
+                f"WalkForward(shuffle={self.shuffle!r}) was requested. {SHUFFLE_REASON} "
+                "Leave shuffle=False; to vary the training data, use window='sliding' or a different step."
+            )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters, as scikit-learn's ``clone`` expects."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self)).parameters}
+
+    def set_params(self, **params: Any) -> WalkForward:
+        """Set constructor parameters; ``shuffle=True`` is refused."""
+        for name, value in params.items():
+            if name not in self.get_params():
+                raise DataError(f"WalkForward has no parameter {name!r}; valid: {sorted(self.get_params())}.")
+            setattr(self, name, value)
+        self._refuse_shuffle()
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {n: p.default for n, p in inspect.signature(type(self)).parameters.items()}
+        args = ", ".join(f"{n}={v!r}" for n, v in self.get_params().items() if v != defaults[n])
+        return f"WalkForward({args})"
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """Number of folds (``n_splits``)."""
+        return int(self.n_splits)
+
+    def _validate(self) -> tuple[int, int]:
+        """Check the parameters; return the effective step and minimum training length."""
+        self._refuse_shuffle()
+        validate_params("WalkForward", self.get_params(), self._parameter_constraints)
+        if self.window == "sliding" and self.train_size is None:
+            raise DataError("WalkForward(window='sliding') needs train_size, the length of the training window.")
+        if self.window == "expanding" and self.train_size is not None:
+            raise DataError(
+                f"train_size={self.train_size} is only used with window='sliding'; drop it, or set window='sliding'."
+            )
+        step = self.horizon if self.step is None else self.step
+        min_train = self.train_size if self.window == "sliding" else self.min_train_size
+        return step, min_train or 1
+
+    def min_length(self) -> int:
+        """Fewest positions the data need for these settings."""
+        step, min_train = self._validate()
+        return min_train + self.gap + self.horizon + (self.n_splits - 1) * step
+
+    def cutoffs(self, n_samples: int) -> np.ndarray:
+        """Cutoff positions of the folds for data of ``n_samples`` positions, ascending.
+
+        Raises
+        ------
+        DataError
+            If the data are shorter than :meth:`min_length`.
+        """
+        step, _ = self._validate()
+        needed = self.min_length()
+        if n_samples < needed:
+            raise DataError(
+                f"Too few positions: {n_samples} for n_splits={self.n_splits}, horizon={self.horizon}, "
+                f"step={step}, gap={self.gap}; at least {needed} are required. Reduce n_splits, horizon or step, "
+                "or provide a longer series."
+            )
+        last = n_samples - 1 - self.gap - self.horizon
+        return last - step * np.arange(self.n_splits - 1, -1, -1)
+
+    def _train_start(self, cutoff: int) -> int:
+        return 0 if self.window == "expanding" else cutoff - int(self.train_size or 0) + 1
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(train, test)`` integer positions, ascending, one pair per fold.
+
+        ``X`` is one series (or its feature matrix) in time order; for panels use :meth:`folds`.
+
+        Raises
+        ------
+        DataError
+            If ``X`` is a panel frame or too short for the settings.
+        """
+        if isinstance(X, pd.DataFrame) and ID in X.columns and X[ID].nunique() > 1:
+            raise DataError(
+                f"X is a panel of {X[ID].nunique()} series; split() works on the positions of one series. "
+                "Use WalkForward.folds(df) for one global cutoff per fold."
+            )
+        n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+        for cutoff in self.cutoffs(n_samples):
+            test_start = cutoff + self.gap + 1
+            yield (
+                np.arange(self._train_start(cutoff), cutoff + 1),
+                np.arange(test_start, test_start + self.horizon),
+            )
+
+    def folds(self, df: pd.DataFrame) -> Iterator[Fold]:
+        """Yield the folds of a long frame ``unique_id, ds, y`` with one global cutoff per fold.
+
+        The time axis is the sorted union of all timestamps; every series is cut at the same
+        cutoff timestamp. A series with test rows but no training rows is left out of that fold
+        and listed in :attr:`Fold.skipped`.
+
+        Raises
+        ------
+        DataError
+            If ``df`` lacks the ``unique_id``/``ds`` columns or its time axis is too short.
+        """
+        missing = [c for c in (ID, TIME) if c not in df.columns]
+        if missing:
+            raise DataError(f"folds() needs a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
+        grid = pd.Index(df[TIME].unique()).sort_values()
+        times = df[TIME]
+        for k, cutoff in enumerate(self.cutoffs(len(grid))):
+            start = grid[self._train_start(cutoff)]
+            test_first, test_last = grid[cutoff + self.gap + 1], grid[cutoff + self.gap + self.horizon]
+            train_mask = ((times >= start) & (times <= grid[cutoff])).to_numpy()
+            test_mask = ((times >= test_first) & (times <= test_last)).to_numpy()
+            trained = set(df[ID].to_numpy()[train_mask])
+            tested = df[ID].to_numpy()[test_mask]
+            skipped = tuple(sorted({str(u) for u in tested} - {str(u) for u in trained}))
+            test_mask = test_mask & df[ID].isin(trained).to_numpy()
+            train_pos, test_pos = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
+            stamp = grid[cutoff]
+            stamp = int(stamp) if isinstance(stamp, np.integer) else stamp
+            yield Fold(k, stamp, df.iloc[train_pos], df.iloc[test_pos], train_pos, test_pos, skipped)
+
+
+def temporal_train_test_split(data: Any, test_size: int | float) -> tuple[Any, Any]:
+    """Split data into an earlier training part and a later test part, never shuffled.
+
+    Parameters
+    ----------
+    data : long DataFrame, Series or array-like
+        A long frame is split at one global timestamp: its last ``test_size`` timestamps form the
+        test part. Other inputs are split by position.
+    test_size : int or float
+        Number of test timestamps, or a fraction in (0, 1) of them.
+
+    Returns
+    -------
+    train, test
+        Same type as ``data``.
+
+    Raises
+    ------
+    DataError
+        If ``test_size`` leaves no training or no test data.
+
+    Examples
+    --------
+    >>> temporal_train_test_split(np.arange(5), test_size=2)
+    (array([0, 1, 2]), array([3, 4]))
+    """
+    is_frame = isinstance(data, pd.DataFrame) and TIME in data.columns
+    grid = np.sort(data[TIME].unique()) if is_frame else None
+    n = len(grid) if grid is not None else len(data)
+    validate_params(
+        "temporal_train_test_split",
+        {"test_size": test_size},
+        {"test_size": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")]},
+    )
+    n_test = int(np.ceil(test_size * n)) if isinstance(test_size, float) else int(test_size)
+    if not 0 < n_test < n:
+        raise DataError(
+            f"test_size={test_size} leaves {n - n_test} of {n} timestamps for training; "
+            f"choose test_size below {n} (at least one training timestamp is needed)."
+        )
+    if grid is not None:
+        is_test = (data[TIME] > grid[n - n_test - 1]).to_numpy()
+        return data[~is_test], data[is_test]
+    if isinstance(data, (pd.Series, pd.DataFrame)):
+        return data.iloc[: n - n_test], data.iloc[n - n_test :]
+    return data[: n - n_test], data[n - n_test :]
+
+
+def _positions(indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    positions = np.asarray(indices)
+    if positions.dtype == bool:
+        positions = np.flatnonzero(positions)
+    return positions.astype(np.int64)
+
+
+def check_temporal_cv(cv: Any, X: Any, y: Any = None, groups: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Check that any splitter is temporal: no shuffling, every fold trains strictly before it tests.
+
+    Use it before scikit-learn's ``cross_val_score(..., cv=cv)`` with a splitter that is not
+    :class:`WalkForward`, e.g. ``TimeSeriesSplit``.
+
+    Parameters
+    ----------
+    cv : splitter
+        Any object with ``split(X, y, groups)`` (scikit-learn splitters, :class:`WalkForward`, ...).
+    X : array-like
+        The data in time order.
+
+    Returns
+    -------
+    list of (train, test)
+        The validated folds, as integer positions.
+
+    Raises
+    ------
+    ShuffleError
+        If the splitter has ``shuffle=True`` or is a shuffling splitter (``ShuffleSplit`` ...).
+    LeakageError
+        If a fold trains on a position at or after its first test position.
+    DataError
+        If a fold has an empty training or test part.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import KFold
+    >>> check_temporal_cv(KFold(3), np.arange(9))
+    Traceback (most recent call last):
+    ...
+    tsforecast.errors.LeakageError: Fold 0 of KFold trains on positions at or after its first test position 0 \
+(e.g. 3, 4, 5): its model would see the future of its test data. Use tsforecast.WalkForward or \
+sklearn.model_selection.TimeSeriesSplit.
+    """
+    name = type(cv).__name__
+    if getattr(cv, "shuffle", False) or "Shuffle" in name:
+        raise ShuffleError(
+            f"{name} shuffles {'(shuffle=True)' if getattr(cv, 'shuffle', False) else 'by design'}. "
+            f"{SHUFFLE_REASON} Use tsforecast.WalkForward instead."
+        )
+    n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+    folds = []
+    for k, (train, test) in enumerate(cv.split(X, y, groups)):
+        train, test = _positions(train), _positions(test)
+        if len(test) == 0 or len(train) == 0:
+            part = "test" if len(test) == 0 else "training"
+            raise DataError(f"Fold {k} of {name} has an empty {part} part; every fold needs both.")
+        first_test = int(test.min())
+        late = train[train >= first_test]
+        if len(late):
+            shown = ", ".join(str(int(p)) for p in np.sort(late)[:3])
+            raise LeakageError(
+                f"Fold {k} of {name} trains on positions at or after its first test position {first_test} "
+                f"(e.g. {shown}): its model would see the future of its test data. "
+                "Use tsforecast.WalkForward or sklearn.model_selection.TimeSeriesSplit."
+            )
+        folds.append((train, test))
+    if not folds:
+        raise DataError(f"{name} yielded no folds for {n_samples} samples.")
+    return folds
