@@ -1,0 +1,235 @@
+"""Ordered sliding windows over one contiguous buffer, and the shuffle guard.
+
+A window is a view ``x`` of shape ``(C, lookback)`` (channels, then time) and a target view ``y``
+of shape ``(horizon,)`` taken from channel 0 right after ``x``. Batched, inputs have PyTorch's
+``(N, C, L)`` layout, the 1-D analogue of NCHW. Windows are views of one tensor made with
+``Tensor.unfold``: memory stays O(T) whatever the lookback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
+
+from ._validation import NONE, Interval, validate_params
+from .data import ID, TARGET, TIME
+from .errors import SHUFFLE_REASON, DataError, ShuffleError
+
+__all__ = ["WindowDataset", "check_no_shuffle", "ordered_loader"]
+
+_POSITIVE = [Interval(Integral, 1, None, closed="left")]
+
+
+class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
+    """Time-ordered sliding windows ``(x, y)`` of one series or of consecutive series in one buffer.
+
+    Parameters
+    ----------
+    values : array-like or Tensor of shape (T,) or (C, T)
+        The series; channel 0 is the target, other channels are inputs only.
+    lookback : int
+        Length ``L`` of each input window.
+    horizon : int
+        Length of each target window.
+    stride : int, default=1
+        Distance between consecutive window starts. Windows are aligned to the end of the usable
+        data, so the most recent window is always included.
+    end : int or sequence of int, optional
+        Last position (per series, relative to its start) whose value may be a target: windows
+        whose targets reach beyond it are dropped. ``None`` uses every position.
+    lengths : sequence of int, optional
+        Lengths of consecutive series in ``values`` (a panel); windows never cross from one
+        series into the next. ``None`` means one series.
+
+    Notes
+    -----
+    Item ``i`` is ``(x, y)`` with ``x = values[:, s:s+L]`` of shape ``(C, L)`` and
+    ``y = values[0, s+L:s+L+horizon]``; both are views sharing storage with the buffer.
+
+    Examples
+    --------
+    >>> ds = WindowDataset(np.arange(6.0), lookback=3, horizon=2)
+    >>> len(ds)
+    2
+    >>> x, y = ds[1]
+    >>> x, y
+    (tensor([[1., 2., 3.]]), tensor([4., 5.]))
+    """
+
+    def __init__(
+        self,
+        values: Any,
+        lookback: int,
+        horizon: int,
+        *,
+        stride: int = 1,
+        end: int | Sequence[int] | None = None,
+        lengths: Sequence[int] | None = None,
+    ) -> None:
+        validate_params(
+            "WindowDataset",
+            {"lookback": lookback, "horizon": horizon, "stride": stride},
+            {"lookback": _POSITIVE, "horizon": _POSITIVE, "stride": _POSITIVE},
+        )
+        buffer = torch.as_tensor(values, dtype=torch.float32)
+        if buffer.ndim == 1:
+            buffer = buffer.unsqueeze(0)
+        if buffer.ndim != 2:
+            raise DataError(f"values must have shape (T,) or (C, T); got {tuple(buffer.shape)}.")
+        self.buffer = buffer.contiguous()
+        self.lookback, self.horizon, self.stride = lookback, horizon, stride
+        total = self.buffer.shape[1]
+        lengths = [total] if lengths is None else [int(n) for n in lengths]
+        if sum(lengths) != total:
+            raise DataError(f"lengths add up to {sum(lengths)} but values have {total} positions.")
+        ends = [n - 1 for n in lengths] if end is None else ([end] if isinstance(end, int) else list(end))
+        if len(ends) != len(lengths):
+            raise DataError(f"end has {len(ends)} entries for {len(lengths)} series.")
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
+        self.starts = np.concatenate(
+            [self._segment_starts(o, min(e, n - 1) + 1) for o, n, e in zip(offsets, lengths, ends, strict=True)]
+        ).astype(np.int64)
+        # NOTE: unfold returns views: (C, T-L+1, L) inputs and (T-h+1, h) targets share the buffer's storage.
+        self._inputs = self.buffer.unfold(1, lookback, 1) if total >= lookback else self.buffer[:, :0, None]
+        self._targets = self.buffer[0].unfold(0, horizon, 1) if total >= horizon else self.buffer[0, :0, None]
+
+    def _segment_starts(self, offset: int, usable: int) -> np.ndarray:
+        span = self.lookback + self.horizon
+        if usable < span:
+            return np.empty(0, dtype=np.int64)
+        first = (usable - span) % self.stride
+        return offset + np.arange(first, usable - span + 1, self.stride)
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        lookback: int,
+        horizon: int,
+        *,
+        stride: int = 1,
+        cutoff: Any = None,
+        channels: Sequence[str] = (),
+    ) -> WindowDataset:
+        """Windows of every series of a long frame, with targets at or before ``cutoff``.
+
+        ``channels`` names extra columns used as input channels after the target.
+        """
+        columns = [TARGET, *channels]
+        lengths = df.groupby(ID, sort=False).size().tolist()
+        values = df[columns].to_numpy(dtype="float32").T
+        end = None
+        if cutoff is not None:
+            seen = (df[TIME] <= cutoff).groupby(df[ID], sort=False).sum().to_numpy()
+            end = [int(n) - 1 for n in seen]
+        return cls(values, lookback, horizon, stride=stride, end=end, lengths=lengths)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        start = int(self.starts[index])
+        return self._inputs[:, start], self._targets[start + self.lookback]
+
+    def batch(self, index: Any = slice(None)) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs ``(N, C, L)`` and targets ``(N, horizon)`` of the windows selected by ``index``.
+
+        Unlike items, a batch is a copy (of the selected windows only).
+        """
+        starts = torch.from_numpy(np.atleast_1d(self.starts[index]))
+        return self._inputs[:, starts].permute(1, 0, 2), self._targets[starts + self.lookback]
+
+
+def _sampler_indices(sampler: Iterable[Any]) -> Iterable[int]:
+    for item in sampler:
+        yield from (item if isinstance(item, (list, tuple)) else [item])
+
+
+def check_no_shuffle(obj: DataLoader[Any] | Sampler[Any] | Iterable[Any], *, where: str | None = None) -> None:
+    """Raise :class:`ShuffleError` if a loader or sampler would visit windows out of time order.
+
+    Parameters
+    ----------
+    obj : DataLoader, Sampler or BatchSampler
+        A loader is checked through its sampler and batch sampler. A sampler with a ``shuffle``
+        attribute set, a random sampler, or any sampler whose indices are not non-decreasing
+        is refused.
+    where : str, optional
+        Where the object came from, for the message.
+
+    Raises
+    ------
+    ShuffleError
+        Naming the sampler that shuffles.
+
+    Examples
+    --------
+    >>> from torch.utils.data import DataLoader
+    >>> check_no_shuffle(DataLoader(list(range(4)), shuffle=True))
+    Traceback (most recent call last):
+    ...
+    tsforecast.errors.ShuffleError: DataLoader's RandomSampler visits windows in random order (shuffle=True). \
+Time series must not be shuffled: shuffling mixes observations from after the ones a model is checked against into \
+its training, so validation scores and early stopping promise an accuracy no real forecast has, and the run stops \
+being reproducible in time order. Use tsforecast.ordered_loader(dataset, batch_size) or DataLoader(..., shuffle=False).
+    """
+    where = where or type(obj).__name__
+    if isinstance(obj, DataLoader):
+        samplers = [obj.sampler, obj.batch_sampler] if obj.batch_sampler is not None else [obj.sampler]
+        for sampler in samplers:
+            check_no_shuffle(sampler, where=where)
+        return
+    if isinstance(obj, BatchSampler):
+        check_no_shuffle(obj.sampler, where=where)
+    name = type(obj).__name__
+    shuffled = bool(getattr(obj, "shuffle", False)) or "Random" in name
+    if not shuffled and not isinstance(obj, BatchSampler) and hasattr(obj, "__iter__"):
+        indices = np.fromiter(_sampler_indices(obj), dtype=np.int64)
+        shuffled = bool(np.any(np.diff(indices) < 0))
+    if shuffled:
+        how = "(shuffle=True)" if "Random" in name or getattr(obj, "shuffle", False) else "(indices not ascending)"
+        owner = f"{where}'s " if where != name else ""
+        raise ShuffleError(
+            f"{owner}{name} visits windows in random order {how}. {SHUFFLE_REASON} "
+            "Use tsforecast.ordered_loader(dataset, batch_size) or DataLoader(..., shuffle=False)."
+        )
+
+
+def ordered_loader(dataset: Dataset[Any], batch_size: int = 64, **kwargs: Any) -> DataLoader[Any]:
+    """A :class:`~torch.utils.data.DataLoader` that yields windows in time order.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Usually a :class:`WindowDataset`.
+    batch_size : int, default=64
+        Windows per batch.
+    **kwargs
+        Passed to ``DataLoader``; ``shuffle=True`` or a random ``sampler``/``batch_sampler`` is refused.
+
+    Raises
+    ------
+    ShuffleError
+        If shuffling is requested in any form.
+
+    Examples
+    --------
+    >>> loader = ordered_loader(WindowDataset(np.arange(10.0), lookback=3, horizon=1), batch_size=4)
+    >>> [tuple(x.shape) for x, _ in loader]
+    [(4, 1, 3), (3, 1, 3)]
+    """
+    validate_params("ordered_loader", {"batch_size": batch_size}, {"batch_size": [*_POSITIVE, NONE]})
+    if kwargs.pop("shuffle", False):
+        raise ShuffleError(f"ordered_loader(shuffle=True) was requested. {SHUFFLE_REASON} Leave shuffle=False.")
+    if "batch_sampler" in kwargs:  # DataLoader forbids batch_size beside a batch_sampler
+        loader = DataLoader(dataset, **kwargs)
+    else:
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, **kwargs)
+    check_no_shuffle(loader, where="ordered_loader")
+    return loader
