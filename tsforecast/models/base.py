@@ -1,0 +1,164 @@
+"""The one interface every forecaster implements.
+
+A forecaster is a scikit-learn estimator: the constructor only stores its arguments, ``fit``
+validates them and learns, ``predict`` forecasts the next ``horizon`` values after each series.
+
+``fit`` and ``predict`` accept a 1-D array-like (one series on an integer time index), a
+``pd.Series`` (its index holds the timestamps) or a long frame ``unique_id, ds, y``. Array input
+gives an array back; Series and frame input give a frame ``unique_id, ds, y_hat``.
+
+Subclasses implement two hooks on the validated long frame:
+
+- ``_fit(frame)`` learns what the model needs;
+- ``_predict(frame)`` returns an array ``(n_series, horizon)`` for the series of ``frame`` in
+  their sorted order, forecasting after each series' last row.
+
+:class:`LocalForecaster` specialises this for models fitted series by series (the baselines).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import validate_params
+from ..data import ID, TARGET, TIME, from_pandas, infer_freq
+from ..errors import DataError
+
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "future_times"]
+
+
+def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
+    """Convert model input to a validated long frame; the flag says whether it was a plain array."""
+    if isinstance(y, pd.DataFrame):
+        return from_pandas(y), False
+    if isinstance(y, pd.Series):
+        return from_pandas(y, name=str(y.name) if y.name is not None else "series"), False
+    values = np.asarray(y)
+    if values.ndim != 1:
+        raise DataError(
+            f"Expected a 1-D array (one series) or a long DataFrame, got an array of shape {values.shape}. "
+            "Pass panels as a DataFrame with columns unique_id, ds, y."
+        )
+    return from_pandas(pd.Series(values, index=pd.RangeIndex(len(values)))), True
+
+
+def future_times(last: Any, freq: str | int, horizon: int) -> pd.Index:
+    """The ``horizon`` timestamps after ``last`` at frequency ``freq``."""
+    if isinstance(freq, int):
+        return pd.Index(int(last) + freq * np.arange(1, horizon + 1))
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+
+
+class Forecaster(BaseEstimator):  # type: ignore[misc]
+    """Base class of all forecasters (see the module docstring for the contract).
+
+    Attributes set by ``fit``
+    -------------------------
+    freq_ : str or int
+        Frequency of the training data.
+    last_seen_ : Timestamp or int
+        The last timestamp the model saw while fitting (fit-scope provenance: a backtest checks it
+        is at or before the fold's cutoff).
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    horizon: int
+
+    def min_length(self) -> int:
+        """The fewest observations a series needs to be forecast by this model."""
+        return 1
+
+    def fit(self, y: Any) -> Forecaster:
+        """Fit the model on the history ``y`` and return ``self``."""
+        validate_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
+        frame, self._array_input = as_long_frame(y)
+        self._check_columns(frame)
+        self.freq_ = infer_freq(frame)
+        self.last_seen_ = frame[TIME].max()
+        self._fit(frame)
+        self._train_frame = frame
+        return self
+
+    def predict(self, y_new: Any = None) -> np.ndarray | pd.DataFrame:
+        """Forecast the next ``horizon`` values after the fitted history, or after ``y_new``.
+
+        Returns
+        -------
+        ndarray of shape (horizon,) for array input, else a DataFrame ``unique_id, ds, y_hat``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model has not been fitted.
+        """
+        check_is_fitted(self)
+        if y_new is None:
+            frame, as_array = self._train_frame, self._array_input
+        else:
+            frame, as_array = as_long_frame(y_new)
+            self._check_columns(frame)
+        forecasts = np.asarray(self._predict(frame), dtype="float64")
+        if not np.isfinite(forecasts).all():
+            raise DataError(
+                f"{type(self).__name__} produced a non-finite forecast (NaN or inf); the fit diverged. "
+                "Lower lr, or check the series for extreme values."
+            )
+        if as_array:
+            return forecasts[0]
+        last = frame.groupby(ID, sort=True)[TIME].max()
+        return pd.DataFrame(
+            {
+                ID: np.repeat(last.index.to_numpy(), self.horizon),
+                TIME: np.concatenate([future_times(t, self.freq_, self.horizon) for t in last]),
+                "y_hat": forecasts.reshape(-1),
+            }
+        )
+
+    def _check_columns(self, frame: pd.DataFrame) -> None:
+        extra = [c for c in frame.columns if c not in (ID, TIME, TARGET)]
+        if extra:
+            raise DataError(
+                f"Undeclared extra column(s) {extra}: a model never uses a column silently. "
+                f"Drop them (df[[{ID!r}, {TIME!r}, {TARGET!r}]]) before fitting {type(self).__name__}."
+            )
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+
+class LocalForecaster(Forecaster):
+    """A forecaster estimated separately on each series (naive, seasonal naive, ETS, ...).
+
+    Subclasses implement ``_forecast(y)``: the next ``horizon`` values after the 1-D history ``y``.
+    Fitting stores nothing learned across series; ``predict(y_new)`` re-estimates each series on
+    its new history.
+    """
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        self._check_lengths(frame)
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        self._check_lengths(frame)
+        return np.stack(
+            [self._forecast(part.to_numpy(dtype="float64")) for _, part in frame.groupby(ID, sort=True)[TARGET]]
+        )
+
+    def _check_lengths(self, frame: pd.DataFrame) -> None:
+        sizes = frame.groupby(ID, sort=True).size()
+        short = sizes[sizes < self.min_length()]
+        if len(short):
+            raise DataError(
+                f"Series {short.index[0]!r} has {short.iloc[0]} observations; {type(self).__name__} needs at least "
+                f"{self.min_length()}. Provide a longer history or choose a simpler model."
+            )
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
