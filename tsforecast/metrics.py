@@ -1,0 +1,281 @@
+"""Point-forecast accuracy metrics: MAE, RMSE, sMAPE and MASE.
+
+Every metric is a pure function ``metric(y_true, y_pred, **context) -> float`` on two 1-D
+array-likes of equal length, compared position by position (pandas indexes are not aligned).
+``mase`` also needs the training part of the series and the season length; :func:`score`
+computes every metric in :data:`METRICS` for one forecast.
+
+Missing values are never skipped: a NaN anywhere in ``y_true`` or ``y_pred`` makes the metric
+NaN, so a diverged forecast cannot vanish from a backtest. Aggregate results with NaN-aware
+code that reports NaN rather than dropping it (``DataFrame.mean(skipna=False)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import Interval, validate_params
+from .errors import DataError, DataTypeError
+
+__all__ = ["METRICS", "mae", "mase", "mase_scale", "rmse", "score", "smape"]
+
+
+def _as_1d(name: str, values: ArrayLike) -> NDArray[np.float64]:
+    """``values`` as a 1-D float64 array, or a DataError/DataTypeError naming ``name``."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataTypeError(f"{name} must hold numbers; converting it to float failed: {exc}.") from exc
+    if array.ndim != 1:
+        raise DataError(f"{name} must be 1-D (one series), got shape {array.shape}. Score each series separately.")
+    return array
+
+
+def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate and convert ``y_true`` and ``y_pred``: 1-D, same non-zero length."""
+    true, pred = _as_1d("y_true", y_true), _as_1d("y_pred", y_pred)
+    if true.shape != pred.shape:
+        raise DataError(
+            f"y_true and y_pred must have the same shape, got y_true of shape {true.shape} and y_pred of shape "
+            f"{pred.shape}. Pass one prediction per observed value."
+        )
+    if true.size == 0:
+        raise DataError("y_true and y_pred are empty; a metric needs at least one observation.")
+    return true, pred
+
+
+def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    r"""Mean absolute error.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    y_pred : array-like of shape (n,)
+        Forecasts, position by position.
+
+    Returns
+    -------
+    float
+        The MAE, in the units of the series; NaN if any input is NaN.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-D, differ in shape, or are empty.
+    DataTypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    .. math:: \mathrm{MAE} = \frac{1}{n} \sum_{t=1}^{n} |y_t - \hat y_t|
+
+    Examples
+    --------
+    >>> mae([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
+    1.0
+    """
+    true, pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(true - pred)))
+
+
+def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    r"""Root mean squared error.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    y_pred : array-like of shape (n,)
+        Forecasts, position by position.
+
+    Returns
+    -------
+    float
+        The RMSE, in the units of the series; NaN if any input is NaN.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-D, differ in shape, or are empty.
+    DataTypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    .. math:: \mathrm{RMSE} = \sqrt{\frac{1}{n} \sum_{t=1}^{n} (y_t - \hat y_t)^2}
+
+    Examples
+    --------
+    >>> rmse([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 8.0])
+    2.0
+    """
+    true, pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean(np.square(true - pred))))
+
+
+def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    r"""Symmetric mean absolute percentage error, on a 0-200 scale.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    y_pred : array-like of shape (n,)
+        Forecasts, position by position.
+
+    Returns
+    -------
+    float
+        The sMAPE in ``[0, 200]``; NaN if any input is NaN.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-D, differ in shape, or are empty.
+    DataTypeError
+        If an input is not numeric.
+
+    Notes
+    -----
+    .. math:: \mathrm{sMAPE} = \frac{200}{n} \sum_{t=1}^{n} \frac{|y_t - \hat y_t|}{|y_t| + |\hat y_t|}
+
+    A term with :math:`y_t = \hat y_t = 0` is 0/0; it is defined as 0 (a perfect forecast of a zero),
+    so the sum is over all ``n`` terms. Each other term lies in ``[0, 1]``, reaching 1 when the
+    forecast is zero or of the opposite sign, hence the range ``[0, 200]``. An infinite value
+    (a diverged forecast) gives an undefined term and a NaN result.
+
+    Examples
+    --------
+    >>> round(smape([100.0, 0.0, 50.0], [110.0, 0.0, -50.0]), 4)  # terms 10/210, 0/0 := 0, 100/100
+    69.8413
+    """
+    true, pred = _pair(y_true, y_pred)
+    numerator = np.abs(true - pred)
+    denominator = np.abs(true) + np.abs(pred)
+    # NOTE: only exact 0/0 terms become 0; NaN denominators (NaN inputs) stay NaN and propagate.
+    ratio = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0)
+    return float(200.0 * np.mean(ratio))
+
+
+def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike, season: int) -> float:
+    r"""Mean absolute scaled error: the MAE relative to the in-sample seasonal-naive MAE.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    y_pred : array-like of shape (n,)
+        Forecasts, position by position.
+    y_train : array-like of shape (m,)
+        The training part of the series the forecast was made from (observations up to the cutoff).
+    season : int
+        Season length ``s`` of the naive scale, >= 1 (1: the non-seasonal naive forecast).
+
+    Returns
+    -------
+    float
+        The MASE: below 1 beats the in-sample seasonal-naive forecast. NaN when undefined
+        (see Notes), ``inf`` when the scale is 0 and the forecast has an error.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-D, ``y_true`` and ``y_pred`` differ in shape or are empty, or
+        ``season`` is below 1.
+    DataTypeError
+        If an input is not numeric or ``season`` is not an int.
+
+    Notes
+    -----
+    .. math::
+
+        \mathrm{MASE} = \frac{\frac{1}{n} \sum_{t=1}^{n} |y_t - \hat y_t|}
+                             {\frac{1}{m - s} \sum_{t=s+1}^{m} |y^{\mathrm{train}}_t - y^{\mathrm{train}}_{t-s}|}
+
+    (Hyndman & Koehler, 2006). The ratio is evaluated as written, in IEEE arithmetic, and never
+    replaced by a made-up number:
+
+    - fewer than ``s + 1`` training values: no seasonal difference exists, the scale is
+      undefined and the result is NaN;
+    - a scale of 0 (a history that repeats itself exactly every ``s`` steps, e.g. a constant):
+      ``inf`` if the forecast has any error -- it is infinitely worse than the naive forecast
+      was in sample -- and NaN (0/0) if the forecast is exact;
+    - a NaN anywhere in the inputs: NaN.
+
+    Examples
+    --------
+    >>> mase([5.0, 7.0], [6.0, 6.0], y_train=[0.0, 2.0, 4.0, 6.0], season=1)
+    0.5
+    """
+    validate_params("mase", {"season": season}, {"season": [Interval(Integral, 1, None, closed="left")]})
+    true, pred = _pair(y_true, y_pred)
+    error = np.mean(np.abs(true - pred))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.divide(error, mase_scale(y_train, season)))
+
+
+def mase_scale(y_train: ArrayLike, season: int) -> float:
+    """The MASE denominator: the in-sample MAE of the seasonal-naive forecast of ``y_train``.
+
+    NaN when ``y_train`` has fewer than ``season + 1`` values (see :func:`mase`).
+
+    Examples
+    --------
+    >>> mase_scale([0.0, 2.0, 4.0, 6.0], season=1)
+    2.0
+    """
+    validate_params("mase_scale", {"season": season}, {"season": [Interval(Integral, 1, None, closed="left")]})
+    train = _as_1d("y_train", y_train)
+    if train.size <= season:
+        return float("nan")
+    return float(np.mean(np.abs(train[season:] - train[:-season])))
+
+
+Metric = Callable[..., float]
+
+METRICS: dict[str, Metric] = {"mae": mae, "rmse": rmse, "smape": smape, "mase": mase}
+"""Every metric by name, in report order; ``mase`` takes the keywords ``y_train`` and ``season``."""
+
+_NEEDS_TRAINING = frozenset({"mase"})
+
+
+def score(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike, season: int) -> dict[str, float]:
+    """Compute every metric in :data:`METRICS` for one forecast.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    y_pred : array-like of shape (n,)
+        Forecasts, position by position.
+    y_train : array-like of shape (m,)
+        The training part of the series, for the MASE scale.
+    season : int
+        Season length of the MASE scale, >= 1.
+
+    Returns
+    -------
+    dict of str to float
+        ``{"mae": ..., "rmse": ..., "smape": ..., "mase": ...}``.
+
+    Raises
+    ------
+    DataError, DataTypeError
+        As the individual metrics.
+
+    Examples
+    --------
+    >>> score([5.0, 7.0], [6.0, 6.0], y_train=[0.0, 2.0, 4.0, 6.0], season=1)
+    {'mae': 1.0, 'rmse': 1.0, 'smape': 16.783216783216783, 'mase': 0.5}
+    """
+    context: dict[str, Any] = {"y_train": y_train, "season": season}
+    return {
+        name: metric(y_true, y_pred, **context) if name in _NEEDS_TRAINING else metric(y_true, y_pred)
+        for name, metric in METRICS.items()
+    }
