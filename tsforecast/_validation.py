@@ -33,7 +33,7 @@ class Interval:
         return isinstance(value, self.kind)
 
     def __contains__(self, value: Any) -> bool:
-        if not self.accepts_type(value) or (isinstance(value, float) and math.isnan(value)):
+        if not self.accepts_type(value) or not math.isfinite(value):
             return False
         lo_ok = self.left is None or (value >= self.left if self.closed in ("left", "both") else value > self.left)
         hi_ok = self.right is None or (value <= self.right if self.closed in ("right", "both") else value < self.right)

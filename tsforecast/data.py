@@ -19,12 +19,13 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from ._validation import NONE, Options, validate_params
 from .errors import DataError, DataTypeError
 
 __all__ = [
@@ -229,6 +230,8 @@ def from_pandas(
     1     sales 2020-02-01  2.0
     2     sales 2020-03-01  3.0
     """
+    # NOTE: validated up front: an unknown fill (e.g. "linear") used to be treated silently as "zero".
+    validate_params("from_pandas", {"fill": fill}, {"fill": [Options(("ffill", "zero")), NONE]})
     if isinstance(data, pd.Series):
         frame = pd.DataFrame({time_col: data.index, target_col: data.to_numpy()})
     elif isinstance(data, pd.DataFrame):
@@ -261,17 +264,33 @@ def from_pandas(
 
 
 def _parse_time(col: pd.Series, time_col: str) -> pd.Series:
-    if pd.api.types.is_integer_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+    if col.isna().any():
+        # NOTE: checked before the dtype shortcuts: NaT in a datetime column or <NA> in a nullable
+        # integer column used to escape validation and crash later with a pandas error.
+        _refuse_time(col, int(np.flatnonzero(col.isna().to_numpy())[0]), time_col)
+    if pd.api.types.is_float_dtype(col):
+        # NOTE: pd.to_datetime would read floats as nanoseconds since 1970; whole numbers are an integer index.
+        values = col.to_numpy(dtype="float64")
+        fractional = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
+        if len(fractional):
+            _refuse_time(col, int(fractional[0]), time_col)
+        return pd.Series(values.astype(np.int64), name=col.name)
+    if pd.api.types.is_integer_dtype(col):  # nullable Int64 and friends become plain int64
+        return pd.Series(col.to_numpy(dtype=np.int64), name=col.name)
+    if pd.api.types.is_datetime64_any_dtype(col):
         return col.reset_index(drop=True)
     parsed = pd.to_datetime(col, errors="coerce", format="mixed")
     bad = parsed.isna() & col.notna()
-    if bad.any() or col.isna().any():
-        row = int(np.flatnonzero(bad | col.isna())[0])
-        raise DataError(
-            f"Column {time_col!r} has a value that is not a timestamp at row {row}: {col.iloc[row]!r}. "
-            "Use ISO dates such as 2020-01-31, or integers for an integer time index."
-        )
+    if bad.any():
+        _refuse_time(col, int(np.flatnonzero(bad.to_numpy())[0]), time_col)
     return parsed.reset_index(drop=True)
+
+
+def _refuse_time(col: pd.Series, row: int, time_col: str) -> NoReturn:
+    raise DataError(
+        f"Column {time_col!r} has a value that is not a timestamp at row {row}: {col.iloc[row]!r}. "
+        "Use ISO dates such as 2020-01-31, or integers for an integer time index."
+    )
 
 
 def _parse_target(col: pd.Series, target_col: str, out: pd.DataFrame) -> np.ndarray:
@@ -340,7 +359,7 @@ def _series_freq(uid: str, times: pd.Series) -> str | int | None:
                 f"Could not infer a frequency for series {uid!r}: its timestamps are irregular or have too many "
                 "gaps. Resample it to a regular frequency first, e.g. df.resample('MS', on='ds').sum()."
             )
-        freq = max(set(runs), key=runs.count)
+        freq = max(runs, key=runs.count)  # NOTE: not max(set(...)): ties must not depend on string hashing
     return freq
 
 

@@ -23,7 +23,7 @@ from ._validation import NONE, Interval, Options, validate_params
 from .data import ID, TIME
 from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError
 
-__all__ = ["Fold", "WalkForward", "check_temporal_cv", "temporal_train_test_split"]
+__all__ = ["Fold", "WalkForward", "check_temporal_cv", "panel_folds", "temporal_train_test_split"]
 
 
 @dataclass(frozen=True)
@@ -226,33 +226,41 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
     def folds(self, df: pd.DataFrame) -> Iterator[Fold]:
         """Yield the folds of a long frame ``unique_id, ds, y`` with one global cutoff per fold.
 
-        The time axis is the sorted union of all timestamps; every series is cut at the same
-        cutoff timestamp. A series with test rows but no training rows is left out of that fold
-        and listed in :attr:`Fold.skipped`.
-
-        Raises
-        ------
-        DataError
-            If ``df`` lacks the ``unique_id``/``ds`` columns or its time axis is too short.
+        See :func:`panel_folds`.
         """
-        missing = [c for c in (ID, TIME) if c not in df.columns]
-        if missing:
-            raise DataError(f"folds() needs a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
-        grid = pd.Index(df[TIME].unique()).sort_values()
-        times = df[TIME]
-        for k, cutoff in enumerate(self.cutoffs(len(grid))):
-            start = grid[self._train_start(cutoff)]
-            test_first, test_last = grid[cutoff + self.gap + 1], grid[cutoff + self.gap + self.horizon]
-            train_mask = ((times >= start) & (times <= grid[cutoff])).to_numpy()
-            test_mask = ((times >= test_first) & (times <= test_last)).to_numpy()
-            trained = set(df[ID].to_numpy()[train_mask])
-            tested = df[ID].to_numpy()[test_mask]
-            skipped = tuple(sorted({str(u) for u in tested} - {str(u) for u in trained}))
-            test_mask = test_mask & df[ID].isin(trained).to_numpy()
-            train_pos, test_pos = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
-            stamp = grid[cutoff]
-            stamp = int(stamp) if isinstance(stamp, np.integer) else stamp
-            yield Fold(k, stamp, df.iloc[train_pos], df.iloc[test_pos], train_pos, test_pos, skipped)
+        return panel_folds(self, df)
+
+
+def panel_folds(cv: Any, df: pd.DataFrame) -> Iterator[Fold]:
+    """Cut a long frame into the folds of any temporal splitter, one global timestamp cutoff per fold.
+
+    The time axis is the sorted union of all timestamps; the splitter runs on its positions
+    (checked by :func:`check_temporal_cv`), and every series is cut at the same timestamps. The
+    cutoff is the last training timestamp. A series with test rows but no training rows is left
+    out of that fold and listed in :attr:`Fold.skipped`.
+
+    Raises
+    ------
+    DataError
+        If ``df`` lacks the ``unique_id``/``ds`` columns or its time axis is too short.
+    ShuffleError, LeakageError
+        If the splitter is not temporal.
+    """
+    missing = [c for c in (ID, TIME) if c not in df.columns]
+    if missing:
+        raise DataError(f"Folds need a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
+    grid = pd.Index(df[TIME].unique()).sort_values()
+    ids = df[ID].to_numpy()
+    for k, (train, test) in enumerate(check_temporal_cv(cv, np.arange(len(grid)))):
+        train_mask = df[TIME].isin(grid[train]).to_numpy()
+        test_mask = df[TIME].isin(grid[test]).to_numpy()
+        trained = set(ids[train_mask])
+        skipped = tuple(sorted({str(u) for u in ids[test_mask]} - {str(u) for u in trained}))
+        test_mask = test_mask & np.isin(ids, list(trained))
+        train_pos, test_pos = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
+        cutoff = grid[int(train.max())]
+        cutoff = int(cutoff) if isinstance(cutoff, np.integer) else cutoff
+        yield Fold(k, cutoff, df.iloc[train_pos], df.iloc[test_pos], train_pos, test_pos, skipped)
 
 
 def temporal_train_test_split(data: Any, test_size: int | float) -> tuple[Any, Any]:
@@ -289,7 +297,7 @@ def temporal_train_test_split(data: Any, test_size: int | float) -> tuple[Any, A
         {"test_size": test_size},
         {"test_size": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")]},
     )
-    n_test = int(np.ceil(test_size * n)) if isinstance(test_size, float) else int(test_size)
+    n_test = int(test_size) if isinstance(test_size, Integral) else int(np.ceil(test_size * n))
     if not 0 < n_test < n:
         raise DataError(
             f"test_size={test_size} leaves {n - n_test} of {n} timestamps for training; "

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, Sampler
 
 from ._validation import NONE, Interval, validate_params
 from .data import ID, TARGET, TIME
@@ -88,16 +88,24 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         lengths = [total] if lengths is None else [int(n) for n in lengths]
         if sum(lengths) != total:
             raise DataError(f"lengths add up to {sum(lengths)} but values have {total} positions.")
-        ends = [n - 1 for n in lengths] if end is None else ([end] if isinstance(end, int) else list(end))
+        if end is None:
+            ends = [n - 1 for n in lengths]
+        else:  # NOTE: numpy integers count as one end, like ints
+            ends = [int(end)] if isinstance(end, (int, np.integer)) else [int(e) for e in end]
         if len(ends) != len(lengths):
             raise DataError(f"end has {len(ends)} entries for {len(lengths)} series.")
-        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
+        offsets = np.cumsum([0, *lengths])[:-1].astype(int)
         self.starts = np.concatenate(
-            [self._segment_starts(o, min(e, n - 1) + 1) for o, n, e in zip(offsets, lengths, ends, strict=True)]
+            [
+                np.empty(0, dtype=np.int64),  # so that no series (an empty frame) gives no windows
+                *(self._segment_starts(o, min(e, n - 1) + 1) for o, n, e in zip(offsets, lengths, ends, strict=True)),
+            ]
         ).astype(np.int64)
         # NOTE: unfold returns views: (C, T-L+1, L) inputs and (T-h+1, h) targets share the buffer's storage.
-        self._inputs = self.buffer.unfold(1, lookback, 1) if total >= lookback else self.buffer[:, :0, None]
-        self._targets = self.buffer[0].unfold(0, horizon, 1) if total >= horizon else self.buffer[0, :0, None]
+        # Too-short data: empty views that still have the (C, 0, L) / (0, h) shapes, so batch() is (0, C, L).
+        empty = self.buffer[:, :0, None]
+        self._inputs = self.buffer.unfold(1, lookback, 1) if total >= lookback else empty.expand(-1, -1, lookback)
+        self._targets = self.buffer[0].unfold(0, horizon, 1) if total >= horizon else empty[0].expand(-1, horizon)
 
     def _segment_starts(self, offset: int, usable: int) -> np.ndarray:
         span = self.lookback + self.horizon
@@ -121,9 +129,18 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
 
         ``channels`` names extra columns used as input channels after the target.
         """
+        ids, times = df[ID].to_numpy(), df[TIME].to_numpy()
+        same = ids[1:] == ids[:-1]
+        if len(ids) and ((~same).sum() + 1 != df[ID].nunique() or np.any(same & ~(times[1:] > times[:-1]))):
+            # NOTE: windows are cut by row position, so interleaved or unsorted series would cross series
+            # and a cutoff count would keep rows after the cutoff.
+            raise DataError(
+                "WindowDataset.from_frame needs each series' rows together and in increasing time order. "
+                f"Sort the frame first: df.sort_values([{ID!r}, {TIME!r}]) (tsforecast loaders already do)."
+            )
         columns = [TARGET, *channels]
         lengths = df.groupby(ID, sort=False).size().tolist()
-        values = df[columns].to_numpy(dtype="float32").T
+        values = df[columns].to_numpy(dtype="float32", copy=True).T  # writable: torch warns on read-only arrays
         end = None
         if cutoff is not None:
             seen = (df[TIME] <= cutoff).groupby(df[ID], sort=False).sum().to_numpy()
@@ -180,6 +197,10 @@ its training, so validation scores and early stopping promise an accuracy no rea
 being reproducible in time order. Use tsforecast.ordered_loader(dataset, batch_size) or DataLoader(..., shuffle=False).
     """
     where = where or type(obj).__name__
+    if isinstance(obj, DataLoader) and isinstance(obj.dataset, IterableDataset):
+        # NOTE: an iterable dataset is read in its own order; DataLoader itself refuses shuffle or a
+        # sampler for it, and its placeholder sampler yields None forever, so there is nothing to check.
+        return
     if isinstance(obj, DataLoader):
         samplers = [obj.sampler, obj.batch_sampler] if obj.batch_sampler is not None else [obj.sampler]
         for sampler in samplers:

@@ -2,6 +2,51 @@
 
 from __future__ import annotations
 
-from .base import Forecaster, LocalForecaster
+import difflib
 
-__all__ = ["Forecaster", "LocalForecaster"]
+from ..errors import DataError, DataTypeError
+from .base import Forecaster, LocalForecaster
+from .baselines import ARIMA, BASELINES, ETS, Drift, Mean, Naive, SeasonalNaive, Theta, make_baseline
+
+__all__ = [
+    "ARIMA",
+    "ETS",
+    "MODELS",
+    "Drift",
+    "Forecaster",
+    "LocalForecaster",
+    "Mean",
+    "Naive",
+    "SeasonalNaive",
+    "Theta",
+    "make_model",
+    "model_name",
+]
+
+MODELS: dict[str, type[Forecaster]] = {**BASELINES}
+"""Every model by the name ``backtest`` and the CLI accept."""
+
+
+def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
+    """Build the model called ``name`` with its default settings for ``horizon`` and ``season``.
+
+    Raises
+    ------
+    DataError
+        If ``name`` is unknown; the message suggests the closest name.
+    """
+    if not isinstance(name, str):
+        raise DataTypeError(f"A model name must be a string, got {type(name).__name__} {name!r}.")
+    if name not in MODELS:
+        close = difflib.get_close_matches(name, list(MODELS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"Unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}.")
+    return make_baseline(name, horizon=horizon, season=season)
+
+
+def model_name(model: Forecaster) -> str:
+    """The registry name of a model's class (e.g. ``"ets"``), or its class name in lower case."""
+    for name, cls in MODELS.items():
+        if type(model) is cls:
+            return name
+    return type(model).__name__.lower()
