@@ -1,0 +1,267 @@
+"""The machinery shared by :func:`~tsforecast.backtest` and :func:`~tsforecast.audit_leakage`.
+
+A backtest is planned as independent *tasks*: one per model, refit block and series for local
+models (fitted series by series), one per model and refit block for global models. A task only
+ever receives the training rows of its folds (``ds <= cutoff``) to fit and forecast; the test rows
+travel beside it solely to be paired with the forecasts. Tasks run serially, with joblib or on a
+Dask cluster, and may be checkpointed to disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from .data import ID, TARGET, TIME
+from .errors import DataError, LeakageError
+from .models import Forecaster, LocalForecaster, make_model, model_name
+from .split import Fold, panel_folds
+
+__all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]
+
+ENGINES = ("serial", "joblib", "dask")
+FORECAST_COLUMNS = [ID, TIME, "cutoff", "fold", "model", TARGET, "y_hat"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Fit one model on the training rows of a block of folds and forecast each fold."""
+
+    model_name: str
+    model: Forecaster = field(repr=False)
+    folds: tuple[int, ...]
+    cutoffs: tuple[Any, ...]
+    trains: tuple[pd.DataFrame, ...] = field(repr=False)
+    tests: tuple[pd.DataFrame, ...] = field(repr=False)
+    series: str | None = None
+
+    def key(self, fingerprint: str) -> str:
+        """A digest of everything the task's result depends on, for checkpoints."""
+        parts = [fingerprint, self.model_name, repr(sorted(self.model.get_params(deep=False).items()))]
+        parts += [repr(self.folds), repr(self.series)]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before any model is fitted."""
+
+    folds: list[Fold]
+    models: dict[str, Forecaster]
+    horizon: int
+    season: int
+    refit: bool | int
+    skipped: pd.DataFrame
+
+
+def _blocks(n_folds: int, refit: bool | int) -> list[tuple[int, ...]]:
+    every = 1 if refit is True else (n_folds if refit is False else int(refit))
+    return [tuple(range(start, min(start + every, n_folds))) for start in range(0, n_folds, every)]
+
+
+def _forecast_span(fold: Fold, grid: pd.Index) -> int:
+    """Steps from the cutoff to the last test timestamp of a fold (gap included), on the data's time grid."""
+    return int(grid.get_loc(fold.test[TIME].max()) - grid.get_loc(fold.cutoff))
+
+
+def make_plan(
+    model: Any,
+    df: pd.DataFrame,
+    cv: Any,
+    *,
+    baselines: Sequence[Any],
+    season: int,
+    refit: bool | int,
+) -> Plan:
+    """Cut the folds and build the models, checking everything that can be checked before fitting."""
+    folds = list(panel_folds(cv, df))
+    grid = pd.Index(df[TIME].unique()).sort_values()
+    horizon = max(_forecast_span(f, grid) for f in folds)
+    models: dict[str, Forecaster] = {}
+    members = list(model) if isinstance(model, (list, tuple)) else [model]
+    for spec in [*members, *baselines]:
+        estimator = make_model(spec, horizon=horizon, season=season) if isinstance(spec, str) else spec
+        if not isinstance(estimator, Forecaster):
+            raise DataError(
+                f"Expected a model name or a tsforecast Forecaster, got {type(spec).__name__}. "
+                "Wrap other models in a Forecaster subclass (fit/predict on long frames)."
+            )
+        if estimator.horizon < horizon:
+            raise DataError(
+                f"{type(estimator).__name__}(horizon={estimator.horizon}) cannot reach the folds' last test "
+                f"step, {horizon} steps after the cutoff (horizon plus gap). Set horizon={horizon}."
+            )
+        name = model_name(estimator)
+        models.setdefault(name, estimator)  # naming a baseline twice is harmless
+    skipped = pd.DataFrame(
+        [(f.index, f.cutoff, uid, "no data before the cutoff") for f in folds for uid in f.skipped],
+        columns=["fold", "cutoff", ID, "reason"],
+    )
+    return Plan(folds, models, horizon, season, refit, skipped)
+
+
+def make_tasks(plan: Plan, fold_indices: Sequence[int] | None = None) -> tuple[list[Task], pd.DataFrame]:
+    """Split the plan into independent tasks; also return the (model, fold, series) left out as too short."""
+    wanted = set(range(len(plan.folds)) if fold_indices is None else fold_indices)
+    tasks, short = [], []
+    for name, model in plan.models.items():
+        need = max(model.min_length(), 3)  # a fitted series needs 3 timestamps to show its frequency
+        for block in _blocks(len(plan.folds), plan.refit):
+            block = tuple(k for k in block if k <= max(wanted & set(block), default=-1))
+            if not block:
+                continue
+            folds = [plan.folds[k] for k in block]
+            sizes = folds[0].train.groupby(ID, sort=True).size()
+            usable = sizes.index[sizes >= need]
+            short += [(name, k, plan.folds[k].cutoff, uid) for k in block for uid in sizes.index[sizes < need]]
+            trains = [f.train[f.train[ID].isin(usable)][[ID, TIME, TARGET]] for f in folds]
+            tests = [f.test[f.test[ID].isin(usable)][[ID, TIME, TARGET]] for f in folds]
+            common = dict(model_name=name, model=model, folds=block, cutoffs=tuple(f.cutoff for f in folds))
+            if isinstance(model, LocalForecaster):
+                for uid in usable:
+                    tasks.append(
+                        Task(
+                            **common,  # type: ignore[arg-type]
+                            trains=tuple(t[t[ID] == uid] for t in trains),
+                            tests=tuple(t[t[ID] == uid] for t in tests),
+                            series=str(uid),
+                        )
+                    )
+            elif len(usable):
+                tasks.append(Task(**common, trains=tuple(trains), tests=tuple(tests)))  # type: ignore[arg-type]
+    skipped = pd.DataFrame(short, columns=["model", "fold", "cutoff", ID])
+    skipped["reason"] = "too short for the model"
+    return tasks, skipped
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """Forecasts of a task, and the training log of models that keep one."""
+
+    forecasts: pd.DataFrame
+    training: pd.DataFrame | None
+
+
+def run_task(task: Task) -> TaskResult:
+    """Fit the task's model on its first fold's training rows; forecast every fold of the block."""
+    model = clone(task.model)
+    frames, logs = [], []
+    for i, (fold, cutoff, train, test) in enumerate(
+        zip(task.folds, task.cutoffs, task.trains, task.tests, strict=True)
+    ):
+        if i == 0:
+            model.fit(train)
+            if model.last_seen_ > cutoff:
+                raise LeakageError(
+                    f"{task.model_name} was fitted on data up to {model.last_seen_}, after the cutoff {cutoff} "
+                    f"of fold {fold}."
+                )
+            if isinstance(getattr(model, "history_", None), pd.DataFrame):
+                logs.append(model.history_.assign(model=task.model_name, fold=fold))
+        predicted = model.predict() if i == 0 else model.predict(train)
+        frame = test.merge(predicted, on=[ID, TIME], how="left", validate="one_to_one")
+        if frame["y_hat"].isna().any():
+            missing = frame[frame["y_hat"].isna()].iloc[0]
+            raise DataError(
+                f"{task.model_name} gave no forecast for {missing[ID]!r} at {missing[TIME]} in fold {fold}: "
+                "its predict() must return the next `horizon` timestamps of every series it was given."
+            )
+        frames.append(frame.assign(cutoff=cutoff, fold=fold, model=task.model_name)[FORECAST_COLUMNS])
+    return TaskResult(pd.concat(frames, ignore_index=True), pd.concat(logs, ignore_index=True) if logs else None)
+
+
+def fingerprint(df: pd.DataFrame, *settings: Any) -> str:
+    """Digest of the data and the run settings; a checkpoint is reused only under the same digest."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    for setting in settings:
+        digest.update(repr(setting).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Checkpointed:
+    """Run a task, storing its result under ``directory`` and reusing a stored one."""
+
+    directory: Path | None
+    fingerprint: str
+
+    def __call__(self, task: Task) -> TaskResult:
+        if self.directory is None:
+            return run_task(task)
+        path = self.directory / f"{task.key(self.fingerprint)}.pkl"
+        if path.exists():
+            result: TaskResult = pd.read_pickle(path)
+            return result
+        result = run_task(task)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        pd.to_pickle(result, partial)
+        partial.replace(path)  # atomic: a killed run never leaves half a checkpoint
+        return result
+
+
+def _show_progress(progress: bool | None) -> bool:
+    return sys.stderr.isatty() if progress is None else bool(progress)
+
+
+@contextlib.contextmanager
+def _dask_client(n_jobs: int) -> Iterator[Any]:
+    from distributed import Client, LocalCluster, get_client
+
+    try:
+        yield get_client()  # the user's client: their cluster runs the tasks
+    except ValueError:
+        workers = max(1, n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+
+
+def execute(
+    tasks: list[Task],
+    *,
+    engine: str,
+    n_jobs: int,
+    checkpoint: str | os.PathLike[str] | None,
+    fingerprint: str,
+    progress: bool | None,
+) -> list[TaskResult]:
+    """Run tasks with the chosen engine; results come back in task order whatever the engine."""
+    directory = None if checkpoint is None else Path(checkpoint) / fingerprint[:16]
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    run: Callable[[Task], TaskResult] = _Checkpointed(directory, fingerprint)
+    bar = tqdm(total=len(tasks), desc="backtest", unit="task", disable=not _show_progress(progress))
+    with bar:
+        if engine == "serial":
+            results = []
+            for task in tasks:
+                results.append(run(task))
+                bar.update()
+            return results
+        if engine == "joblib":
+            from joblib import Parallel, delayed
+
+            results = []
+            for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run)(t) for t in tasks):
+                results.append(result)
+                bar.update()
+            return results
+        from distributed import as_completed
+
+        with _dask_client(n_jobs) as client:
+            futures = client.map(run, tasks, pure=False)
+            for _ in as_completed(futures):
+                bar.update()
+            return list(client.gather(futures))

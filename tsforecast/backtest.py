@@ -1,0 +1,292 @@
+"""Walk-forward backtests: fit every model on each fold's past, score it on that fold's future.
+
+:func:`backtest` checks the splitter before anything is fitted, plans independent tasks (see
+:mod:`tsforecast._engine`), runs them serially, with joblib or on a Dask cluster, optionally
+checkpoints them, scores them, and can audit the whole run for leakage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from numbers import Integral
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _engine
+from ._validation import NONE, Interval, Options, validate_params
+from .audit import AuditResult, audit_leakage
+from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
+from .metrics import METRICS, mase_scale, score
+
+__all__ = ["BacktestResult", "backtest"]
+
+_REFERENCE = "seasonal_naive"
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Forecasts and scores of a backtest.
+
+    Attributes
+    ----------
+    forecasts : DataFrame
+        One row per forecast point: ``unique_id, ds, cutoff, fold, model, y, y_hat``.
+    metrics : DataFrame
+        One row per model, fold and series: ``model, fold, cutoff, unique_id, mae, rmse, smape, mase``.
+    folds : DataFrame
+        One row per fold: ``fold, train_start, cutoff, test_start, test_end, series``.
+    skipped : DataFrame
+        Series left out of a fold (no data before the cutoff, or too short for a model), with the reason.
+    training : DataFrame
+        Per-epoch training log (``lr, train_cost, val_cost`` ...) of models that keep one, by model and fold.
+    audit : AuditResult or None
+        The leakage audit, when it ran.
+    settings : dict
+        What is needed to reproduce the run: data, splitter, models and their parameters, versions.
+    """
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    folds: pd.DataFrame
+    skipped: pd.DataFrame
+    training: pd.DataFrame
+    audit: AuditResult | None
+    settings: dict[str, Any]
+    data: pd.DataFrame = field(repr=False)
+
+    def summary(self) -> pd.DataFrame:
+        """Mean of each metric over folds and series, by model, best (lowest MASE) first.
+
+        NaN scores are not skipped: a model with any NaN score gets a NaN mean, and ``failed``
+        counts its missing forecasts.
+        """
+        grouped = self.metrics.groupby("model", sort=False)
+        table = grouped[list(METRICS)].mean(numeric_only=True)
+        table[list(METRICS)] = grouped[list(METRICS)].agg(lambda s: s.mean(skipna=False))
+        table["failed"] = self.forecasts.groupby("model", sort=False)["y_hat"].agg(lambda s: int(s.isna().sum()))
+        if _REFERENCE in table.index:
+            table["mase_vs_seasonal_naive"] = table["mase"] / table.loc[_REFERENCE, "mase"]
+        table["folds"] = grouped["fold"].nunique()
+        return table.sort_values(["mase", "mae"], na_position="last").rename_axis("model")
+
+    def metrics_by_horizon(self) -> pd.DataFrame:
+        """Mean absolute error, RMSE, sMAPE and MASE by model and forecast step (1 = first test step)."""
+        frame = self.forecasts.copy()
+        frame["step"] = frame.groupby(["model", "fold", ID], sort=False).cumcount() + 1
+        scale = self.metrics.set_index(["model", "fold", ID])["scale"]
+        frame["scale"] = scale.reindex(pd.MultiIndex.from_frame(frame[["model", "fold", ID]])).to_numpy()
+        error = frame[TARGET] - frame["y_hat"]
+        frame["abs_error"] = error.abs()
+        frame["sq_error"] = error**2
+        denominator = frame[TARGET].abs() + frame["y_hat"].abs()
+        frame["smape_term"] = np.where(
+            denominator > 0, 200 * frame["abs_error"] / denominator.where(denominator > 0), 0
+        )
+        frame["scaled"] = frame["abs_error"] / frame["scale"]
+        grouped = frame.groupby(["model", "step"], sort=False)
+        return pd.DataFrame(
+            {
+                "mae": grouped["abs_error"].mean(),
+                "rmse": np.sqrt(grouped["sq_error"].mean()),
+                "smape": grouped["smape_term"].mean(),
+                "mase": grouped["scaled"].mean(),
+            }
+        ).reset_index()
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable summary written to ``summary.json``."""
+        summary = self.summary()
+        models = {
+            str(name): {k: _finite_or_none(row[k]) for k in [*METRICS, "failed"]} for name, row in summary.iterrows()
+        }
+        audit = {"passed": None if self.audit is None else bool(self.audit.passed)}
+        if self.audit is not None:
+            audit["perturbations"] = list(self.audit.perturbations)
+        return {
+            "models": models,
+            "best": str(summary.index[0]),
+            "folds": int(self.forecasts["fold"].nunique()),
+            "audit": audit,
+            "skipped": self.skipped.astype(str).to_dict(orient="records"),
+            "settings": self.settings,
+        }
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write ``forecasts.csv``, ``metrics.csv``, ``summary.json`` and ``report.html`` to ``directory``.
+
+        Returns
+        -------
+        Path
+            The directory.
+        """
+        from .report import write_report
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.forecasts.to_csv(out / "forecasts.csv", index=False)
+        self.metrics.to_csv(out / "metrics.csv", index=False)
+        (out / "summary.json").write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
+        write_report(self, out / "report.html")
+        return out
+
+
+def _finite_or_none(value: Any) -> float | int | None:
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    return int(value) if value.is_integer() and abs(value) < 2**53 and value == int(value) else value
+
+
+def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
+    trains = {f.index: f.train.groupby(ID, sort=False)[TARGET] for f in plan.folds}
+    rows = []
+    for (name, fold, uid), part in forecasts.groupby(["model", "fold", ID], sort=False):
+        history = trains[fold].get_group(uid).to_numpy()
+        scores = score(part[TARGET], part["y_hat"], y_train=history, season=plan.season)
+        scale = mase_scale(history, plan.season)
+        rows.append({"model": name, "fold": fold, "cutoff": part["cutoff"].iloc[0], ID: uid, **scores, "scale": scale})
+    return pd.DataFrame(rows)
+
+
+def _versions() -> dict[str, str]:
+    packages = ["tsforecast", "numpy", "pandas", "torch", "scikit-learn", "statsmodels"]
+    return {"python": platform.python_version(), **{p: version(p) for p in packages}}
+
+
+def backtest(
+    model: Any,
+    df: pd.DataFrame,
+    cv: Any,
+    *,
+    baselines: tuple[Any, ...] | list[Any] = ("naive", "seasonal_naive"),
+    season: int | None = None,
+    refit: bool | int = True,
+    engine: str = "serial",
+    n_jobs: int = 1,
+    checkpoint: str | os.PathLike[str] | None = None,
+    audit: bool = False,
+    progress: bool | None = None,
+    source: str | None = None,
+) -> BacktestResult:
+    """Walk-forward backtest of a model and baselines; honest by construction, and checked.
+
+    Parameters
+    ----------
+    model : Forecaster, str or list of them
+        The model(s) under test: an estimator (e.g. ``SGDForecaster(...)``) or a name
+        (``"sgd"``, ``"ets"``, ``"arima"``, ``"theta"``, ``"naive"`` ...).
+    df : DataFrame
+        Long frame ``unique_id, ds, y`` (validated with :func:`~tsforecast.from_pandas`).
+    cv : splitter
+        :class:`~tsforecast.WalkForward`, scikit-learn's ``TimeSeriesSplit``, or any object with
+        ``split``; it runs on the positions of the global time axis. Shuffling or overlapping
+        splitters are refused before anything is fitted.
+    baselines : sequence of str or Forecaster, default=("naive", "seasonal_naive")
+        Reference models fitted on the same folds.
+    season : int, optional
+        Seasonal period for the baselines and MASE; inferred from the frequency when ``None``
+        (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise).
+    refit : bool or int, default=True
+        ``True`` refits every fold; an int ``k`` refits every ``k`` folds and in between applies the
+        last fitted model to the longer history; ``False`` fits on the first fold only.
+    engine : {"serial", "joblib", "dask"}, default="serial"
+        Where tasks run. ``"dask"`` uses the current ``distributed`` client if there is one, or a
+        ``LocalCluster`` on 127.0.0.1 with ``n_jobs`` workers. Results are identical across engines.
+    n_jobs : int, default=1
+        Parallel workers for ``joblib``/``dask`` (``-1``: all cores).
+    checkpoint : path, optional
+        Directory where each finished task is stored; a rerun with the same data and settings
+        reuses them, so a run killed half-way keeps its finished folds.
+    audit : bool, default=False
+        Run :func:`~tsforecast.audit_leakage` on the same settings and record its verdict.
+    progress : bool, optional
+        Show a progress bar (default: only when stderr is a terminal).
+    source : str, optional
+        Where the data came from, recorded in the settings and the report.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    ShuffleError, LeakageError
+        If the splitter shuffles or a fold trains on or after its test data, or a fitted model
+        saw data after its cutoff.
+    DataError
+        For bad data, unknown model names, a bad ``season``/``refit``/``engine``, or folds the data
+        cannot hold.
+
+    Examples
+    --------
+    >>> import tsforecast as tsf
+    >>> res = tsf.backtest("ets", tsf.load_dataset("air_passengers"), tsf.WalkForward(n_splits=2, horizon=12))
+    >>> res.summary().index.tolist()
+    ['ets', 'seasonal_naive', 'naive']
+    """
+    validate_params(
+        "backtest",
+        {"season": season, "refit": refit, "engine": engine, "n_jobs": n_jobs, "audit": audit},
+        {
+            "season": [Interval(Integral, 1, None, closed="left"), NONE],
+            "refit": [Options((True, False)), Interval(Integral, 1, None, closed="left")],
+            "engine": [Options(_engine.ENGINES)],
+            "n_jobs": [Interval(Integral, -1, None, closed="left")],
+            "audit": [Options((True, False))],
+        },
+    )
+    data = from_pandas(df)
+    freq = infer_freq(data)
+    season = season_length(freq) if season is None else season
+    plan = _engine.make_plan(model, data, cv, baselines=tuple(baselines), season=season, refit=refit)
+    tasks, too_short = _engine.make_tasks(plan)
+    fingerprint = _engine.fingerprint(data, cv, season, refit)
+    results = _engine.execute(
+        tasks, engine=engine, n_jobs=n_jobs, checkpoint=checkpoint, fingerprint=fingerprint, progress=progress
+    )
+    forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
+    order = {name: i for i, name in enumerate(plan.models)}
+    forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
+    forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    logs = [r.training for r in results if r.training is not None]
+    verdict = audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit) if audit else None
+    settings = {
+        "source": source,
+        "series": int(data[ID].nunique()),
+        "length": {"min": int(data.groupby(ID).size().min()), "max": int(data.groupby(ID).size().max())},
+        "start": str(data[TIME].min()),
+        "end": str(data[TIME].max()),
+        "freq": str(freq),
+        "season": season,
+        "horizon": plan.horizon,
+        "cv": repr(cv),
+        "refit": refit,
+        "engine": engine,
+        "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
+        "models": {name: repr(m) for name, m in plan.models.items()},
+        "versions": _versions(),
+    }
+    return BacktestResult(
+        forecasts=forecasts,
+        metrics=_score(forecasts, plan),
+        folds=pd.DataFrame(
+            [
+                (f.index, f.train[TIME].min(), f.cutoff, f.test[TIME].min(), f.test[TIME].max(), f.test[ID].nunique())
+                for f in plan.folds
+            ],
+            columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"],
+        ),
+        skipped=pd.concat([plan.skipped.assign(model="all"), too_short], ignore_index=True),
+        training=pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(),
+        audit=verdict,
+        settings=settings,
+        data=data,
+    )
