@@ -81,10 +81,12 @@ def test_unknown_perturbation_is_refused(air: pd.DataFrame) -> None:
 
 def test_backtest_records_the_audit_verdict(air: pd.DataFrame) -> None:
     honest = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=True)
-    assert honest.audit is not None and honest.audit.passed
+    assert honest.audit is not None
+    assert honest.audit.passed
     assert honest.to_json()["audit"]["passed"] is True
     leaky = tsf.backtest(Peeker(horizon=12, data=air), air, tsf.WalkForward(2, 12), audit=True)
-    assert leaky.audit is not None and not leaky.audit.passed
+    assert leaky.audit is not None
+    assert not leaky.audit.passed
     assert leaky.to_json()["audit"]["passed"] is False
 
 

@@ -204,7 +204,7 @@ class LooksAhead(Recorder):
 
 
 def test_a_model_that_saw_data_after_the_cutoff_is_refused(air: pd.DataFrame) -> None:
-    with pytest.raises(tsf.LeakageError, match="was fitted on data up to 1959-01-01.*after the cutoff 1958-12-01"):
+    with pytest.raises(tsf.LeakageError, match=r"was fitted on data up to 1959-01-01.*after the cutoff 1958-12-01"):
         tsf.backtest(LooksAhead(horizon=12), air, tsf.WalkForward(2, 12), baselines=())
 
 

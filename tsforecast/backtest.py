@@ -107,7 +107,7 @@ class BacktestResult:
         models = {
             str(name): {k: _finite_or_none(row[k]) for k in [*METRICS, "failed"]} for name, row in summary.iterrows()
         }
-        audit = {"passed": None if self.audit is None else bool(self.audit.passed)}
+        audit: dict[str, Any] = {"passed": None if self.audit is None else bool(self.audit.passed)}
         if self.audit is not None:
             audit["perturbations"] = list(self.audit.perturbations)
         return {
