@@ -1,0 +1,520 @@
+"""Tests for tsforecast.models.baselines: closed-form baselines, statsmodels wrappers, registry."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import tsforecast as tsf
+from tsforecast.errors import DataError, DataTypeError
+from tsforecast.models import LocalForecaster, baselines
+from tsforecast.models.baselines import (
+    ARIMA,
+    BASELINES,
+    ETS,
+    Drift,
+    Mean,
+    Naive,
+    SeasonalNaive,
+    Theta,
+    make_baseline,
+)
+
+STATS_MODELS = [ETS, ARIMA, Theta]
+ALL_MODELS = [Naive, SeasonalNaive, Mean, Drift, ETS, ARIMA, Theta]
+LOGGER = "tsforecast.models.baselines"
+
+
+def _make(cls: type[LocalForecaster], horizon: int, season: int) -> Any:
+    return cls(horizon=horizon, season=season) if "season" in cls._get_param_names() else cls(horizon=horizon)
+
+
+@pytest.fixture(scope="module")
+def air() -> np.ndarray:
+    return tsf.load_dataset("air_passengers")["y"].to_numpy(dtype="float64")
+
+
+@contextlib.contextmanager
+def _statsmodels_may_warn() -> Iterator[None]:
+    """Silence warnings of the direct reference calls to statsmodels (they are not ours)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _mae(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
+
+
+# --------------------------------------------------------------------------------------------- #
+# closed-form baselines, hand-computed                                                           #
+# --------------------------------------------------------------------------------------------- #
+
+Y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (Naive(horizon=3), [2.0, 2.0, 2.0]),
+        (SeasonalNaive(horizon=5, season=3), [5.0, 9.0, 2.0, 5.0, 9.0]),
+        (SeasonalNaive(horizon=2, season=1), [2.0, 2.0]),
+        (SeasonalNaive(horizon=3, season=7), [3.0, 1.0, 4.0]),
+        (Mean(horizon=2), [25.0 / 7, 25.0 / 7]),
+        # slope (2 - 3) / 6
+        (Drift(horizon=3), [2.0 - 1 / 6, 2.0 - 2 / 6, 2.0 - 3 / 6]),
+    ],
+)
+def test_closed_form_forecasts_match_hand_computation(model: Any, expected: list[float]) -> None:
+    forecast = model.fit(Y).predict()
+    assert isinstance(forecast, np.ndarray)
+    assert forecast.dtype == np.float64
+    np.testing.assert_allclose(forecast, expected, rtol=0, atol=1e-12)
+
+
+def test_seasonal_naive_docstring_example() -> None:
+    forecast = SeasonalNaive(horizon=3, season=2).fit(np.array([1.0, 2.0, 3.0, 4.0])).predict()
+    np.testing.assert_array_equal(forecast, [3.0, 4.0, 3.0])
+
+
+def test_series_input_gives_frame_with_future_monthly_timestamps() -> None:
+    index = pd.date_range("2020-01-01", periods=6, freq="MS")
+    series = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], index=index, name="sales")
+    out = SeasonalNaive(horizon=4, season=3).fit(series).predict()
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["unique_id", "ds", "y_hat"]
+    assert list(out["unique_id"]) == ["sales"] * 4
+    assert list(out["ds"]) == list(pd.date_range("2020-07-01", periods=4, freq="MS"))
+    np.testing.assert_array_equal(out["y_hat"], [4.0, 5.0, 6.0, 4.0])
+
+
+def test_panel_frame_is_forecast_series_by_series() -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["b"] * 4 + ["a"] * 5,
+            "ds": list(pd.date_range("2021-01-01", periods=4, freq="MS"))
+            + list(pd.date_range("2020-10-01", periods=5, freq="MS")),
+            "y": [10.0, 20.0, 30.0, 40.0, 1.0, 2.0, 4.0, 8.0, 16.0],
+        }
+    )
+    out = Drift(horizon=2).fit(frame).predict()
+    assert list(out["unique_id"]) == ["a", "a", "b", "b"]
+    assert list(out["ds"]) == [
+        pd.Timestamp("2021-03-01"),
+        pd.Timestamp("2021-04-01"),
+        pd.Timestamp("2021-05-01"),
+        pd.Timestamp("2021-06-01"),
+    ]
+    # a: 16 + h * 15 / 4; b: 40 + h * 10
+    np.testing.assert_allclose(out["y_hat"], [19.75, 23.5, 50.0, 60.0])
+    naive = Naive(horizon=1).fit(frame).predict()
+    np.testing.assert_array_equal(naive["y_hat"], [16.0, 40.0])
+
+
+def test_predict_on_new_history_reestimates_each_series() -> None:
+    model = Mean(horizon=2).fit(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(model.predict(np.array([10.0, 20.0, 30.0, 40.0])), [25.0, 25.0])
+    np.testing.assert_array_equal(model.predict(), [2.0, 2.0])
+
+
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=3, max_size=40),
+    horizon=st.integers(1, 30),
+    season=st.integers(1, 12),
+)
+@settings(max_examples=60, deadline=None)
+def test_seasonal_naive_repeats_the_last_season(values: list[float], horizon: int, season: int) -> None:
+    y = np.array(values)
+    if season > len(y):
+        season = len(y)
+    forecast = SeasonalNaive(horizon=horizon, season=season).fit(y).predict()
+    last_season = y[-season:]
+    np.testing.assert_array_equal(forecast, [last_season[h % season] for h in range(horizon)])
+
+
+# --------------------------------------------------------------------------------------------- #
+# statsmodels wrappers on a real seasonal series                                                 #
+# --------------------------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("cls", STATS_MODELS)
+def test_statsmodels_baselines_beat_seasonal_naive_on_air_passengers(
+    cls: type, air: np.ndarray, caplog: pytest.LogCaptureFixture
+) -> None:
+    train, test = air[:-12], air[-12:]
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        forecast = cls(horizon=12, season=12).fit(train).predict()
+    assert forecast.shape == (12,)
+    assert np.isfinite(forecast).all()
+    snaive = SeasonalNaive(horizon=12, season=12).fit(train).predict()
+    assert _mae(forecast, test) < _mae(np.asarray(snaive), test)
+    # the primary specification was used, not a fallback
+    primary = {
+        ETS: "ETS(damped additive trend, multiplicative season)",
+        ARIMA: "ARIMA(",
+        Theta: "Theta(seasonally adjusted)",
+    }[cls]
+    assert any(primary in message for message in caplog.messages)
+    assert not any("failed" in message for message in caplog.messages)
+
+
+@pytest.mark.parametrize("cls", [ETS, Theta])
+def test_panel_series_are_forecast_independently(cls: type) -> None:
+    panel = tsf.load_dataset("uk_lung_deaths")
+    out = cls(horizon=12, season=12).fit(panel).predict()
+    assert isinstance(out, pd.DataFrame)
+    assert out.shape == (24, 3)
+    for uid, part in panel.groupby("unique_id"):
+        alone = cls(horizon=12, season=12).fit(part["y"].to_numpy()).predict()
+        mine = out[out["unique_id"] == uid]
+        assert mine["y_hat"].to_numpy().tobytes() == alone.tobytes()
+        assert list(mine["ds"]) == list(pd.date_range("1980-01-01", periods=12, freq="MS"))
+
+
+def test_ets_equals_the_direct_statsmodels_fit(air: np.ndarray) -> None:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    train = air[:-12]
+    with _statsmodels_may_warn():
+        direct = (
+            ExponentialSmoothing(train, trend="add", damped_trend=True, seasonal="mul", seasonal_periods=12)
+            .fit()
+            .forecast(12)
+        )
+    np.testing.assert_array_equal(ETS(horizon=12, season=12).fit(train).predict(), direct)
+
+
+def test_theta_equals_the_direct_statsmodels_fit(air: np.ndarray) -> None:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    train = air[:-12]
+    with _statsmodels_may_warn():
+        direct = np.asarray(ThetaModel(train, period=12).fit().forecast(12, theta=2.0))
+    np.testing.assert_array_equal(Theta(horizon=12, season=12).fit(train).predict(), direct)
+
+
+def test_ets_uses_an_additive_season_when_the_series_is_not_positive(caplog: pytest.LogCaptureFixture) -> None:
+    rng = np.random.default_rng(1)
+    y = np.tile([-2.0, 0.0, 1.0, 3.0], 10) + 0.05 * np.arange(40) + 0.3 * rng.standard_normal(40)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        forecast = ETS(horizon=8, season=4).fit(y).predict()
+    assert forecast.shape == (8,)
+    assert any("additive season" in m and "multiplicative" not in m for m in caplog.messages)
+
+
+def test_ets_without_damping_uses_a_linear_trend(caplog: pytest.LogCaptureFixture) -> None:
+    y = 5.0 + 0.5 * np.arange(30) + np.sin(np.arange(30))
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        ETS(horizon=3, damped=False).fit(y).predict()
+    assert any("ETS(additive trend, no season)" in m for m in caplog.messages)
+
+
+def test_statsmodels_baselines_do_not_leak_warnings(air: np.ndarray, recwarn: pytest.WarningsRecorder) -> None:
+    for cls in STATS_MODELS:
+        cls(horizon=6, season=12).fit(air[:40]).predict()
+        cls(horizon=6, season=12).fit(np.array([1.0, 1.0, 1.0, 2.0, 1.0])).predict()
+    assert len(recwarn) == 0
+
+
+def test_first_fit_in_a_fresh_process_is_silent() -> None:
+    # statsmodels installs its warning filters on first import; they must not defeat the local silence
+    code = (
+        "import numpy as np\n"
+        "from tsforecast.models.baselines import ARIMA, ETS, Theta\n"
+        "y = np.abs(np.random.default_rng(0).standard_normal(60)).cumsum() + np.tile(np.arange(12.0), 5)\n"
+        "for cls in (ARIMA, ETS, Theta):\n"
+        "    cls(horizon=12, season=12).fit(y).predict()\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+def test_arima_search_is_fast_enough(air: np.ndarray) -> None:
+    import time
+
+    start = time.perf_counter()
+    ARIMA(horizon=12, season=12).fit(air).predict()
+    # about 0.3 s of CPU; the loose bound only catches a search that grew by an order of magnitude
+    assert time.perf_counter() - start < 10
+
+
+def test_arima_extrapolates_an_exact_pattern_exactly() -> None:
+    y = 10.0 + np.tile([1.0, 3.0, 2.0, 5.0], 6) + 0.5 * np.arange(24)
+    forecast = ARIMA(horizon=6, season=4).fit(y).predict()
+    expected = 10.0 + np.tile([1.0, 3.0, 2.0, 5.0], 2)[:6] + 0.5 * np.arange(24, 30)
+    np.testing.assert_allclose(forecast, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("d", "seasonal_d"), [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)])
+def test_undifference_inverts_difference(d: int, seasonal_d: int) -> None:
+    rng = np.random.default_rng(d + 10 * seasonal_d)
+    y = np.cumsum(rng.standard_normal(40)) + 3.0 * np.tile([0.0, 1.0, -1.0, 2.0], 10)
+    history, future = y[:32], y[32:]
+    w_future = baselines._difference(y, d, seasonal_d, 4)[-8:]
+    np.testing.assert_allclose(baselines._undifference(history, w_future, d, seasonal_d, 4), future, atol=1e-9)
+
+
+def test_arima_with_fixed_differences(air: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        forecast = ARIMA(horizon=12, season=12, max_p=1, max_q=1, d=1, seasonal_d=1).fit(air[:-12]).predict()
+    assert np.isfinite(forecast).all()
+    pattern = re.compile(r"ARIMA on 132 points: ARIMA\([01],1,[01]\)\([01],1,[01]\)\[12\]")
+    assert any(pattern.match(m) for m in caplog.messages)
+
+
+# --------------------------------------------------------------------------------------------- #
+# determinism, leakage invariant                                                                 #
+# --------------------------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("cls", ALL_MODELS)
+def test_two_fits_give_bit_identical_forecasts(cls: type, air: np.ndarray) -> None:
+    first = _make(cls, 12, 12).fit(air).predict()
+    second = _make(cls, 12, 12).fit(air.copy()).predict()
+    assert first.tobytes() == second.tobytes()
+
+
+@pytest.mark.parametrize("cls", ALL_MODELS)
+def test_values_after_the_history_cannot_change_the_forecast(cls: type, air: np.ndarray) -> None:
+    cutoff = 100
+    other = air.copy()
+    other[cutoff:] = other[cutoff:] * -3.0 + 1e6
+    model = _make(cls, 12, 12)
+    first = model.fit(air[:cutoff]).predict()
+    second = clone(model).fit(other[:cutoff]).predict()
+    assert first.tobytes() == second.tobytes()
+
+
+# --------------------------------------------------------------------------------------------- #
+# fallbacks                                                                                      #
+# --------------------------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("cls", STATS_MODELS)
+@pytest.mark.parametrize("y", [[5.0, 5.0, 5.0], [5.0] * 40, [0.0] * 30])
+def test_constant_history_is_forecast_as_that_constant(cls: type, y: list[float]) -> None:
+    forecast = cls(horizon=4, season=12).fit(np.array(y)).predict()
+    np.testing.assert_array_equal(forecast, [y[0]] * 4)
+
+
+@pytest.mark.parametrize("cls", STATS_MODELS)
+@pytest.mark.parametrize("n", [3, 4, 6, 9, 13])
+def test_short_series_get_finite_forecasts(cls: type, n: int) -> None:
+    y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0, 8.0, 9.0])[:n]
+    forecast = cls(horizon=5, season=12).fit(y).predict()
+    assert forecast.shape == (5,)
+    assert np.isfinite(forecast).all()
+
+
+def test_ets_too_short_for_smoothing_is_naive() -> None:
+    # 6 points: simple exponential smoothing needs T > 2 + 4
+    y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0])
+    np.testing.assert_array_equal(ETS(horizon=3, season=12).fit(y).predict(), [9.0, 9.0, 9.0])
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise np.linalg.LinAlgError("simulated failure")
+
+
+@pytest.mark.parametrize(
+    ("cls", "target"),
+    [
+        (ETS, "statsmodels.tsa.holtwinters.ExponentialSmoothing.fit"),
+        (ARIMA, "statsmodels.tsa.statespace.sarimax.SARIMAX.fit"),
+        (Theta, "statsmodels.tsa.forecasting.theta.ThetaModel.fit"),
+    ],
+)
+def test_failing_fits_fall_back_to_seasonal_naive(
+    cls: type, target: str, air: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(target, _boom)
+    train = air[:-12]
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        forecast = cls(horizon=12, season=12).fit(train).predict()
+    np.testing.assert_array_equal(forecast, SeasonalNaive(horizon=12, season=12).fit(train).predict())
+    assert any("simulated failure" in m for m in caplog.messages)
+    assert any("seasonal naive / naive used" in m for m in caplog.messages)
+    # without a whole season the last resort is the naive forecast
+    short = train[:10]
+    np.testing.assert_array_equal(cls(horizon=3, season=12).fit(short).predict(), [short[-1]] * 3)
+
+
+def test_ets_chain_steps_down_to_the_next_specification(
+    air: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    original = ExponentialSmoothing.fit
+
+    def fail_when_seasonal(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.seasonal is not None:
+            raise ValueError("simulated seasonal failure")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExponentialSmoothing, "fit", fail_when_seasonal)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        forecast = ETS(horizon=12, season=12).fit(air).predict()
+    assert np.isfinite(forecast).all()
+    tried = [m for m in caplog.messages if m.startswith("ETS(")]
+    assert tried == [
+        "ETS(damped additive trend, multiplicative season) failed: ValueError: simulated seasonal failure",
+        "ETS(no trend, multiplicative season) failed: ValueError: simulated seasonal failure",
+    ]
+    assert "ETS on 144 points: ETS(damped additive trend, no season)" in caplog.messages
+
+
+@pytest.mark.parametrize("bad", [np.nan, 1e12])
+def test_implausible_forecasts_trigger_the_fallback(
+    bad: float, air: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from statsmodels.tsa.forecasting.theta import ThetaModelResults
+
+    monkeypatch.setattr(ThetaModelResults, "forecast", lambda self, steps, theta=2.0: np.full(steps, bad))
+    forecast = Theta(horizon=12, season=12).fit(air).predict()
+    np.testing.assert_array_equal(forecast, air[-12:])
+
+
+# --------------------------------------------------------------------------------------------- #
+# parameters, estimator conventions                                                              #
+# --------------------------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("model", "error", "match"),
+    [
+        (
+            SeasonalNaive(season=0),
+            DataError,
+            r"The 'season' parameter of SeasonalNaive must be an int in the range \[1, inf\)\. Got 0 instead\.",
+        ),
+        (Naive(horizon=0), DataError, r"The 'horizon' parameter of Naive must be an int in the range \[1, inf\)"),
+        (ETS(horizon="3"), DataTypeError, r"The 'horizon' parameter of ETS must be .* Got '3' instead\."),  # type: ignore[arg-type]
+        (Drift(horizon=2.0), DataTypeError, r"'horizon' parameter of Drift must be an int .* Got 2\.0 instead"),  # type: ignore[arg-type]
+        (ETS(damped="yes"), DataTypeError, r"'damped' parameter of ETS must be one of \{True, False\}"),  # type: ignore[arg-type]
+        (ARIMA(max_p=-1), DataError, r"'max_p' parameter of ARIMA must be an int in the range \[0, inf\)"),
+        (ARIMA(d=3), DataError, r"'d' parameter of ARIMA must be an int in the range \[0, 2\] or None\. Got 3"),
+        (Theta(season=0), DataError, r"'season' parameter of Theta must be an int in the range \[1, inf\)"),
+        (
+            ARIMA(seasonal_d=1),
+            DataError,
+            r"ARIMA got seasonal_d=1 with season=1: a seasonal difference needs a season\.",
+        ),
+    ],
+)
+def test_invalid_parameters_are_refused_at_fit(model: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        model.fit(Y)
+
+
+@pytest.mark.parametrize(
+    ("model", "n", "needs"),
+    [(SeasonalNaive(season=12), 11, 12), (Drift(), 1, 2), (ETS(season=12), 2, 3)],
+)
+def test_too_short_series_are_refused(model: Any, n: int, needs: int) -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["long"] * 20 + ["short"] * n,
+            "ds": list(range(20)) + list(range(n)),
+            "y": np.arange(20 + n, dtype="float64"),
+        }
+    )
+    with pytest.raises(DataError, match=rf"Series 'short' has {n} observations; .* needs at least {needs}\."):
+        model.fit(frame)
+
+
+@pytest.mark.parametrize("cls", ALL_MODELS)
+def test_predict_before_fit_raises_not_fitted(cls: type) -> None:
+    with pytest.raises(NotFittedError):
+        cls().predict()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Naive(horizon=4),
+        SeasonalNaive(horizon=4, season=7),
+        Mean(horizon=2),
+        Drift(horizon=5),
+        ETS(horizon=6, season=4, damped=False),
+        ARIMA(horizon=3, season=4, max_p=1, max_q=3, d=1, seasonal_d=0),
+        Theta(horizon=2, season=12),
+    ],
+)
+def test_clone_and_get_params_round_trip(model: Any) -> None:
+    params = model.get_params()
+    copy = clone(model)
+    assert copy is not model
+    assert copy.get_params() == params
+    assert type(model)(**params).get_params() == params
+    assert clone(model.set_params(horizon=9)).horizon == 9
+
+
+def test_repr_shows_non_default_parameters_only() -> None:
+    assert repr(ETS(horizon=12, season=12)) == "ETS(horizon=12, season=12)"
+    assert repr(ARIMA(d=1)) == "ARIMA(d=1)"
+
+
+def test_fit_returns_self_and_records_provenance() -> None:
+    model = Naive()
+    assert model.fit(Y) is model
+    assert model.last_seen_ == len(Y) - 1
+
+
+# --------------------------------------------------------------------------------------------- #
+# registry                                                                                       #
+# --------------------------------------------------------------------------------------------- #
+
+
+def test_registry_lists_every_baseline() -> None:
+    assert {
+        "naive": Naive,
+        "seasonal_naive": SeasonalNaive,
+        "mean": Mean,
+        "drift": Drift,
+        "ets": ETS,
+        "arima": ARIMA,
+        "theta": Theta,
+    } == BASELINES
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_make_baseline_passes_season_only_where_it_is_taken(name: str) -> None:
+    model = make_baseline(name, horizon=6, season=4)
+    assert type(model) is BASELINES[name]
+    assert model.horizon == 6
+    params = model.get_params()
+    assert params.get("season", 4) == 4
+    assert ("season" in params) == (name in {"seasonal_naive", "ets", "arima", "theta"})
+
+
+def test_make_baseline_suggests_the_closest_name() -> None:
+    with pytest.raises(DataError, match=r"Unknown baseline 'seasonal_naiv'\. Did you mean 'seasonal_naive'\?"):
+        make_baseline("seasonal_naiv", horizon=12, season=12)
+
+
+def test_make_baseline_lists_the_names_when_nothing_is_close() -> None:
+    with pytest.raises(
+        DataError,
+        match=r"Unknown baseline 'prophet'\. Available: naive, seasonal_naive, mean, drift, ets, arima, theta\.$",
+    ):
+        make_baseline("prophet", horizon=12, season=12)
+
+
+def test_make_baseline_refuses_a_non_string_name() -> None:
+    with pytest.raises(DataTypeError, match=r"A baseline name must be a string, got int 3\."):
+        make_baseline(3, horizon=12)  # type: ignore[arg-type]
