@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -231,7 +232,7 @@ def test_dask_engine_starts_a_loopback_cluster_when_there_is_no_client(air: pd.D
     pd.testing.assert_frame_equal(serial.forecasts, distributed.forecasts)
 
 
-def test_checkpoint_keeps_finished_folds_of_an_interrupted_run(air: pd.DataFrame, tmp_path) -> None:
+def test_checkpoint_keeps_finished_folds_of_an_interrupted_run(air: pd.DataFrame, tmp_path: Path) -> None:
     cv = tsf.WalkForward(4, 12)
     INTERRUPT["after"] = len(air) - 12 * 3  # folds 0 and 1 (96, 108 rows) fit; fold 2 (120 rows) is interrupted
     try:
@@ -249,7 +250,7 @@ def test_checkpoint_keeps_finished_folds_of_an_interrupted_run(air: pd.DataFrame
     pd.testing.assert_frame_equal(resumed.forecasts, fresh.forecasts)
 
 
-def test_checkpoint_rerun_with_the_same_arguments_fits_nothing(air: pd.DataFrame, tmp_path) -> None:
+def test_checkpoint_rerun_with_the_same_arguments_fits_nothing(air: pd.DataFrame, tmp_path: Path) -> None:
     first = tsf.backtest(Recorder(horizon=12), air, tsf.WalkForward(3, 12), baselines=(), checkpoint=tmp_path)
     FITS.clear()
     second = tsf.backtest(Recorder(horizon=12), air, tsf.WalkForward(3, 12), baselines=(), checkpoint=tmp_path)
@@ -257,7 +258,7 @@ def test_checkpoint_rerun_with_the_same_arguments_fits_nothing(air: pd.DataFrame
     pd.testing.assert_frame_equal(first.forecasts, second.forecasts)
 
 
-def test_checkpoint_is_not_reused_when_data_or_settings_change(air: pd.DataFrame, tmp_path) -> None:
+def test_checkpoint_is_not_reused_when_data_or_settings_change(air: pd.DataFrame, tmp_path: Path) -> None:
     tsf.backtest(Recorder(horizon=12), air, tsf.WalkForward(3, 12), baselines=(), checkpoint=tmp_path)
     FITS.clear()
     changed = air.assign(y=air["y"] + 1.0)
@@ -269,7 +270,7 @@ def test_checkpoint_is_not_reused_when_data_or_settings_change(air: pd.DataFrame
     assert len(FITS) == 3
 
 
-def test_save_writes_the_four_files_with_the_documented_summary(air: pd.DataFrame, tmp_path) -> None:
+def test_save_writes_the_four_files_with_the_documented_summary(air: pd.DataFrame, tmp_path: Path) -> None:
     res = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=True)
     res.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forecasts.csv", "metrics.csv", "report.html", "summary.json"]

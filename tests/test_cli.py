@@ -17,7 +17,7 @@ from tsforecast import cli
 from tsforecast.models import LocalForecaster
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+def run(capsys, *argv: str) -> tuple[int, str, str]:
     status = cli.main(list(argv))
     out, err = capsys.readouterr()
     return status, out, err
@@ -30,10 +30,24 @@ def air_csv(tmp_path: Path) -> Path:
     return path
 
 
-def test_backtest_writes_the_four_files_and_prints_the_leaderboard(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+def test_backtest_writes_the_four_files_and_prints_the_leaderboard(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out = tmp_path / "results"
-    status, stdout, _ = run(capsys, "backtest", "air_passengers", "--horizon", "12", "--folds", "3", "--model", "ets",
-                            "--out", str(out), "-q")  # fmt: skip
+    status, stdout, _ = run(
+        capsys,
+        "backtest",
+        "air_passengers",
+        "--horizon",
+        "12",
+        "--folds",
+        "3",
+        "--model",
+        "ets",
+        "--out",
+        str(out),
+        "-q",
+    )
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == ["forecasts.csv", "metrics.csv", "report.html", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
@@ -44,9 +58,22 @@ def test_backtest_writes_the_four_files_and_prints_the_leaderboard(capsys, tmp_p
     assert "report.html" in stdout
 
 
-def test_naming_a_baseline_in_model_is_harmless(capsys, tmp_path: Path) -> None:  # noqa: ANN001
-    status, _, _ = run(capsys, "backtest", "air_passengers", "--horizon", "12", "--folds", "2",
-                       "--model", "seasonal_naive,naive", "--no-audit", "--out", str(tmp_path / "r"), "-q")  # fmt: skip
+def test_naming_a_baseline_in_model_is_harmless(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, _ = run(
+        capsys,
+        "backtest",
+        "air_passengers",
+        "--horizon",
+        "12",
+        "--folds",
+        "2",
+        "--model",
+        "seasonal_naive,naive",
+        "--no-audit",
+        "--out",
+        str(tmp_path / "r"),
+        "-q",
+    )
     assert status == 0
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert set(summary["models"]) == {"naive", "seasonal_naive"}
@@ -81,10 +108,21 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing file", "unknown dataset", "missing column", "nan", "duplicate", "non-numeric", "irregular", "too short",
-     "unknown model"],
-)  # fmt: skip
-def test_bad_input_exits_2_with_one_line_and_no_traceback(capsys, tmp_path: Path, case: str) -> None:  # noqa: ANN001
+    [
+        "missing file",
+        "unknown dataset",
+        "missing column",
+        "nan",
+        "duplicate",
+        "non-numeric",
+        "irregular",
+        "too short",
+        "unknown model",
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+) -> None:
     args, message = _bad_inputs(tmp_path)[case]
     model = [] if case == "unknown model" else ["--model", "naive"]
     status, _, err = run(
@@ -96,7 +134,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(capsys, tmp_path: Path
     assert "Traceback" not in err
 
 
-def test_bad_flag_value_exits_2_with_one_line(capsys) -> None:  # noqa: ANN001
+def test_bad_flag_value_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["backtest", "air_passengers", "--horizon", "twelve", "--out", "x"])
     assert exit_info.value.code == 2
@@ -112,7 +150,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
         cli.main(["backtest", "nope.csv", "--horizon", "3", "--out", str(tmp_path / "o"), "--debug"])
 
 
-def test_existing_output_is_not_clobbered_without_force(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+def test_existing_output_is_not_clobbered_without_force(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "results"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
@@ -125,19 +163,49 @@ def test_existing_output_is_not_clobbered_without_force(capsys, tmp_path: Path) 
     assert status == 0
 
 
-def test_input_file_is_never_modified(capsys, air_csv: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_input_file_is_never_modified(capsys: pytest.CaptureFixture[str], air_csv: Path, tmp_path: Path) -> None:
     before = hashlib.sha256(air_csv.read_bytes()).hexdigest()
-    status, _, _ = run(capsys, "backtest", str(air_csv), "--horizon", "12", "--folds", "2", "--model", "naive",
-                       "--out", str(tmp_path / "o"), "-q")  # fmt: skip
+    status, _, _ = run(
+        capsys,
+        "backtest",
+        str(air_csv),
+        "--horizon",
+        "12",
+        "--folds",
+        "2",
+        "--model",
+        "naive",
+        "--out",
+        str(tmp_path / "o"),
+        "-q",
+    )
     assert status == 0
     assert hashlib.sha256(air_csv.read_bytes()).hexdigest() == before
 
 
-def test_column_mapping_flags(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+def test_column_mapping_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     frame = tsf.load_dataset("uk_lung_deaths").rename(columns={"unique_id": "sex", "ds": "month", "y": "deaths"})
     path = _write(tmp_path, frame)
-    status, _, _ = run(capsys, "backtest", path, "--id-col", "sex", "--time-col", "month", "--target-col", "deaths",
-                       "--horizon", "6", "--folds", "2", "--model", "naive", "--out", str(tmp_path / "o"), "-q")  # fmt: skip
+    status, _, _ = run(
+        capsys,
+        "backtest",
+        path,
+        "--id-col",
+        "sex",
+        "--time-col",
+        "month",
+        "--target-col",
+        "deaths",
+        "--horizon",
+        "6",
+        "--folds",
+        "2",
+        "--model",
+        "naive",
+        "--out",
+        str(tmp_path / "o"),
+        "-q",
+    )
     assert status == 0
     assert set(pd.read_csv(tmp_path / "o" / "forecasts.csv")["unique_id"]) == {"mdeaths", "fdeaths"}
 
@@ -154,24 +222,28 @@ class Peeker(LocalForecaster):
         return self.data["y"].to_numpy()[len(y) : len(y) + self.horizon].astype("float64")
 
 
-def test_a_failed_audit_exits_3_and_still_writes_everything(capsys, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_failed_audit_exits_3_and_still_writes_everything(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tsf.load_dataset("air_passengers")
     monkeypatch.setattr(cli, "_load", lambda args: (data, "air"))
     monkeypatch.setitem(cli.MODELS, "peeker", Peeker)
     monkeypatch.setattr(cli, "make_model", lambda name, horizon, season: Peeker(horizon=horizon, data=data))
     out = tmp_path / "o"
-    status, _, err = run(capsys, "backtest", "air", "--horizon", "12", "--folds", "3", "--model", "peeker",
-                         "--out", str(out), "-q")  # fmt: skip
+    status, _, err = run(
+        capsys, "backtest", "air", "--horizon", "12", "--folds", "3", "--model", "peeker", "--out", str(out), "-q"
+    )
     assert status == 3
     assert "leakage audit FAILED" in err
     assert json.loads((out / "summary.json").read_text())["audit"]["passed"] is False
     assert (out / "report.html").exists()
 
 
-def test_forecast_writes_future_timestamps(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+def test_forecast_writes_future_timestamps(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "f.csv"
-    status, _, _ = run(capsys, "forecast", "uk_lung_deaths", "--horizon", "6", "--model", "seasonal_naive",
-                       "--out", str(out))  # fmt: skip
+    status, _, _ = run(
+        capsys, "forecast", "uk_lung_deaths", "--horizon", "6", "--model", "seasonal_naive", "--out", str(out)
+    )
     assert status == 0
     forecast = pd.read_csv(out, parse_dates=["ds"])
     assert list(forecast.columns) == ["unique_id", "ds", "y_hat"]
@@ -180,7 +252,7 @@ def test_forecast_writes_future_timestamps(capsys, tmp_path: Path) -> None:  # n
     assert forecast["ds"].max() == pd.Timestamp("1980-06-01")
 
 
-def test_datasets_lists_every_shipped_dataset(capsys) -> None:  # noqa: ANN001
+def test_datasets_lists_every_shipped_dataset(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "datasets")
     assert status == 0
     assert all(name in out for name in tsf.list_datasets())
