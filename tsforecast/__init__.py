@@ -6,7 +6,7 @@ from .audit import AuditResult, audit_leakage
 from .backtest import BacktestResult, backtest
 from .data import dataset_info, from_pandas, infer_freq, list_datasets, load_csv, load_dataset, load_parquet
 from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
-from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
+from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, SGDForecaster, Theta, make_model
 from .split import Fold, WalkForward, check_temporal_cv, temporal_train_test_split
 from .windows import WindowDataset, check_no_shuffle, ordered_loader
 
@@ -25,6 +25,7 @@ __all__ = [
     "LeakageError",
     "Mean",
     "Naive",
+    "SGDForecaster",
     "SeasonalNaive",
     "ShuffleError",
     "Theta",

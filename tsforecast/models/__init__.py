@@ -7,6 +7,7 @@ import difflib
 from ..errors import DataError, DataTypeError
 from .base import Forecaster, LocalForecaster
 from .baselines import ARIMA, BASELINES, ETS, Drift, Mean, Naive, SeasonalNaive, Theta, make_baseline
+from .sgd import SGDForecaster
 
 __all__ = [
     "ARIMA",
@@ -17,18 +18,21 @@ __all__ = [
     "LocalForecaster",
     "Mean",
     "Naive",
+    "SGDForecaster",
     "SeasonalNaive",
     "Theta",
     "make_model",
     "model_name",
 ]
 
-MODELS: dict[str, type[Forecaster]] = {**BASELINES}
+MODELS: dict[str, type[Forecaster]] = {"sgd": SGDForecaster, **BASELINES}
 """Every model by the name ``backtest`` and the CLI accept."""
 
 
 def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
     """Build the model called ``name`` with its default settings for ``horizon`` and ``season``.
+
+    ``"sgd"`` gets a lookback of two seasons (at least 8 steps).
 
     Raises
     ------
@@ -41,6 +45,8 @@ def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
         close = difflib.get_close_matches(name, list(MODELS), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise DataError(f"Unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}.")
+    if name == "sgd":
+        return SGDForecaster(lookback=max(2 * season, 8), horizon=horizon, season=season)
     return make_baseline(name, horizon=horizon, season=season)
 
 
