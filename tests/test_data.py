@@ -1,0 +1,678 @@
+"""Loading and validating series into the canonical long frame ``unique_id, ds, y``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast
+from tsforecast.data import (
+    DatasetInfo,
+    dataset_info,
+    from_pandas,
+    infer_freq,
+    list_datasets,
+    load_csv,
+    load_dataset,
+    load_parquet,
+    season_length,
+)
+from tsforecast.errors import DataError, DataTypeError
+
+DATASETS = list_datasets()
+PANELS = {"arrivals": 4, "uk_lung_deaths": 2}
+
+
+def _daily(n: int, start: str = "2020-01-01", **extra: Any) -> pd.DataFrame:
+    return pd.DataFrame({"ds": pd.date_range(start, periods=n, freq="D"), "y": np.arange(n, dtype=float), **extra})
+
+
+def _assert_canonical(out: pd.DataFrame, extras: list[str] = ()) -> None:  # type: ignore[assignment]
+    assert list(out.columns) == ["unique_id", "ds", "y", *extras]
+    assert pd.api.types.is_datetime64_any_dtype(out["ds"]) or out["ds"].dtype == np.int64
+    assert out["y"].dtype == np.float64
+    assert all(isinstance(u, str) for u in out["unique_id"])
+    assert isinstance(out.index, pd.RangeIndex)
+    assert out.index.start == 0
+    expected = out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(out, expected)
+    assert not out.duplicated(["unique_id", "ds"]).any()
+    assert np.isfinite(out["y"]).all()
+
+
+# --- shipped datasets -------------------------------------------------------------------------------------------
+
+
+def test_list_datasets_is_sorted_and_names_every_shipped_file() -> None:
+    assert sorted(DATASETS) == DATASETS
+    assert len(DATASETS) == len(set(DATASETS)) >= 9
+    assert "air_passengers" in DATASETS
+    shipped = {p.stem for p in (Path(__file__).resolve().parents[1] / "datasets").glob("*.csv")}
+    assert set(DATASETS) <= shipped
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_load_dataset_returns_a_canonical_frame_at_its_declared_frequency(name: str) -> None:
+    info = dataset_info(name)
+    df = load_dataset(name)
+    extras = [c for c in df.columns if c not in ("unique_id", "ds", "y")]
+    _assert_canonical(df, extras)
+    assert pd.api.types.is_datetime64_any_dtype(df["ds"])
+    assert infer_freq(df) == info.freq
+    assert season_length(info.freq) == info.season
+    assert df["unique_id"].nunique() == PANELS.get(name, 1)
+    if name not in PANELS:
+        assert set(df["unique_id"]) == {name}
+    for _, part in df.groupby("unique_id"):
+        grid = pd.date_range(part["ds"].iloc[0], part["ds"].iloc[-1], freq=info.freq)
+        assert len(grid) == len(part)
+        assert (pd.DatetimeIndex(part["ds"]) == grid).all()
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_dataset_info_describes_the_dataset(name: str) -> None:
+    info = dataset_info(name)
+    assert isinstance(info, DatasetInfo)
+    assert info.name == name
+    assert info.description
+    assert info.source
+    assert info.season >= 1
+
+
+def test_air_passengers_is_the_classic_series() -> None:
+    df = load_dataset("air_passengers")
+    assert df.shape == (144, 3)
+    assert df["ds"].iloc[0] == pd.Timestamp("1949-01-01")
+    assert df["ds"].iloc[-1] == pd.Timestamp("1960-12-01")
+    assert df["y"].iloc[0] == 112.0
+
+
+def test_elecdaily_keeps_its_covariates_after_the_target() -> None:
+    df = load_dataset("elecdaily")
+    assert list(df.columns) == ["unique_id", "ds", "y", "WorkDay", "Temperature"]
+    assert len(df) == 365
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [("air_pasengers", "air_passengers"), ("Nile", "nile"), ("taylr", "taylor"), ("arrival", "arrivals")],
+)
+def test_unknown_dataset_suggests_the_close_name(name: str, suggestion: str) -> None:
+    pattern = rf"Unknown dataset {name!r}\. Did you mean {suggestion!r}\? Available: air_passengers, "
+    with pytest.raises(DataError, match=pattern):
+        load_dataset(name)
+    with pytest.raises(DataError, match=pattern):
+        dataset_info(name)
+
+
+def test_unknown_dataset_without_a_close_name_lists_the_available_ones() -> None:
+    with pytest.raises(DataError, match=r"Unknown dataset 'zzzzzz'\. Available: ") as info:
+        load_dataset("zzzzzz")
+    assert "Did you mean" not in str(info.value)
+    assert str(info.value).endswith(", ".join(DATASETS) + ".")
+
+
+def test_data_functions_are_exported_from_the_top_level() -> None:
+    for name in ["load_csv", "load_parquet", "from_pandas", "load_dataset", "list_datasets", "dataset_info"]:
+        assert getattr(tsforecast, name) is getattr(tsforecast.data, name)
+
+
+# --- loaders -----------------------------------------------------------------------------------------------------
+
+
+def test_load_csv_reads_a_single_series_named_after_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text("ds,y\n2021-01-01,1\n2021-02-01,2\n2021-03-01,3.5\n2021-04-01,4\n")
+    df = load_csv(path)
+    _assert_canonical(df)
+    assert set(df["unique_id"]) == {"sales"}
+    assert df["ds"].tolist() == list(pd.date_range("2021-01-01", periods=4, freq="MS"))
+    assert df["y"].tolist() == [1.0, 2.0, 3.5, 4.0]
+    assert infer_freq(df) == "MS"
+    pd.testing.assert_frame_equal(load_csv(str(path)), df)
+
+
+def test_load_csv_with_custom_column_names_and_an_id_column(tmp_path: Path) -> None:
+    path = tmp_path / "shops.csv"
+    rows = ["store,date,value,price"]
+    for store in ("b", "a"):
+        rows += [f"{store},2022-01-0{d},{d * 10 if store == 'a' else d},{d / 2}" for d in range(1, 6)]
+    path.write_text("\n".join(rows) + "\n")
+    df = load_csv(path, time_col="date", target_col="value", id_col="store")
+    _assert_canonical(df, ["price"])
+    assert df["unique_id"].tolist() == ["a"] * 5 + ["b"] * 5
+    assert df.loc[df["unique_id"] == "a", "y"].tolist() == [10.0, 20.0, 30.0, 40.0, 50.0]
+    assert df["price"].tolist() == [d / 2 for d in range(1, 6)] * 2
+    assert infer_freq(df) == "D"
+
+
+def test_load_csv_uses_a_unique_id_column_without_id_col(tmp_path: Path) -> None:
+    path = tmp_path / "panel.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(f"{u},{t},{t}\n" for u in ("x", "y") for t in range(4)))
+    df = load_csv(path)
+    assert df["unique_id"].tolist() == ["x"] * 4 + ["y"] * 4
+    assert df["ds"].dtype == np.int64
+
+
+def test_load_csv_integer_time_index(tmp_path: Path) -> None:
+    path = tmp_path / "steps.csv"
+    path.write_text("t,v\n0,5\n2,6\n4,7\n6,8\n")
+    df = load_csv(path, time_col="t", target_col="v")
+    _assert_canonical(df)
+    assert df["ds"].dtype == np.int64
+    assert df["ds"].tolist() == [0, 2, 4, 6]
+    assert infer_freq(df) == 2
+
+
+def test_load_parquet_equals_from_pandas(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat(["s1", "s2"], 6),
+            "when": np.tile(pd.date_range("2020-01-01", periods=6, freq="h"), 2),
+            "target": np.arange(12, dtype="int64"),
+            "temp": np.linspace(0, 1, 12),
+        }
+    )
+    path = tmp_path / "hourly.parquet"
+    frame.to_parquet(path)
+    df = load_parquet(path, time_col="when", target_col="target", id_col="id")
+    _assert_canonical(df, ["temp"])
+    pd.testing.assert_frame_equal(df, from_pandas(frame, "when", "target", "id"))
+    assert infer_freq(df) == "h"
+
+
+def test_load_parquet_fills_missing_timestamps(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    frame = _daily(8).drop(index=[3])
+    path = tmp_path / "gappy.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(DataError, match=r"Series 'gappy' has 1 missing timestamp\(s\) at frequency D: 2020-01-04"):
+        load_parquet(path)
+    df = load_parquet(path, fill="zero")
+    assert len(df) == 8
+    assert df["y"].iloc[3] == 0.0
+
+
+@pytest.mark.parametrize(("loader", "suffix"), [(load_csv, ".csv"), (load_parquet, ".parquet")])
+def test_missing_file_raises_data_error(tmp_path: Path, loader: Any, suffix: str) -> None:
+    path = tmp_path / f"nope{suffix}"
+    with pytest.raises(DataError, match=rf"Data file {re.escape(repr(str(path)))} does not exist\. Check the path"):
+        loader(path)
+
+
+def test_a_directory_is_not_a_data_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"does not exist\. Check the path"):
+        load_csv(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("loader", "name", "content", "detail"),
+    [
+        (load_csv, "empty.csv", "", r"No columns to parse"),
+        (load_csv, "broken.csv", 'ds,y\n1,2,3,4\n"x', r"C error"),
+        (load_parquet, "broken.parquet", "not a parquet file at all", r""),
+    ],
+)
+def test_unreadable_file_raises_data_error(tmp_path: Path, loader: Any, name: str, content: str, detail: str) -> None:
+    if loader is load_parquet:
+        pytest.importorskip("pyarrow")
+    path = tmp_path / name
+    path.write_text(content)
+    suffix = re.escape(Path(name).suffix)
+    with pytest.raises(DataError, match=rf"Could not read .*{detail}.*\. Is it a valid {suffix} file\?"):
+        loader(path)
+
+
+def test_load_csv_unparsable_date_names_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "bad_dates.csv"
+    path.write_text("ds,y\n2020-01-01,1\n2020-01-02,2\nsoon,3\n2020-01-04,4\n")
+    with pytest.raises(DataError, match=r"Column 'ds' has a value that is not a timestamp at row 2: 'soon'\. Use ISO"):
+        load_csv(path)
+
+
+def test_load_csv_never_modifies_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.csv"
+    days = [1, 2, 3, 5, 6, 7]
+    path.write_text("unique_id,ds,y\n" + "".join(f"b,2020-01-0{d},{d}\n" for d in days) + "a,2020-01-01,3\n")
+    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    load_csv(path, fill="ffill")
+    with pytest.raises(DataError, match="missing timestamp"):
+        load_csv(path)
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gaps.csv"]
+
+
+def test_load_parquet_never_modifies_the_file(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "s.parquet"
+    _daily(5).iloc[::-1].to_parquet(path)
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="is not sorted by time"):
+        load_parquet(path)
+    assert path.read_bytes() == before
+
+
+# --- from_pandas: canonical output -------------------------------------------------------------------------------
+
+
+def test_from_pandas_series_with_datetime_index() -> None:
+    s = pd.Series([1, 2, 3, 4], index=pd.date_range("2020-01-01", periods=4, freq="W-SUN"), name="ignored")
+    df = from_pandas(s, name="sales")
+    _assert_canonical(df)
+    assert df["unique_id"].tolist() == ["sales"] * 4
+    assert df["ds"].tolist() == list(s.index)
+    assert df["y"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert infer_freq(df) == "W-SUN"
+
+
+def test_from_pandas_series_with_integer_index_is_an_integer_time_index() -> None:
+    df = from_pandas(pd.Series([5.0, 6.0, 7.0]))
+    _assert_canonical(df)
+    assert df["ds"].tolist() == [0, 1, 2]
+    assert df["ds"].dtype == np.int64
+    assert df["unique_id"].tolist() == ["series"] * 3
+    assert infer_freq(df) == 1
+
+
+def test_from_pandas_series_with_string_dates() -> None:
+    s = pd.Series([1.0, 2.0, 3.0], index=["2020-03-01", "2020-04-01", "2020-05-01"])
+    df = from_pandas(s)
+    assert pd.api.types.is_datetime64_any_dtype(df["ds"])
+    assert infer_freq(df) == "MS"
+
+
+def test_from_pandas_orders_columns_and_casts_dtypes() -> None:
+    frame = pd.DataFrame(
+        {
+            "promo": [0, 1, 0, 1],
+            "y": np.array([1, 2, 3, 4], dtype="int32"),
+            "note": list("abcd"),
+            "ds": ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"],
+        }
+    )
+    df = from_pandas(frame)
+    _assert_canonical(df, ["promo", "note"])
+    assert pd.api.types.is_datetime64_any_dtype(df["ds"])
+    assert df["promo"].tolist() == [0, 1, 0, 1]
+    assert df["note"].tolist() == list("abcd")
+
+
+def test_from_pandas_panel_is_sorted_by_id_then_time_with_extras_following_their_rows() -> None:
+    frame = pd.DataFrame(
+        {
+            "store": [2, 2, 2, 1, 1, 1, 10, 10, 10],
+            "ds": [0, 1, 2, 5, 6, 7, 3, 4, 5],
+            "y": [20.0, 21, 22, 10, 11, 12, 100, 101, 102],
+            "x": list("abcdefghi"),
+        }
+    )
+    df = from_pandas(frame, id_col="store")
+    _assert_canonical(df, ["x"])
+    assert df["unique_id"].tolist() == ["1"] * 3 + ["10"] * 3 + ["2"] * 3
+    assert df["ds"].tolist() == [5, 6, 7, 3, 4, 5, 0, 1, 2]
+    assert df["y"].tolist() == [10.0, 11, 12, 100, 101, 102, 20, 21, 22]
+    assert df["x"].tolist() == list("defghiabc")
+
+
+def test_from_pandas_accepts_a_non_default_index() -> None:
+    frame = _daily(5)
+    frame.index = [50, 40, 30, 20, 10]
+    df = from_pandas(frame)
+    _assert_canonical(df)
+    assert df["y"].tolist() == [0.0, 1, 2, 3, 4]
+
+
+def test_from_pandas_allows_short_series_beside_a_long_one() -> None:
+    frame = pd.concat([_daily(10, unique_id="long"), _daily(2, "2020-01-05", unique_id="short")], ignore_index=True)
+    df = from_pandas(frame)
+    assert df.groupby("unique_id").size().to_dict() == {"long": 10, "short": 2}
+    assert infer_freq(df) == "D"
+
+
+@pytest.mark.parametrize(
+    ("times", "expected"),
+    [
+        (pd.array([0, 1, 2, 3], dtype="Int64"), [0, 1, 2, 3]),
+        (np.array([0.0, 1.0, 2.0, 3.0]), [0, 1, 2, 3]),
+        (np.array([10, 20, 30, 40], dtype="int32"), [10, 20, 30, 40]),
+    ],
+)
+def test_integer_valued_time_columns_become_an_int64_index(times: Any, expected: list[int]) -> None:
+    df = from_pandas(pd.DataFrame({"ds": times, "y": [1.0, 2.0, 3.0, 4.0]}))
+    assert df["ds"].dtype == np.int64
+    assert df["ds"].tolist() == expected
+
+
+def test_timezone_aware_timestamps_are_kept() -> None:
+    frame = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=4, freq="h", tz="UTC"), "y": [1.0, 2, 3, 4]})
+    df = from_pandas(frame)
+    assert str(df["ds"].dt.tz) == "UTC"
+    assert infer_freq(df) == "h"
+
+
+# --- fill ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fill", "inserted"), [("ffill", [2.0, 2.0, 5.0]), ("zero", [0.0, 0.0, 0.0])])
+def test_fill_inserts_the_missing_timestamps(fill: str, inserted: list[float]) -> None:
+    frame = _daily(10, temp=np.arange(10, dtype=float) * 10).drop(index=[3, 4, 6])
+    df = from_pandas(frame, fill=fill)
+    _assert_canonical(df, ["temp"])
+    assert df["ds"].tolist() == list(pd.date_range("2020-01-01", periods=10, freq="D"))
+    assert df["y"].iloc[[3, 4, 6]].tolist() == inserted
+    assert df["temp"].iloc[[3, 4, 6]].tolist() == [20.0, 20.0, 50.0]  # covariates carry their last value forward
+    kept = df.drop(index=[3, 4, 6])
+    assert kept["y"].tolist() == frame["y"].tolist()
+
+
+@pytest.mark.parametrize("fill", ["ffill", "zero"])
+def test_fill_on_a_panel_with_an_integer_index(fill: str) -> None:
+    frame = pd.DataFrame(
+        {"unique_id": ["a"] * 5 + ["b"] * 4, "ds": [0, 1, 2, 3, 4, 0, 1, 3, 4], "y": np.arange(1.0, 10)}
+    )
+    df = from_pandas(frame, fill=fill)
+    _assert_canonical(df)
+    assert df.groupby("unique_id")["ds"].apply(list).to_dict() == {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2, 3, 4]}
+    b = df[df["unique_id"] == "b"]["y"].tolist()
+    assert b == [6.0, 7.0, 7.0 if fill == "ffill" else 0.0, 8.0, 9.0]
+    assert df["ds"].dtype == np.int64
+
+
+@pytest.mark.parametrize("fill", ["ffill", "zero"])
+def test_fill_without_gaps_changes_nothing(fill: str) -> None:
+    frame = _daily(6)
+    pd.testing.assert_frame_equal(from_pandas(frame, fill=fill), from_pandas(frame))
+
+
+@pytest.mark.parametrize(
+    ("fill", "error", "shown"),
+    [("linear", DataError, "'linear'"), ("interpolate", DataError, "'interpolate'"), (True, DataTypeError, "True")],
+)
+def test_unknown_fill_is_refused(fill: Any, error: type[Exception], shown: str) -> None:
+    message = f"The 'fill' parameter of from_pandas must be one of {{'ffill', 'zero'}} or None. Got {shown} instead."
+    with pytest.raises(error, match=re.escape(message)):
+        from_pandas(_daily(6).drop(index=[2]), fill=fill)
+
+
+# --- from_pandas: every DataError ----------------------------------------------------------------------------------
+
+
+def test_wrong_type_raises_data_type_error() -> None:
+    with pytest.raises(DataTypeError, match=r"Expected a pandas DataFrame or Series, got list\. Wrap arrays with"):
+        from_pandas([1.0, 2.0, 3.0])  # type: ignore[arg-type]
+    with pytest.raises(DataTypeError, match=r"got ndarray"):
+        from_pandas(np.arange(3.0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "missing"),
+    [
+        ({}, "['ds']"),
+        ({"target_col": "sales"}, "['ds', 'sales']"),
+        ({"time_col": "date", "id_col": "store"}, "['store']"),
+    ],
+)
+def test_missing_columns_are_named(kwargs: dict[str, str], missing: str) -> None:
+    frame = pd.DataFrame({"date": ["2020-01-01"], "y": [1.0]})
+    pattern = rf"Missing column\(s\) {re.escape(missing)}; the data have \['date', 'y'\]\. Name the right ones"
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame, **kwargs)
+
+
+def test_empty_frame_is_refused() -> None:
+    with pytest.raises(DataError, match=r"The data are empty: at least one row per series is needed\."):
+        from_pandas(pd.DataFrame({"ds": [], "y": []}))
+
+
+@pytest.mark.parametrize(
+    ("times", "row", "shown"),
+    [
+        (["2020-01-01", "2020-01-02", "not a date", "2020-01-04"], 2, "'not a date'"),
+        (["2020-01-01", None, "2020-01-03", "2020-01-04"], 1, "nan"),
+        (pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03", None]), 3, "NaT"),
+        (pd.array([0, 1, None, 3], dtype="Int64"), 2, "<NA>"),
+        ([0.0, 1.5, 2.0, 3.0], 1, "np.float64(1.5)"),
+        ([0.0, 1.0, np.inf, 3.0], 2, "np.float64(inf)"),
+    ],
+)
+def test_unparsable_timestamp_names_its_row(times: Any, row: int, shown: str) -> None:
+    frame = pd.DataFrame({"ds": times, "y": [1.0, 2.0, 3.0, 4.0]})
+    pattern = rf"Column 'ds' has a value that is not a timestamp at row {row}: {re.escape(shown)}\. Use ISO dates"
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize(
+    ("values", "row", "shown"), [([1, 2, "three", 4], 2, "'three'"), (["1", "x", "3", "4"], 1, "'x'")]
+)
+def test_non_numeric_target_names_its_row(values: list[Any], row: int, shown: str) -> None:
+    frame = pd.DataFrame({"ds": [0, 1, 2, 3], "y": values})
+    pattern = rf"Column 'y' must be numeric, but row {row} holds {shown}\. Clean or convert"
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+def test_numeric_strings_are_accepted_as_target() -> None:
+    df = from_pandas(pd.DataFrame({"ds": [0, 1, 2], "y": ["1", "2.5", "-3"]}))
+    assert df["y"].tolist() == [1.0, 2.5, -3.0]
+
+
+@pytest.mark.parametrize(
+    ("values", "count", "first"),
+    [
+        ([1.0, 2.0, np.nan, 4.0, np.nan], 2, "2020-01-03 00:00:00"),
+        ([np.inf, 2.0, 3.0, 4.0, 5.0], 1, "2020-01-01 00:00:00"),
+        ([1.0, 2.0, 3.0, 4.0, -np.inf], 1, "2020-01-05 00:00:00"),
+        ([1.0, None, 3.0, np.nan, np.inf], 3, "2020-01-02 00:00:00"),
+    ],
+)
+def test_nan_or_inf_target_reports_the_count_and_the_first_timestamp(
+    values: list[float], count: int, first: str
+) -> None:
+    frame = _daily(5).assign(y=values)
+    pattern = (
+        rf"Column 'y' has {count} NaN or infinite value\(s\); the first is in series 'series' at {first}\. "
+        r"Drop or impute them"
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+def test_nan_target_in_a_panel_names_the_series() -> None:
+    frame = pd.DataFrame(
+        {"unique_id": ["a", "a", "a", "b", "b", "b"], "ds": [0, 1, 2] * 2, "y": [1, 2, 3, 4, np.nan, 6]}
+    )
+    with pytest.raises(DataError, match=r"has 1 NaN or infinite value\(s\); the first is in series 'b' at 1\."):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize(
+    ("times", "shown"),
+    [([0, 1, 1, 2], "1"), (["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-03"], "2020-01-03 00:00:00")],
+)
+def test_duplicate_timestamps_are_refused(times: list[Any], shown: str) -> None:
+    frame = pd.DataFrame({"ds": times, "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(
+        DataError, match=rf"Series 'series' has duplicate timestamp {shown}\. Each series needs one row"
+    ):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize(
+    ("times", "later", "earlier"),
+    [
+        ([0, 2, 1, 3], "1", "2"),
+        (["2020-01-02", "2020-01-01", "2020-01-03"], "2020-01-01 00:00:00", "2020-01-02 00:00:00"),
+    ],
+)
+def test_unsorted_series_is_refused(times: list[Any], later: str, earlier: str) -> None:
+    frame = pd.DataFrame({"unique_id": "s1", "ds": times, "y": np.arange(len(times), dtype=float)})
+    pattern = (
+        rf"Series 's1' is not sorted by time: {later} is listed after {earlier}\. "
+        r"Sort it first, e\.g\. df\.sort_values\(\['unique_id', 'ds'\]\)\."
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+def test_missing_timestamps_are_listed() -> None:
+    frame = _daily(10).drop(index=[2, 5])
+    pattern = (
+        r"Series 'series' has 2 missing timestamp\(s\) at frequency D: 2020-01-03 00:00:00, 2020-01-06 00:00:00\. "
+        r"Insert them explicitly with fill='ffill' or fill='zero', or resample the data\."
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+def test_many_missing_timestamps_show_the_first_five_and_a_count() -> None:
+    frame = pd.DataFrame({"ds": [0, 1, 2, 3, 4, 5, 13, 14, 15], "y": np.arange(9.0)})
+    pattern = r"Series 'series' has 7 missing timestamp\(s\) at frequency 1: 6, 7, 8, 9, 10 and 2 more\. Insert them"
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize(
+    ("times", "freq", "first"),
+    [
+        (["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-03 12:00", "2020-01-04"], "D", "2020-01-03 12:00:00"),
+        ([0, 2, 4, 6, 7, 8, 10], "2", "7"),
+    ],
+)
+def test_off_grid_timestamps_are_refused(times: list[Any], freq: str, first: str) -> None:
+    frame = pd.DataFrame({"ds": times, "y": np.arange(len(times), dtype=float)})
+    pattern = rf"Series 'series' has timestamps off its {freq} grid, first {first}\. Resample the data"
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+def test_irregular_series_without_a_frequency_is_refused() -> None:
+    frame = pd.DataFrame({"ds": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-08"]), "y": 1.0})
+    with pytest.raises(
+        DataError, match=r"Could not infer a frequency for series 'series': its timestamps are irregular"
+    ):
+        from_pandas(frame)
+
+
+def test_frequencies_differing_across_a_panel_are_refused() -> None:
+    frame = pd.concat(
+        [
+            _daily(4, unique_id="a"),
+            pd.DataFrame({"unique_id": "b", "ds": pd.date_range("2020-01-01", periods=4, freq="MS"), "y": 1.0}),
+        ],
+        ignore_index=True,
+    )
+    with pytest.raises(DataError, match=r"Series have different frequencies \('a': D, 'b': MS\)\. Resample them"):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize("lengths", [[1], [2], [2, 1, 2]])
+def test_every_series_shorter_than_three_points_is_refused(lengths: list[int]) -> None:
+    frame = pd.concat([_daily(n, unique_id=f"s{i}") for i, n in enumerate(lengths)], ignore_index=True)
+    with pytest.raises(DataError, match=r"Every series has fewer than 3 timestamps, so no frequency can be inferred\."):
+        from_pandas(frame)
+
+
+# --- inputs are never modified -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(
+            {"unique_id": ["b"] * 4 + ["a"] * 4, "ds": [0, 1, 2, 3] * 2, "y": np.arange(8), "x": list("abcdefgh")}
+        ),
+        pd.DataFrame({"ds": ["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-05"], "y": [1, 2, 3, 4]}),
+        pd.DataFrame({"ds": [3, 2, 1, 0], "y": [1.0, 2, 3, 4]}),
+        pd.DataFrame({"ds": [0, 1, 2, 3], "y": [1.0, np.nan, 3, 4]}, index=[9, 8, 7, 6]),
+    ],
+)
+@pytest.mark.parametrize("fill", [None, "ffill", "zero"])
+def test_from_pandas_never_modifies_the_input_frame(frame: pd.DataFrame, fill: str | None) -> None:
+    original = frame.copy(deep=True)
+    try:
+        out = from_pandas(frame, fill=fill)
+    except DataError:
+        out = None
+    pd.testing.assert_frame_equal(frame, original)
+    assert list(frame.dtypes) == list(original.dtypes)
+    if out is not None:
+        assert not np.shares_memory(out["y"].to_numpy(), frame["y"].to_numpy())
+
+
+def test_from_pandas_never_modifies_the_input_series() -> None:
+    s = pd.Series([3, 1, 2], index=pd.date_range("2020-01-01", periods=3, freq="D"))
+    original = s.copy(deep=True)
+    out = from_pandas(s)
+    out.loc[0, "y"] = -1.0
+    pd.testing.assert_series_equal(s, original)
+
+
+def test_the_output_is_a_new_frame() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": [0, 1, 2], "y": [1.0, 2.0, 3.0]})
+    out = from_pandas(frame)
+    out.loc[0, "y"] = 100.0
+    assert frame.loc[0, "y"] == 1.0
+
+
+# --- infer_freq and season_length ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("freq", "expected"),
+    [("MS", "MS"), ("QS-JAN", "QS-JAN"), ("YS-JAN", "YS-JAN"), ("D", "D"), ("h", "h"), ("30min", "30min"), ("B", "B")],
+)
+def test_infer_freq_of_a_validated_frame(freq: str, expected: str) -> None:
+    frame = pd.DataFrame({"ds": pd.date_range("2021-01-01", periods=12, freq=freq), "y": 1.0})
+    assert infer_freq(from_pandas(frame)) == expected
+
+
+def test_infer_freq_of_a_gappy_series_uses_the_most_common_spacing() -> None:
+    frame = pd.DataFrame({"ds": pd.date_range("2021-01-01", periods=12, freq="D").delete([4]), "y": 1.0})
+    assert infer_freq(from_pandas(frame, fill="ffill")) == "D"
+    assert infer_freq(frame.assign(unique_id="s")) == "D"
+
+
+@pytest.mark.parametrize(
+    ("frame", "found"),
+    [
+        (pd.DataFrame({"unique_id": ["a", "a"], "ds": [0, 1], "y": [1.0, 2.0]}), "[]"),
+        (pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 3, "ds": [0, 1, 2, 0, 2, 4], "y": 1.0}), "['1', '2']"),
+    ],
+)
+def test_infer_freq_refuses_none_or_several_frequencies(frame: pd.DataFrame, found: str) -> None:
+    with pytest.raises(DataError, match=rf"Cannot infer one frequency for the data \(found {re.escape(found)}\)\."):
+        infer_freq(frame)
+
+
+@pytest.mark.parametrize(
+    ("freq", "season"),
+    [
+        ("MS", 12),
+        ("ME", 12),
+        ("QS", 4),
+        ("QS-JAN", 4),
+        ("QE-DEC", 4),
+        ("W", 52),
+        ("W-SUN", 52),
+        ("D", 7),
+        ("B", 5),
+        ("h", 24),
+        ("30min", 48),
+        ("min", 60),
+        ("YS-JAN", 1),
+        ("YE", 1),
+        ("s", 1),
+        (1, 1),
+        (7, 1),
+    ],
+)
+def test_season_length_table(freq: str | int, season: int) -> None:
+    assert season_length(freq) == season
