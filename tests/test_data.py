@@ -676,3 +676,10 @@ def test_infer_freq_refuses_none_or_several_frequencies(frame: pd.DataFrame, fou
 )
 def test_season_length_table(freq: str | int, season: int) -> None:
     assert season_length(freq) == season
+
+
+def test_a_column_that_would_be_replaced_by_a_canonical_one_is_refused() -> None:
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=4, freq="D"), "sales": [1.0, 2, 3, 4]})
+    frame["y"] = 0.0
+    with pytest.raises(DataError, match=r"Column\(s\) \['y'\] would be replaced by the canonical"):
+        from_pandas(frame, time_col="date", target_col="sales")

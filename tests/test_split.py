@@ -84,9 +84,10 @@ def test_min_length_is_exactly_the_shortest_length_that_works(cv: WalkForward) -
     assert first_train[0] == 0
     if cv.window == "expanding":
         assert len(first_train) == (cv.min_train_size or 1)
+    sliding = f", train_size={cv.train_size}" if cv.window == "sliding" else ""
     pattern = (
         rf"Too few positions: {needed - 1} for n_splits={cv.n_splits}, horizon={cv.horizon}, step={_step(cv)}, "
-        rf"gap={cv.gap}; at least {needed} are required\. Reduce n_splits, horizon or step"
+        rf"gap={cv.gap}{sliding}; at least {needed} are required\. Reduce n_splits, horizon or step"
     )
     with pytest.raises(DataError, match=pattern):
         list(cv.split(np.arange(needed - 1)))
@@ -687,3 +688,17 @@ def test_check_temporal_cv_refuses_empty_folds(folds: list[tuple[np.ndarray, np.
 def test_check_temporal_cv_propagates_a_too_short_error() -> None:
     with pytest.raises(DataError, match=r"Too few positions: 5 .* at least 7 are required"):
         check_temporal_cv(WalkForward(2, 3), np.arange(5))
+
+
+def test_refused_set_params_leaves_the_splitter_unchanged() -> None:
+    cv = WalkForward(3, 4)
+    with pytest.raises(ShuffleError, match="must not be shuffled"):
+        cv.set_params(shuffle=True, n_splits=9)
+    assert cv.get_params()["shuffle"] is False
+    assert cv.n_splits == 3
+
+
+def test_a_non_boolean_shuffle_is_a_type_error_not_a_shuffle() -> None:
+    cv = WalkForward(2, 3, shuffle=0)  # type: ignore[arg-type]
+    with pytest.raises(DataTypeError, match="The 'shuffle' parameter of WalkForward must be one of"):
+        list(cv.split(np.arange(20)))

@@ -253,7 +253,13 @@ def from_pandas(
     if frame.empty:
         raise DataError("The data are empty: at least one row per series is needed.")
     ids = frame[id_col].astype(str) if id_col is not None else pd.Series(name, index=frame.index)
-    others = [c for c in frame.columns if c not in required and c not in (ID, TIME, TARGET)]
+    clash = [c for c in (ID, TIME, TARGET) if c in frame.columns and c not in required]
+    if clash:
+        raise DataError(
+            f"Column(s) {clash} would be replaced by the canonical {ID}, {TIME}, {TARGET} columns. "
+            "Rename or drop them first, so no data is lost."
+        )
+    others = [c for c in frame.columns if c not in required]
     out = pd.DataFrame({ID: ids.to_numpy(), TIME: _parse_time(frame[time_col], time_col)})
     out[TARGET] = _parse_target(frame[target_col], target_col, out)
     for col in others:

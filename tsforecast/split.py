@@ -53,6 +53,14 @@ class Fold:
     skipped: tuple[str, ...] = ()
 
 
+def _refuse_shuffle(shuffle: Any) -> None:
+    if shuffle is True or (isinstance(shuffle, (bool, np.bool_)) and shuffle):
+        raise ShuffleError(
+            f"WalkForward(shuffle={shuffle!r}) was requested. {SHUFFLE_REASON} "
+            "Leave shuffle=False; to vary the training data, use window='sliding' or a different step."
+        )
+
+
 class WalkForward(BaseCrossValidator):  # type: ignore[misc]
     """Walk-forward (time-ordered) cross-validation with an expanding or sliding training window.
 
@@ -128,14 +136,7 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         self.train_size = train_size
         self.min_train_size = min_train_size
         self.shuffle = shuffle
-        self._refuse_shuffle()
-
-    def _refuse_shuffle(self) -> None:
-        if self.shuffle is not False:
-            raise ShuffleError(
-                f"WalkForward(shuffle={self.shuffle!r}) was requested. {SHUFFLE_REASON} "
-                "Leave shuffle=False; to vary the training data, use window='sliding' or a different step."
-            )
+        _refuse_shuffle(shuffle)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters, as scikit-learn's ``clone`` expects."""
@@ -143,11 +144,12 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
 
     def set_params(self, **params: Any) -> WalkForward:
         """Set constructor parameters; ``shuffle=True`` is refused."""
+        unknown = [name for name in params if name not in self.get_params()]
+        if unknown:
+            raise DataError(f"WalkForward has no parameter {unknown[0]!r}; valid: {sorted(self.get_params())}.")
+        _refuse_shuffle(params.get("shuffle", False))
         for name, value in params.items():
-            if name not in self.get_params():
-                raise DataError(f"WalkForward has no parameter {name!r}; valid: {sorted(self.get_params())}.")
             setattr(self, name, value)
-        self._refuse_shuffle()
         return self
 
     def __repr__(self) -> str:
@@ -161,7 +163,7 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
 
     def _validate(self) -> tuple[int, int]:
         """Check the parameters; return the effective step and minimum training length."""
-        self._refuse_shuffle()
+        _refuse_shuffle(self.shuffle)
         validate_params("WalkForward", self.get_params(), self._parameter_constraints)
         if self.window == "sliding" and self.train_size is None:
             raise DataError("WalkForward(window='sliding') needs train_size, the length of the training window.")
@@ -189,9 +191,10 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         step, _ = self._validate()
         needed = self.min_length()
         if n_samples < needed:
+            sliding = f", train_size={self.train_size}" if self.window == "sliding" else ""
             raise DataError(
                 f"Too few positions: {n_samples} for n_splits={self.n_splits}, horizon={self.horizon}, "
-                f"step={step}, gap={self.gap}; at least {needed} are required. Reduce n_splits, horizon or step, "
+                f"step={step}, gap={self.gap}{sliding}; at least {needed} are required. Reduce n_splits, horizon or step, "
                 "or provide a longer series."
             )
         last = n_samples - 1 - self.gap - self.horizon
