@@ -194,8 +194,8 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
             sliding = f", train_size={self.train_size}" if self.window == "sliding" else ""
             raise DataError(
                 f"Too few positions: {n_samples} for n_splits={self.n_splits}, horizon={self.horizon}, "
-                f"step={step}, gap={self.gap}{sliding}; at least {needed} are required. Reduce n_splits, horizon or step, "
-                "or provide a longer series."
+                f"step={step}, gap={self.gap}{sliding}; at least {needed} are required. "
+                "Reduce n_splits, horizon or step, or provide a longer series."
             )
         last = n_samples - 1 - self.gap - self.horizon
         return last - step * np.arange(self.n_splits - 1, -1, -1)
