@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .audit import AuditResult, audit_leakage
 from .backtest import BacktestResult, backtest
+from .covariates import Covariates
 from .data import dataset_info, from_pandas, infer_freq, list_datasets, load_csv, load_dataset, load_parquet
 from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
 from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, SGDForecaster, Theta, make_model
@@ -17,6 +18,7 @@ __all__ = [
     "ETS",
     "AuditResult",
     "BacktestResult",
+    "Covariates",
     "DataError",
     "DataTypeError",
     "Drift",

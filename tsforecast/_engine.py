@@ -3,8 +3,10 @@
 A backtest is planned as independent *tasks*: one per model, refit block and series for local
 models (fitted series by series), one per model and refit block for global models. A task only
 ever receives the training rows of its folds (``ds <= cutoff``) to fit and forecast; the test rows
-travel beside it solely to be paired with the forecasts. Tasks run serially, with joblib or on a
-Dask cluster, and may be checkpointed to disk.
+travel beside it solely to be paired with the forecasts. With covariates, the training rows carry
+the declared columns up to the cutoff, and a separate *future frame* per fold carries only the
+known-future columns over the model's horizon after the cutoff: never ``y`` or a past-only column.
+Tasks run serially, with joblib or on a Dask cluster, and may be checkpointed to disk.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from .data import ID, TARGET, TIME
+from .covariates import Covariates, prepare_frame
+from .data import ID, TARGET, TIME, infer_freq
 from .errors import DataError, LeakageError
 from .models import Forecaster, LocalForecaster, make_model, model_name
+from .models.base import future_times
 from .split import Fold, panel_folds
 
 __all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]
@@ -44,6 +48,8 @@ class Task:
     trains: tuple[pd.DataFrame, ...] = field(repr=False)
     tests: tuple[pd.DataFrame, ...] = field(repr=False)
     series: str | None = None
+    covariates: Covariates | None = None
+    futures: tuple[pd.DataFrame | None, ...] = field(default=(), repr=False)
 
     def key(self, fingerprint: str) -> str:
         """A digest of everything the task's result depends on, for checkpoints."""
@@ -62,6 +68,8 @@ class Plan:
     season: int
     refit: bool | int
     skipped: pd.DataFrame
+    covariates: Covariates | None = None
+    data: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def _blocks(n_folds: int, refit: bool | int) -> list[tuple[int, ...]]:
@@ -82,8 +90,14 @@ def make_plan(
     baselines: Sequence[Any],
     season: int,
     refit: bool | int,
+    covariates: Covariates | None = None,
 ) -> Plan:
-    """Cut the folds and build the models, checking everything that can be checked before fitting."""
+    """Cut the folds and build the models, checking everything that can be checked before fitting.
+
+    The covariate declaration is checked against the whole frame first (an undeclared extra
+    column, or a bad declared one, fails before anything is fitted).
+    """
+    prepare_frame(df, covariates, "backtest")
     folds = list(panel_folds(cv, df))
     grid = pd.Index(df[TIME].unique()).sort_values()
     horizon = max(_forecast_span(f, grid) for f in folds)
@@ -107,7 +121,19 @@ def make_plan(
         [(f.index, f.cutoff, uid, "no data before the cutoff") for f in folds for uid in f.skipped],
         columns=["fold", "cutoff", ID, "reason"],
     )
-    return Plan(folds, models, horizon, season, refit, skipped)
+    covariates = covariates if covariates is not None and not covariates.empty else None
+    return Plan(folds, models, horizon, season, refit, skipped, covariates, df)
+
+
+def _future_frame(plan: Plan, cutoff: Any, horizon: int, usable: pd.Index) -> pd.DataFrame | None:
+    """The known-future columns over the ``horizon`` steps after ``cutoff``: all a model may read past it."""
+    if plan.covariates is None or not plan.covariates.known_future or plan.data is None:
+        return None
+    data = plan.data
+    times = future_times(cutoff, infer_freq(data), horizon)
+    rows = data[TIME].isin(times) & data[ID].isin(usable)
+    # NOTE: only unique_id, ds and the known-future columns: y and past-only columns never leave the cutoff.
+    return data.loc[rows, [ID, TIME, *plan.covariates.known_future]].reset_index(drop=True)
 
 
 def make_tasks(plan: Plan, fold_indices: Sequence[int] | None = None) -> tuple[list[Task], pd.DataFrame]:
@@ -124,9 +150,17 @@ def make_tasks(plan: Plan, fold_indices: Sequence[int] | None = None) -> tuple[l
             sizes = folds[0].train.groupby(ID, sort=True).size()
             usable = sizes.index[sizes >= need]
             short += [(name, k, plan.folds[k].cutoff, uid) for k in block for uid in sizes.index[sizes < need]]
-            trains = [f.train[f.train[ID].isin(usable)][[ID, TIME, TARGET]] for f in folds]
+            columns = [ID, TIME, TARGET, *(plan.covariates.data_columns if plan.covariates else ())]
+            trains = [f.train[f.train[ID].isin(usable)][columns] for f in folds]
             tests = [f.test[f.test[ID].isin(usable)][[ID, TIME, TARGET]] for f in folds]
-            common = dict(model_name=name, model=model, folds=block, cutoffs=tuple(f.cutoff for f in folds))
+            futures = [_future_frame(plan, f.cutoff, model.horizon, usable) for f in folds]
+            common = dict(
+                model_name=name,
+                model=model,
+                folds=block,
+                cutoffs=tuple(f.cutoff for f in folds),
+                covariates=plan.covariates,
+            )
             if isinstance(model, LocalForecaster):
                 for uid in usable:
                     tasks.append(
@@ -135,10 +169,13 @@ def make_tasks(plan: Plan, fold_indices: Sequence[int] | None = None) -> tuple[l
                             trains=tuple(t[t[ID] == uid] for t in trains),
                             tests=tuple(t[t[ID] == uid] for t in tests),
                             series=str(uid),
+                            futures=tuple(None if f is None else f[f[ID] == uid] for f in futures),
                         )
                     )
             elif len(usable):
-                tasks.append(Task(**common, trains=tuple(trains), tests=tuple(tests)))  # type: ignore[arg-type]
+                tasks.append(
+                    Task(**common, trains=tuple(trains), tests=tuple(tests), futures=tuple(futures))  # type: ignore[arg-type]
+                )
     skipped = pd.DataFrame(short, columns=["model", "fold", "cutoff", ID])
     skipped["reason"] = "too short for the model"
     return tasks, skipped
@@ -156,11 +193,14 @@ def run_task(task: Task) -> TaskResult:
     """Fit the task's model on its first fold's training rows; forecast every fold of the block."""
     model = clone(task.model)
     frames, logs = [], []
-    for i, (fold, cutoff, train, test) in enumerate(
-        zip(task.folds, task.cutoffs, task.trains, task.tests, strict=True)
+    futures = task.futures or (None,) * len(task.folds)
+    for i, (fold, cutoff, train, test, future) in enumerate(
+        zip(task.folds, task.cutoffs, task.trains, task.tests, futures, strict=True)
     ):
         if i == 0:
-            model.fit(train)
+            # NOTE: covariates/future are passed only when declared, so a user's model with the older
+            # fit(y)/predict(y_new) signature keeps working on univariate data.
+            model.fit(train) if task.covariates is None else model.fit(train, covariates=task.covariates)
             if model.last_seen_ > cutoff:
                 raise LeakageError(
                     f"{task.model_name} was fitted on data up to {model.last_seen_}, after the cutoff {cutoff} "
@@ -168,7 +208,8 @@ def run_task(task: Task) -> TaskResult:
                 )
             if isinstance(getattr(model, "history_", None), pd.DataFrame):
                 logs.append(model.history_.assign(model=task.model_name, fold=fold))
-        predicted = model.predict() if i == 0 else model.predict(train)
+        given = {} if future is None else {"future": future}
+        predicted = model.predict(**given) if i == 0 else model.predict(train, **given)
         frame = test.merge(predicted, on=[ID, TIME], how="left", validate="one_to_one")
         if frame["y_hat"].isna().any():
             missing = frame[frame["y_hat"].isna()].iloc[0]

@@ -4,6 +4,10 @@ A forecast made at cutoff ``c`` must be a function of observations at or before 
 audit checks it empirically: for every fold it replaces every value after that fold's cutoff with
 adversarial values (noise, huge constants, the same values in reverse order), reruns the fold
 exactly as the backtest does, and requires the fold's forecasts to be bit-for-bit identical.
+
+With covariates, the target and every past-only covariate are perturbed after the cutoff; the
+known-future covariates only after the end of the fold's horizon (inside it they are legitimately
+known); static ones are left alone.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from . import _engine
+from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
 from .errors import DataError
+from .models.base import future_times
 
 __all__ = ["PERTURBATIONS", "AuditResult", "audit_leakage"]
 
@@ -35,7 +41,8 @@ class AuditResult:
     folds : DataFrame
         One row per fold and perturbation: ``fold, cutoff, perturbation, max_abs_diff, identical``.
     perturbed : tuple of str
-        The columns whose values after each cutoff were perturbed.
+        The columns whose values after each cutoff were perturbed: ``y`` and the past-only
+        covariates, then the known-future ones (perturbed after each fold's horizon only).
     perturbations : tuple of str
         The kinds of perturbation applied.
     """
@@ -66,6 +73,7 @@ def audit_leakage(
     perturbations: Sequence[str] = PERTURBATIONS,
     exhaustive: bool = False,
     seed: int = 0,
+    covariates: Covariates | None = None,
 ) -> AuditResult:
     """Check that perturbing the future of each fold leaves that fold's forecasts unchanged.
 
@@ -87,6 +95,9 @@ def audit_leakage(
         more every kind is used, and the audit costs about one extra backtest.
     seed : int, default=0
         Seed of the noise.
+    covariates : Covariates, optional
+        As for :func:`~tsforecast.backtest`. Past-only columns are perturbed with ``y`` after each
+        cutoff, known-future columns after the end of each fold's horizon; all are restored.
 
     Returns
     -------
@@ -103,36 +114,47 @@ def audit_leakage(
     if unknown or not perturbations:
         raise DataError(f"perturbations must be a non-empty selection of {PERTURBATIONS}; got {tuple(perturbations)}.")
     data = from_pandas(df)
-    season = season_length(infer_freq(data)) if season is None else season
-    plan = _engine.make_plan(model, data, cv, baselines=tuple(baselines), season=season, refit=refit)
+    freq = infer_freq(data)
+    season = season_length(freq) if season is None else season
+    settings = {"baselines": tuple(baselines), "season": season, "refit": refit, "covariates": covariates}
+    plan = _engine.make_plan(model, data, cv, **settings)  # type: ignore[arg-type]
     baseline = _forecasts(plan, None)
     rng = np.random.default_rng(seed)
-    original = df[TARGET].copy(deep=True)
+    declared = plan.covariates
+    after_cutoff = [TARGET, *(declared.past_only if declared else ())]
+    after_horizon = list(declared.known_future) if declared else []
+    originals = {col: df[col].copy(deep=True) for col in [*after_cutoff, *after_horizon]}
     series = df[ID] if ID in df.columns else pd.Series(0, index=df.index)
+    times = pd.to_datetime(df[TIME]) if _is_datetime(data) else df[TIME]
+    longest = max(m.horizon for m in plan.models.values())
     rows = []
     try:
         for fold in plan.folds:
             expected = baseline[baseline["fold"] == fold.index]["y_hat"].to_numpy()
-            future = (pd.to_datetime(df[TIME]) if _is_datetime(data) else df[TIME]) > fold.cutoff
+            masks = {col: times > fold.cutoff for col in after_cutoff}
+            if after_horizon:
+                horizon_end = future_times(fold.cutoff, freq, longest)[-1]
+                masks.update({col: times > horizon_end for col in after_horizon})
             kinds = perturbations if exhaustive else [perturbations[fold.index % len(perturbations)]]
             for kind in kinds:
-                perturbed = original.copy()
-                for _, positions in future[future].groupby(series[future], sort=False):
-                    index = positions.index
-                    perturbed.loc[index] = _perturb(original.loc[index].to_numpy(dtype="float64"), kind, rng)
-                df[TARGET] = perturbed
-                rerun = _engine.make_plan(
-                    model, from_pandas(df), cv, baselines=tuple(baselines), season=season, refit=refit
-                )
+                for col, mask in masks.items():
+                    original = originals[col]
+                    perturbed = original.astype("float64")  # NOTE: a copy; integer columns get float noise
+                    for _, positions in mask[mask].groupby(series[mask], sort=False):
+                        index = positions.index
+                        perturbed.loc[index] = _perturb(original.loc[index].to_numpy(dtype="float64"), kind, rng)
+                    df[col] = perturbed
+                rerun = _engine.make_plan(model, from_pandas(df), cv, **settings)  # type: ignore[arg-type]
                 got = _forecasts(rerun, [fold.index])
                 got = got[got["fold"] == fold.index]["y_hat"].to_numpy()
                 identical = got.shape == expected.shape and bool(np.array_equal(got, expected, equal_nan=True))
                 rows.append((fold.index, fold.cutoff, kind, 0.0 if identical else _max_diff(got, expected), identical))
     finally:
-        df[TARGET] = original
+        for col, original in originals.items():
+            df[col] = original
     table = pd.DataFrame(rows, columns=["fold", "cutoff", "perturbation", "max_abs_diff", "identical"])
     used = tuple(dict.fromkeys(table["perturbation"]))
-    return AuditResult(bool(table["identical"].all()), table, (TARGET,), used)
+    return AuditResult(bool(table["identical"].all()), table, (*after_cutoff, *after_horizon), used)
 
 
 def _max_diff(got: np.ndarray, expected: np.ndarray) -> float:

@@ -23,6 +23,7 @@ import pandas as pd
 from . import _engine
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
+from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
 from .metrics import METRICS, mase_scale, score
 
@@ -175,6 +176,7 @@ def backtest(
     audit: bool = False,
     progress: bool | None = None,
     source: str | None = None,
+    covariates: Covariates | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest of a model and baselines; honest by construction, and checked.
 
@@ -211,6 +213,11 @@ def backtest(
         Show a progress bar (default: only when stderr is a terminal).
     source : str, optional
         Where the data came from, recorded in the settings and the report.
+    covariates : Covariates, optional
+        Declares every extra column of ``df`` (an undeclared one is an error). At each cutoff a
+        model is fitted on the rows up to the cutoff (target, past-only, known-future and static
+        columns) and forecasts with a future frame holding only the known-future columns over its
+        horizon. The baselines are univariate and ignore covariates.
 
     Returns
     -------
@@ -246,9 +253,11 @@ def backtest(
     data = from_pandas(df)
     freq = infer_freq(data)
     season = season_length(freq) if season is None else season
-    plan = _engine.make_plan(model, data, cv, baselines=tuple(baselines), season=season, refit=refit)
+    plan = _engine.make_plan(
+        model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
+    )
     tasks, too_short = _engine.make_tasks(plan)
-    fingerprint = _engine.fingerprint(data, cv, season, refit)
+    fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
     results = _engine.execute(
         tasks, engine=engine, n_jobs=n_jobs, checkpoint=checkpoint, fingerprint=fingerprint, progress=progress
     )
@@ -257,7 +266,11 @@ def backtest(
     forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
     forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     logs = [r.training for r in results if r.training is not None]
-    verdict = audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit) if audit else None
+    verdict = (
+        audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit, covariates=covariates)
+        if audit
+        else None
+    )
     settings = {
         "source": source,
         "series": int(data[ID].nunique()),
@@ -269,6 +282,7 @@ def backtest(
         "horizon": plan.horizon,
         "cv": repr(cv),
         "refit": refit,
+        "covariates": None if plan.covariates is None else repr(plan.covariates),
         "engine": engine,
         "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
         "models": {name: repr(m) for name, m in plan.models.items()},

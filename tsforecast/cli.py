@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from . import backtest as run_backtest
+from .covariates import CALENDAR, Covariates
 from .data import dataset_info, infer_freq, list_datasets, load_csv, load_dataset, load_parquet, season_length
 from .errors import DataError, TsforecastError
 from .models import MODELS, make_model
@@ -28,9 +29,11 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_AUDIT_FAILED = 0, 2, 3
 _ALWAYS = ("naive", "seasonal_naive")
 _BACKTEST_EXAMPLE = """example:
   tsforecast backtest air_passengers --horizon 12 --folds 5 --model sgd,ets --out results/
-  tsforecast backtest sales.csv --id-col store --time-col date --target-col units --horizon 7 --out results/"""
+  tsforecast backtest sales.csv --id-col store --time-col date --target-col units --horizon 7 --out results/
+  tsforecast backtest elecdaily --horizon 7 --known-future WorkDay --past-only Temperature --out results/"""
 _FORECAST_EXAMPLE = """example:
-  tsforecast forecast air_passengers --horizon 12 --out forecast.csv"""
+  tsforecast forecast air_passengers --horizon 12 --out forecast.csv
+  tsforecast forecast sales.csv --horizon 7 --known-future promo --future promo_next_week.csv --out forecast.csv"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +77,28 @@ def _models(names: str, *, horizon: int, season: int, args: argparse.Namespace) 
     return models
 
 
+def _columns(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _covariates(args: argparse.Namespace) -> Covariates | None:
+    """The covariates declared by --known-future, --past-only, --static and --calendar (None if none)."""
+    declared = {
+        "known_future": _columns(args.known_future),
+        "past_only": _columns(args.past_only),
+        "static": _columns(args.static),
+        "calendar": _columns(args.calendar),
+    }
+    unknown = [c for c in declared["calendar"] if c not in CALENDAR]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(CALENDAR), n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise DataError(f"Unknown calendar feature(s) {', '.join(hints)}. Known: {', '.join(CALENDAR)}.")
+    return Covariates(**declared) if any(declared.values()) else None  # type: ignore[arg-type]
+
+
 def _season(args: argparse.Namespace, df: pd.DataFrame) -> int:
     return int(args.season or season_length(infer_freq(df)))
 
@@ -114,6 +139,7 @@ def _backtest(args: argparse.Namespace) -> int:
         audit=args.audit,
         progress=None if not args.quiet else False,
         source=source,
+        covariates=_covariates(args),
     )
     result.save(out)
     _print_table(result.summary())
@@ -134,7 +160,17 @@ def _forecast(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _check_out(out, args.force)
     (model,) = _models(args.model, horizon=args.horizon, season=_season(args, df), args=args)
-    forecast = model.fit(df).predict()
+    covariates = _covariates(args)
+    future = None
+    if args.future is not None:
+        future = pd.read_parquet(args.future) if args.future.lower().endswith(".parquet") else pd.read_csv(args.future)
+        future = future.rename(columns={args.time_col: "ds", **({args.id_col: "unique_id"} if args.id_col else {})})
+    elif covariates is not None and covariates.known_future:
+        raise DataError(
+            f"--known-future {','.join(covariates.known_future)} needs their values for the horizon: pass "
+            "--future FILE.csv with columns unique_id, ds and those columns."
+        )
+    forecast = model.fit(df, covariates=covariates).predict(future=future)
     out.parent.mkdir(parents=True, exist_ok=True)
     forecast.to_csv(out, index=False)
     print(f"{len(forecast)} forecasts for {forecast['unique_id'].nunique()} series written to {out}")
@@ -168,6 +204,10 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--season", type=_positive, default=None, help="seasonal period (default: from frequency)")
     parser.add_argument("--epochs", type=_positive, default=None, help="training epochs of the sgd model")
     parser.add_argument("--seed", type=int, default=None, help="random seed of the sgd model")
+    parser.add_argument("--known-future", default=None, help="comma-separated covariates known for the horizon")
+    parser.add_argument("--past-only", default=None, help="comma-separated covariates observed with the target")
+    parser.add_argument("--static", default=None, help="comma-separated covariates constant within a series")
+    parser.add_argument("--calendar", default=None, help=f"calendar features from ds: {', '.join(CALENDAR)}")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or logs")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log training (-v epochs, -vv debug)")
@@ -210,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_arguments(fc)
     fc.add_argument("--model", default="sgd", help="model name (default: sgd)")
+    fc.add_argument("--future", default=None, help="CSV/Parquet of the known-future covariates for the horizon")
     fc.add_argument("--out", required=True, help="output CSV file")
     fc.set_defaults(run=_forecast)
 

@@ -46,11 +46,16 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
     lengths : sequence of int, optional
         Lengths of consecutive series in ``values`` (a panel); windows never cross from one
         series into the next. ``None`` means one series.
+    future : array-like or Tensor of shape (T,) or (K, T), optional
+        Known-future covariates aligned with ``values``: each window also has a block of their
+        values over its *target* span (:meth:`future_at`, :meth:`batch_future`), the inputs a
+        model may read for the horizon. Windows are still cut by the target's positions.
 
     Notes
     -----
     Item ``i`` is ``(x, y)`` with ``x = values[:, s:s+L]`` of shape ``(C, L)`` and
-    ``y = values[0, s+L:s+L+horizon]``; both are views sharing storage with the buffer.
+    ``y = values[0, s+L:s+L+horizon]``; both are views sharing storage with the buffer. With
+    ``future``, ``future_at(i) = future[:, s+L:s+L+horizon]`` of shape ``(K, horizon)`` is a view too.
 
     Examples
     --------
@@ -71,6 +76,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         stride: int = 1,
         end: int | Sequence[int] | None = None,
         lengths: Sequence[int] | None = None,
+        future: Any = None,
     ) -> None:
         validate_params(
             "WindowDataset",
@@ -106,6 +112,23 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         empty = self.buffer[:, :0, None]
         self._inputs = self.buffer.unfold(1, lookback, 1) if total >= lookback else empty.expand(-1, -1, lookback)
         self._targets = self.buffer[0].unfold(0, horizon, 1) if total >= horizon else empty[0].expand(-1, horizon)
+        self.future: torch.Tensor | None = None
+        self._future: torch.Tensor | None = None
+        if future is not None:
+            block = torch.as_tensor(future, dtype=torch.float32)
+            block = block.unsqueeze(0) if block.ndim == 1 else block
+            if block.ndim != 2 or block.shape[1] != total:
+                raise DataError(
+                    f"future must have shape (T,) or (K, T) with T={total} positions like values; "
+                    f"got {tuple(block.shape)}."
+                )
+            self.future = block.contiguous()
+            # NOTE: a view (K, T-h+1, h), like the targets: the block of the window starting at s is at s + L.
+            self._future = (
+                self.future.unfold(1, horizon, 1)
+                if total >= horizon
+                else self.future[:, :0, None].expand(-1, -1, horizon)
+            )
 
     def _segment_starts(self, offset: int, usable: int) -> np.ndarray:
         span = self.lookback + self.horizon
@@ -124,10 +147,13 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         stride: int = 1,
         cutoff: Any = None,
         channels: Sequence[str] = (),
+        future: Sequence[str] = (),
     ) -> WindowDataset:
         """Windows of every series of a long frame, with targets at or before ``cutoff``.
 
-        ``channels`` names extra columns used as input channels after the target.
+        ``channels`` names extra columns used as input channels after the target (past-only
+        covariates); ``future`` names known-future columns whose values over each window's target
+        span form its future block.
         """
         ids, times = df[ID].to_numpy(), df[TIME].to_numpy()
         same = ids[1:] == ids[:-1]
@@ -145,7 +171,8 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         if cutoff is not None:
             seen = (df[TIME] <= cutoff).groupby(df[ID], sort=False).sum().to_numpy()
             end = [int(n) - 1 for n in seen]
-        return cls(values, lookback, horizon, stride=stride, end=end, lengths=lengths)
+        block = df[list(future)].to_numpy(dtype="float32", copy=True).T if future else None
+        return cls(values, lookback, horizon, stride=stride, end=end, lengths=lengths, future=block)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -161,6 +188,26 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         """
         starts = torch.from_numpy(np.atleast_1d(self.starts[index]))
         return self._inputs[:, starts].permute(1, 0, 2), self._targets[starts + self.lookback]
+
+    def future_at(self, index: int) -> torch.Tensor:
+        """The future block ``(K, horizon)`` of window ``index``: a view of the known-future values over its targets.
+
+        Raises
+        ------
+        DataError
+            If the dataset was built without ``future``.
+        """
+        return self._future_block()[:, int(self.starts[index]) + self.lookback]
+
+    def batch_future(self, index: Any = slice(None)) -> torch.Tensor:
+        """Future blocks ``(N, K, horizon)`` of the windows selected by ``index`` (a copy, like :meth:`batch`)."""
+        starts = torch.from_numpy(np.atleast_1d(self.starts[index]))
+        return self._future_block()[:, starts + self.lookback].permute(1, 0, 2)
+
+    def _future_block(self) -> torch.Tensor:
+        if self._future is None:
+            raise DataError("This WindowDataset has no future block; build it with future= (known-future values).")
+        return self._future
 
 
 def _sampler_indices(sampler: Iterable[Any]) -> Iterable[int]:

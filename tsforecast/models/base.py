@@ -13,6 +13,13 @@ Subclasses implement two hooks on the validated long frame:
 - ``_predict(frame)`` returns an array ``(n_series, horizon)`` for the series of ``frame`` in
   their sorted order, forecasting after each series' last row.
 
+Covariates (:class:`~tsforecast.covariates.Covariates`) are declared at ``fit(y, covariates=...)``;
+an undeclared extra column is refused. The frame the hooks see holds ``unique_id, ds, y`` and the
+declared (and calendar) columns. A model that reads covariates sets ``uses_covariates = True`` and
+implements ``_predict(frame, future)``, where ``future`` holds the known-future inputs over each
+series' horizon (:func:`~tsforecast.covariates.prepare_future`). The other models are univariate:
+they ignore covariates, but a declaration is still required so nothing is used silently.
+
 :class:`LocalForecaster` specialises this for models fitted series by series (the baselines).
 """
 
@@ -26,6 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
+from ..covariates import Covariates, prepare_frame, prepare_future
 from ..data import ID, TARGET, TIME, from_pandas, infer_freq
 from ..errors import DataError
 
@@ -62,30 +70,59 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
     freq_ : str or int
         Frequency of the training data.
     last_seen_ : Timestamp or int
-        The last timestamp the model saw while fitting (fit-scope provenance: a backtest checks it
-        is at or before the fold's cutoff).
+        The last timestamp the model saw while fitting, target and covariates alike (fit-scope
+        provenance: a backtest checks it is at or before the fold's cutoff).
+    covariates_ : Covariates or None
+        The covariates declared at fit.
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    uses_covariates: ClassVar[bool] = False
+    """Whether the model reads covariates (then ``_predict`` takes the future inputs too)."""
     horizon: int
 
     def min_length(self) -> int:
         """The fewest observations a series needs to be forecast by this model."""
         return 1
 
-    def fit(self, y: Any) -> Forecaster:
-        """Fit the model on the history ``y`` and return ``self``."""
+    def fit(self, y: Any, covariates: Covariates | None = None) -> Forecaster:
+        """Fit the model on the history ``y`` and return ``self``.
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+            The history (see the module docstring).
+        covariates : Covariates, optional
+            Declares every extra column of ``y`` as known-future, past-only or static, and the
+            calendar features to generate.
+
+        Raises
+        ------
+        DataError
+            For invalid data, an undeclared extra column, or a declared column that is missing,
+            non-numeric, has missing values, or is static but varies within a series.
+        """
         validate_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
         frame, self._array_input = as_long_frame(y)
-        self._check_columns(frame)
+        frame = prepare_frame(frame, covariates, f"{type(self).__name__}.fit")
+        self.covariates_ = covariates if covariates is not None and not covariates.empty else None
         self.freq_ = infer_freq(frame)
         self.last_seen_ = frame[TIME].max()
         self._fit(frame)
         self._train_frame = frame
         return self
 
-    def predict(self, y_new: Any = None) -> np.ndarray | pd.DataFrame:
+    def predict(self, y_new: Any = None, future: pd.DataFrame | None = None) -> np.ndarray | pd.DataFrame:
         """Forecast the next ``horizon`` values after the fitted history, or after ``y_new``.
+
+        Parameters
+        ----------
+        y_new : array-like, Series or DataFrame, optional
+            A new history, with the covariate columns declared at fit.
+        future : DataFrame, optional
+            With known-future covariates: ``unique_id, ds`` and the known-future columns covering
+            the ``horizon`` timestamps after each series' last one (calendar features need none).
+            Never ``y`` or past-only columns.
 
         Returns
         -------
@@ -95,14 +132,28 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         ------
         sklearn.exceptions.NotFittedError
             If the model has not been fitted.
+        DataError
+            If the future frame is needed but missing, or lacks values for some horizon step.
+        LeakageError
+            If the future frame holds ``y`` or a past-only column.
         """
         check_is_fitted(self)
+        covariates = getattr(self, "covariates_", None)
         if y_new is None:
             frame, as_array = self._train_frame, self._array_input
         else:
             frame, as_array = as_long_frame(y_new)
-            self._check_columns(frame)
-        forecasts = np.asarray(self._predict(frame), dtype="float64")
+            frame = prepare_frame(frame, covariates, f"{type(self).__name__}.predict")
+        last = frame.groupby(ID, sort=True)[TIME].max()
+        reads = self.uses_covariates and covariates is not None
+        inputs = None
+        if reads or future is not None:  # NOTE: a univariate model still validates a future frame it is given
+            times = {str(uid): future_times(t, self.freq_, self.horizon) for uid, t in last.items()}
+            inputs = prepare_future(future, frame, covariates or Covariates(), times, type(self).__name__)
+        if reads:
+            forecasts = np.asarray(self._predict(frame, inputs), dtype="float64")  # type: ignore[call-arg]
+        else:
+            forecasts = np.asarray(self._predict(frame), dtype="float64")
         if not np.isfinite(forecasts).all():
             raise DataError(
                 f"{type(self).__name__} produced a non-finite forecast (NaN or inf); the fit diverged. "
@@ -110,7 +161,6 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             )
         if as_array:
             return forecasts[0]
-        last = frame.groupby(ID, sort=True)[TIME].max()
         return pd.DataFrame(
             {
                 ID: np.repeat(last.index.to_numpy(), self.horizon),
@@ -118,14 +168,6 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
                 "y_hat": forecasts.reshape(-1),
             }
         )
-
-    def _check_columns(self, frame: pd.DataFrame) -> None:
-        extra = [c for c in frame.columns if c not in (ID, TIME, TARGET)]
-        if extra:
-            raise DataError(
-                f"Undeclared extra column(s) {extra}: a model never uses a column silently. "
-                f"Drop them (df[[{ID!r}, {TIME!r}, {TARGET!r}]]) before fitting {type(self).__name__}."
-            )
 
     def _fit(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError

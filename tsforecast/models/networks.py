@@ -5,6 +5,11 @@ Every network maps a batch of input windows of shape ``(N, C, L)`` -- batch, cha
 next ``horizon`` values in one shot. A *module factory* is any callable
 ``factory(lookback, horizon, channels) -> torch.nn.Module`` that builds such a network; pass one
 as ``SGDForecaster(module=...)`` to swap the architecture.
+
+With known-future or static covariates, the network also takes an *extra* vector per window
+(known-future values over the horizon, then static values): the factory is then called as
+``factory(lookback, horizon, channels, extra=E)`` and the module as ``module(x, extra)`` with
+``extra`` of shape ``(N, E)``. Without them, both calls are exactly as above.
 """
 
 from __future__ import annotations
@@ -33,10 +38,14 @@ class ResidualMLP(nn.Module):
         Number of input channels ``C``.
     hidden : int, default=32
         Width of the hidden ReLU layer.
+    extra : int, default=0
+        Length ``E`` of an extra input vector (known-future and static covariates), concatenated
+        to the flattened window; ``forward(x, extra)`` then requires it.
 
     Notes
     -----
-    For an input ``x`` of shape ``(N, C, L)`` flattened to ``(N, C·L)``:
+    For an input ``x`` of shape ``(N, C, L)`` flattened to ``(N, C·L)`` (and the extra vector
+    appended, ``(N, C·L + E)``):
 
     .. math:: f(x) = W_0 x + b_0 + W_2 \\, \\mathrm{ReLU}(W_1 x + b_1) + b_2
 
@@ -55,9 +64,10 @@ class ResidualMLP(nn.Module):
     0.0
     """
 
-    def __init__(self, lookback: int, horizon: int, channels: int = 1, hidden: int = 32) -> None:
+    def __init__(self, lookback: int, horizon: int, channels: int = 1, hidden: int = 32, extra: int = 0) -> None:
         super().__init__()
-        inputs = channels * lookback
+        self.extra = extra
+        inputs = channels * lookback + extra
         self.linear = nn.Linear(inputs, horizon)
         self.hidden = nn.Linear(inputs, hidden)
         self.output = nn.Linear(hidden, horizon)
@@ -65,7 +75,14 @@ class ResidualMLP(nn.Module):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map windows ``(N, C, L)`` to forecasts ``(N, horizon)``."""
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """Map windows ``(N, C, L)`` (and extra inputs ``(N, E)``) to forecasts ``(N, horizon)``."""
         flat = x.flatten(1)
+        if self.extra:
+            if extra is None or extra.shape[1:] != (self.extra,):
+                got = None if extra is None else tuple(extra.shape)
+                raise ValueError(
+                    f"ResidualMLP(extra={self.extra}) needs an extra input of shape (N, {self.extra}); got {got}."
+                )
+            flat = torch.cat([flat, extra], dim=1)
         return self.linear(flat) + self.output(torch.relu(self.hidden(flat)))

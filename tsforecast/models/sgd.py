@@ -36,6 +36,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
 
 from .._validation import NONE, Interval, Options
+from ..covariates import Covariates, prepare_frame
 from ..data import ID, TARGET, TIME, season_length
 from ..errors import SHUFFLE_REASON, DataError, ShuffleError
 from ..schedules import DECAYS, make_scheduler, step_scheduler
@@ -174,7 +175,9 @@ def normalise(
     """Per-window normalisation: network inputs, base forecasts and scales of windows ``(N, C, L)``.
 
     With ``w`` the target channel of a window, ``scale = mean |w[i] - w[i - season]|`` (floored at
-    ``1e-6·(1 + mean |w|)``), inputs ``(x - mean(w)) / scale`` and ``base = w @ base_matrix``.
+    ``1e-6·(1 + mean |w|)``), target inputs ``(w - mean(w)) / scale`` and ``base = w @ base_matrix``.
+    Every other channel ``x`` (a past-only covariate) is normalised by its own statistics in the
+    window: ``(x - mean(x)) / std(x)``, the standard deviation floored at ``1e-6·(1 + mean |x|)``.
     Each statistic uses the input window only, so normalisation cannot leak across windows or
     from the future.
 
@@ -187,8 +190,13 @@ def normalise(
     w = windows[:, 0, :]
     floor = 1e-6 * (1.0 + w.abs().mean(dim=1, keepdim=True))
     scale = (w[:, season:] - w[:, :-season]).abs().mean(dim=1, keepdim=True).maximum(floor)
-    inputs = (windows - w.mean(dim=1, keepdim=True)[:, :, None]) / scale[:, :, None]
-    return inputs, w @ base_matrix, scale
+    if windows.shape[1] == 1:  # NOTE: the univariate path, kept exactly as it always was (bit-identical forecasts)
+        inputs = (windows - w.mean(dim=1, keepdim=True)[:, :, None]) / scale[:, :, None]
+        return inputs, w @ base_matrix, scale
+    target = (windows[:, :1] - w.mean(dim=1, keepdim=True)[:, :, None]) / scale[:, :, None]
+    others = windows[:, 1:]
+    spread = others.std(dim=2, keepdim=True).maximum(1e-6 * (1.0 + others.abs().mean(dim=2, keepdim=True)))
+    return torch.cat([target, (others - others.mean(dim=2, keepdim=True)) / spread], dim=1), w @ base_matrix, scale
 
 
 def _window_cost(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
@@ -249,18 +257,35 @@ class _Series:
     z: list[np.ndarray]
     times: np.ndarray  # int64 timestamps of every row, series after series
     seasonal: list[np.ndarray]  # per series, its seasonal indices over history and horizon (n + h values)
+    past: np.ndarray | None = None  # (P, T) past-only covariates, raw, series after series
+    known: np.ndarray | None = None  # (K, T) known-future covariates, standardised with the fitted statistics
+    static: np.ndarray | None = None  # (n_series, S) static covariates, standardised with the fitted statistics
 
 
 @dataclass(frozen=True)
 class _Windows:
-    """Normalised windows of one member: inputs ``(N, C, L)``, scaled residual targets, weights."""
+    """Normalised windows of one member: inputs ``(N, C, L)``, scaled residual targets, weights, extra inputs."""
 
     inputs: torch.Tensor
     targets: torch.Tensor
     weights: torch.Tensor
+    extra: torch.Tensor | None = None  # (N, K·h + S): known-future values over the horizon, then static values
 
     def rows(self, index: Any) -> _Windows:
-        return _Windows(self.inputs[index], self.targets[index], self.weights[index])
+        extra = None if self.extra is None else self.extra[index]
+        return _Windows(self.inputs[index], self.targets[index], self.weights[index], extra)
+
+
+def _forward(module: nn.Module, inputs: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
+    """Run a member's network: ``module(x)`` without extra inputs, ``module(x, extra)`` with them."""
+    return module(inputs) if extra is None else module(inputs, extra)
+
+
+def _standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations (1 where a column is constant) of ``values`` ``(n, k)``."""
+    mean = values.mean(axis=0) if len(values) else np.zeros(values.shape[1])
+    std = values.std(axis=0) if len(values) else np.ones(values.shape[1])
+    return mean, np.where(std > 1e-12, std, 1.0)
 
 
 @dataclass
@@ -367,7 +392,7 @@ class SGDForecaster(Forecaster):
     history_ : DataFrame
         One row per member and epoch: ``member, epoch, lr, train_cost, val_cost``; ``lr`` is the
         rate the optimizer used in that epoch.
-    freq_, last_seen_
+    freq_, last_seen_, covariates_
         See :class:`~tsforecast.models.base.Forecaster`.
 
     Raises
@@ -400,6 +425,15 @@ class SGDForecaster(Forecaster):
     weights restored, the untrained base counting as epoch 0 -- so training can never make a
     member worse than its base on the validation windows.
 
+    **Covariates** (``fit(df, covariates=tsf.Covariates(...))``): they feed only the network that
+    predicts the residual, never the base, and the network's output layers start at zero, so an
+    untrained member still forecasts its base. Past-only columns are extra channels of the
+    ``(N, 1 + P, L)`` input, each normalised by its own statistics in the window; known-future
+    values over the window's horizon (``K·h`` numbers) and the static values (``S``) form an extra
+    vector into the network, standardised with means and deviations of the training frame (fitted
+    per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
+    for the horizon (calendar features are computed from the timestamps).
+
     **Ensemble**: 2 families × 3 lookbacks = 6 members; the forecast is their mean. The research
     notes (``shared/research-notes.md``) measured each ingredient: predicting the window directly
     loses to seasonal naive; the residual over an in-window base, log space, the seasonal scale,
@@ -430,6 +464,7 @@ class SGDForecaster(Forecaster):
     ['member', 'epoch', 'lr', 'train_cost', 'val_cost']
     """
 
+    uses_covariates: ClassVar[bool] = True
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "lookback": [_POSITIVE_INT],
         "horizon": [_POSITIVE_INT],
@@ -569,7 +604,7 @@ class SGDForecaster(Forecaster):
             if self.family != "drift"
             else []
         )
-        return _Series(z, frame[TIME].to_numpy().astype("int64"), seasonal)
+        return _Series(z, frame[TIME].to_numpy().astype("int64"), seasonal, **self._covariate_arrays(frame))
 
     def _check_history(self, uid: str, y: np.ndarray, *, minimum: int, log: bool) -> None:
         if len(y) < minimum:
@@ -590,31 +625,75 @@ class SGDForecaster(Forecaster):
         shifts = _adjustments(series, recipe, h)
         lengths = [len(z) for z in series.z]
         adjusted = np.concatenate([z - s[: len(z)] for z, s in zip(series.z, shifts, strict=True)])
-        dataset = WindowDataset(adjusted, lookback, h, lengths=lengths)
+        values = adjusted if series.past is None or not len(series.past) else np.vstack([adjusted, series.past])
+        dataset = WindowDataset(values, lookback, h, lengths=lengths, future=series.known)
         windows, future = dataset.batch()
         inputs, base, scale = normalise(windows, _base_matrix(recipe, h, m), m)
         starts = dataset.starts
+        extra = None
+        if self._layout()[1]:
+            assert series.static is not None
+            owner = np.searchsorted(np.cumsum(lengths), starts, side="right")  # the series of each window
+            blocks = dataset.batch_future().flatten(1)
+            extra = torch.cat([blocks, torch.as_tensor(series.static[owner], dtype=torch.float32)], dim=1)
         series_end = np.repeat(np.cumsum(lengths) - 1, lengths)[starts]
         age = (series_end - (starts + lookback + h - 1)) / (m if m > 1 else h)
         weights = torch.as_tensor(np.exp(-recipe.recency * age), dtype=torch.float32)
         fit, val = temporal_split(
             series.times[starts + lookback], series.times[starts + lookback + h - 1], self.validation
         )
-        return _Windows(inputs, (future - base) / scale, weights), fit, val
+        return _Windows(inputs, (future - base) / scale, weights, extra), fit, val
 
     # ------------------------------------------------------------------------------- training ---- #
 
     def _build_module(self, recipe: Recipe, index: int) -> nn.Module:
         factory = self.module if self.module is not None else partial(ResidualMLP, hidden=self.hidden)
+        channels, extra = self._layout()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed + index)
-            return factory(recipe.lookback, self.horizon, 1)
+            if extra:
+                return factory(recipe.lookback, self.horizon, channels, extra=extra)  # type: ignore[call-arg]
+            return factory(recipe.lookback, self.horizon, channels)
+
+    def _layout(self) -> tuple[int, int]:
+        """Input channels ``1 + P`` and the extra-input length ``K·h + S`` of the networks."""
+        cov = getattr(self, "covariates_", None)
+        if cov is None:
+            return 1, 0
+        return 1 + len(cov.past_only), len(cov.future_columns) * self.horizon + len(cov.static)
+
+    def _fit_scalers(self, frame: pd.DataFrame) -> None:
+        """Standardisation statistics of the known-future and static inputs, from the training frame only."""
+        cov = self.covariates_
+        if cov is None:
+            self._scalers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            return
+        per_series = frame.groupby(ID, sort=True)[list(cov.static)].first().to_numpy(dtype="float64")
+        self._scalers = {
+            "known": _standardise(frame[list(cov.future_columns)].to_numpy(dtype="float64")),
+            "static": _standardise(per_series),
+        }
+
+    def _covariate_arrays(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Past-only ``(P, T)``, standardised known-future ``(K, T)`` and static ``(n, S)`` arrays of a frame."""
+        cov = getattr(self, "covariates_", None)
+        if cov is None:
+            return {}
+        known_mean, known_std = self._scalers["known"]
+        static_mean, static_std = self._scalers["static"]
+        static = frame.groupby(ID, sort=True)[list(cov.static)].first().to_numpy(dtype="float64")
+        return {
+            "past": frame[list(cov.past_only)].to_numpy(dtype="float64").T,
+            "known": ((frame[list(cov.future_columns)].to_numpy(dtype="float64") - known_mean) / known_std).T,
+            "static": (static - static_mean) / static_std,
+        }
 
     def _fit(self, frame: pd.DataFrame) -> None:
         season = self.season if self.season is not None else season_length(self.freq_)
         self._check_params(season)
         self.season_ = season
         self.log_ = bool(frame[TARGET].min() > 0)
+        self._fit_scalers(frame)
         series = self._series(frame, minimum=self.min_length(), log=self.log_)
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         members, histories = [], []
@@ -639,22 +718,36 @@ class SGDForecaster(Forecaster):
 
     # ----------------------------------------------------------------------------- predicting ---- #
 
-    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+    def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
         longest = max(recipe.lookback for recipe in self.recipes_)
         series = self._series(frame, minimum=longest, log=self.log_)
+        extra = None
+        cov = self.covariates_
+        if cov is not None and self._layout()[1]:
+            mean, std = self._scalers["known"]
+            assert future is not None  # the base class always builds it for a model with covariates
+            known = (future[list(cov.future_columns)].to_numpy(dtype="float64") - mean) / std  # (n·h, K)
+            n = len(series.z)
+            blocks = known.reshape(n, self.horizon, -1).transpose(0, 2, 1).reshape(n, -1)  # (n, K·h), like training
+            assert series.static is not None
+            extra = torch.as_tensor(np.hstack([blocks, series.static]), dtype=torch.float32)
         with _single_thread(), torch.no_grad():
-            forecasts = [self._member_forecast(member, series) for member in self._members]
+            forecasts = [self._member_forecast(member, series, extra) for member in self._members]
         stacked = np.stack(forecasts)
         return np.mean(np.exp(stacked) if self.log_ else stacked, axis=0)
 
-    def _member_forecast(self, member: _Member, series: _Series) -> np.ndarray:
+    def _member_forecast(self, member: _Member, series: _Series, extra: torch.Tensor | None = None) -> np.ndarray:
         """One member's forecasts ``(n_series, horizon)`` in model space."""
         m, h, lookback = self.season_, self.horizon, member.recipe.lookback
         shifts = _adjustments(series, member.recipe, h)
         last = np.stack([(z - s[: len(z)])[-lookback:] for z, s in zip(series.z, shifts, strict=True)])
         windows = torch.as_tensor(last[:, None, :], dtype=torch.float32)
+        if series.past is not None and len(series.past):
+            ends = np.cumsum([len(z) for z in series.z])
+            past = np.stack([series.past[:, end - lookback : end] for end in ends])  # (n, P, L)
+            windows = torch.cat([windows, torch.as_tensor(past, dtype=torch.float32)], dim=1)
         inputs, base, scale = normalise(windows, _base_matrix(member.recipe, h, m), m)
-        adjusted = (base + scale * member.module(inputs)).double().numpy()
+        adjusted = (base + scale * _forward(member.module, inputs, extra)).double().numpy()
         return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
 
     # ---------------------------------------------------------------------------- persistence ---- #
@@ -758,8 +851,9 @@ class _Trainer:
         for batch in sampler:
             rows = slice(batch[0], batch[-1] + 1)  # NOTE: sequential batches are contiguous ranges
             weights = fit.weights[rows]
+            extra = None if fit.extra is None else fit.extra[rows]
             self.optimizer.zero_grad()
-            costs = _window_cost(self.module(fit.inputs[rows]), fit.targets[rows], self.recipe.loss)
+            costs = _window_cost(_forward(self.module, fit.inputs[rows], extra), fit.targets[rows], self.recipe.loss)
             loss = (weights * costs).sum() / weights.sum()
             if not torch.isfinite(loss):
                 return math.nan
@@ -775,7 +869,8 @@ class _Trainer:
         """Unweighted mean cost on ``windows`` (the validation cost)."""
         self.module.eval()
         with torch.no_grad():
-            return _window_cost(self.module(windows.inputs), windows.targets, self.recipe.loss).mean().item()
+            out = _forward(self.module, windows.inputs, windows.extra)
+            return _window_cost(out, windows.targets, self.recipe.loss).mean().item()
 
     def _log(self, epoch: int, epochs: int, lr: float, cost: float, val: float) -> None:
         level = logging.INFO if epoch % 10 == 0 or epoch == epochs else logging.DEBUG
@@ -811,6 +906,7 @@ def _config(model: SGDForecaster) -> dict[str, Any]:
         "ids": frame[ID].tolist(),
         "time_dtype": str(frame[TIME].dtype),
         "history": model.history_.to_dict(orient="list"),
+        "covariates": None if model.covariates_ is None else asdict(model.covariates_),
     }
 
 
@@ -820,6 +916,11 @@ def _tensors(model: SGDForecaster) -> dict[str, torch.Tensor]:
         "data.y": torch.tensor(frame[TARGET].to_numpy(dtype="float64")),
         "data.ds": torch.tensor(frame[TIME].to_numpy().astype("int64")),
     }
+    if model.covariates_ is not None:
+        for col in model.covariates_.data_columns:
+            tensors[f"data.covariate.{col}"] = torch.tensor(frame[col].to_numpy(dtype="float64"))
+        for name, (mean, std) in model._scalers.items():
+            tensors[f"scaler.{name}.mean"], tensors[f"scaler.{name}.std"] = torch.tensor(mean), torch.tensor(std)
     for index, member in enumerate(model._members):
         tensors.update({f"member{index}.{k}": v.detach().clone() for k, v in member.module.state_dict().items()})
     return tensors
@@ -861,7 +962,19 @@ def _restore(model: SGDForecaster, config: dict[str, Any], tensors: dict[str, to
     model.freq_, model._array_input = config["freq"], config["array_input"]
     ds = tensors["data.ds"].numpy()
     times = ds.view(config["time_dtype"]) if config["time_dtype"].startswith("datetime64") else ds
-    model._train_frame = pd.DataFrame({ID: config["ids"], TIME: times, TARGET: tensors["data.y"].numpy()})
+    frame = pd.DataFrame({ID: config["ids"], TIME: times, TARGET: tensors["data.y"].numpy()})
+    declared = config.get("covariates")
+    model.covariates_ = None if declared is None else Covariates(**declared)
+    model._scalers = {}
+    if model.covariates_ is not None:
+        for col in model.covariates_.data_columns:
+            frame[col] = tensors[f"data.covariate.{col}"].numpy()
+        frame = prepare_frame(frame, model.covariates_, "SGDForecaster.load")
+        model._scalers = {
+            name: (tensors[f"scaler.{name}.mean"].numpy(), tensors[f"scaler.{name}.std"].numpy())
+            for name in ("known", "static")
+        }
+    model._train_frame = frame
     model.last_seen_ = model._train_frame[TIME].max()
     model._members = []
     for index, recipe in enumerate(model.recipes_):
