@@ -7,23 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from leaky import Peeker
 
 import tsforecast as tsf
 from tsforecast.models import LocalForecaster
-
-
-class Peeker(LocalForecaster):
-    """A leaky model: it kept a reference to the full data and reads the values after the history."""
-
-    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None) -> None:
-        self.horizon = horizon
-        self.data = data
-
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        assert self.data is not None
-        full = self.data["y"].to_numpy()
-        return full[len(y) : len(y) + self.horizon].astype("float64")
-
 
 CALLS = {"n": 0}
 

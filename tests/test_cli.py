@@ -8,13 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from leaky import Peeker
 
 import tsforecast as tsf
 from tsforecast import cli
-from tsforecast.models import LocalForecaster
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -208,18 +207,6 @@ def test_column_mapping_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path
     )
     assert status == 0
     assert set(pd.read_csv(tmp_path / "o" / "forecasts.csv")["unique_id"]) == {"mdeaths", "fdeaths"}
-
-
-class Peeker(LocalForecaster):
-    """Leaky on purpose: reads the values after the history from a reference to the full data."""
-
-    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None) -> None:
-        self.horizon = horizon
-        self.data = data
-
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        assert self.data is not None
-        return self.data["y"].to_numpy()[len(y) : len(y) + self.horizon].astype("float64")
 
 
 def test_a_failed_audit_exits_3_and_still_writes_everything(

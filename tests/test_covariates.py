@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from leaky import Peeker
 
 import tsforecast as tsf
 from tsforecast import cli
 from tsforecast.covariates import calendar_features
-from tsforecast.models import Forecaster, LocalForecaster
+from tsforecast.models import Forecaster
 from tsforecast.models.networks import ResidualMLP
 from tsforecast.windows import WindowDataset
 
@@ -361,21 +362,10 @@ def test_fit_scope_provenance_holds_with_covariates(elec: pd.DataFrame) -> None:
 # ------------------------------------------------------------------------------------ audit ---- #
 
 
-class TemperaturePeeker(LocalForecaster):
-    """Leaky: treats the past-only Temperature as known for the horizon, read from the full data."""
-
-    def __init__(self, horizon: int = 7, data: pd.DataFrame | None = None) -> None:
-        self.horizon = horizon
-        self.data = data
-
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        assert self.data is not None
-        temperature = self.data["Temperature"].to_numpy(dtype="float64")
-        return y[-1] + temperature[len(y) : len(y) + self.horizon]
-
-
 def test_the_audit_catches_a_model_reading_a_past_only_covariate_after_the_cutoff(elec: pd.DataFrame) -> None:
-    audit = tsf.audit_leakage(TemperaturePeeker(data=elec), elec, tsf.WalkForward(3, 7), covariates=COV)
+    audit = tsf.audit_leakage(
+        Peeker(horizon=7, data=elec, column="Temperature"), elec, tsf.WalkForward(3, 7), covariates=COV
+    )
     assert not audit.passed
     assert (audit.folds["max_abs_diff"] > 0).all()
     assert audit.perturbed == ("y", "Temperature", "WorkDay")
@@ -436,4 +426,4 @@ def test_cli_forecast_with_a_future_file(capsys: pytest.CaptureFixture[str], tmp
 def test_cli_calendar_names_are_checked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     argv = ["backtest", "air_passengers", "--horizon", "12", "--calendar", "mnth", "--out", str(tmp_path / "r")]
     assert cli.main(argv) == 2
-    assert "Unknown calendar feature(s) 'mnth' (did you mean 'month'?)" in capsys.readouterr().err
+    assert "Unknown calendar feature 'mnth'. Did you mean 'month'?" in capsys.readouterr().err

@@ -7,15 +7,16 @@ when it starts working (``fit``/``split``), never in ``__init__``.
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any, Literal
 
 from .errors import DataError, DataTypeError
 
-__all__ = ["NONE", "Interval", "Options", "validate_params"]
+__all__ = ["NONE", "Interval", "Options", "check_names", "validate_params"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,26 @@ def validate_params(owner: str, params: Mapping[str, Any], constraints: Mapping[
         if any(type_ok for type_ok, _ in results):
             raise DataError(message)
         raise DataTypeError(message)
+
+
+def check_names(kind: str, names: Sequence[str], choices: Iterable[str]) -> None:
+    """Raise one :class:`DataError` naming every unknown name, each with the closest valid one.
+
+    Examples
+    --------
+    >>> check_names("model", ["etz"], ["ets", "naive"])
+    Traceback (most recent call last):
+    ...
+    tsforecast.errors.DataError: Unknown model 'etz'. Did you mean 'ets'? Available: ets, naive.
+    """
+    known = list(choices)
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return
+    hints = [difflib.get_close_matches(name, known, n=1) for name in unknown]
+    if len(unknown) == 1:
+        listed = f"{kind} {unknown[0]!r}." + (f" Did you mean {hints[0][0]!r}?" if hints[0] else "")
+    else:
+        named = (f"{n!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for n, h in zip(unknown, hints, strict=True))
+        listed = f"{kind}s {', '.join(named)}."
+    raise DataError(f"Unknown {listed} Available: {', '.join(known)}.")

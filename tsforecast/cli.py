@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
-from . import backtest as run_backtest
+from ._validation import check_names
+from .backtest import backtest as run_backtest
 from .covariates import CALENDAR, Covariates
 from .data import dataset_info, infer_freq, list_datasets, load_csv, load_dataset, load_parquet, season_length
 from .errors import DataError, TsforecastError
@@ -61,13 +62,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 def _models(names: str, *, horizon: int, season: int, args: argparse.Namespace) -> list[Any]:
     """Build the models named on the command line, reporting every unknown name at once."""
     wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in MODELS]
-    if unknown:
-        hints = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, list(MODELS), n=1)
-            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise DataError(f"Unknown model(s) {', '.join(hints)}. Known models: {', '.join(MODELS)}.")
+    check_names("model", wanted, MODELS)
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
     models = []
     for name in dict.fromkeys(wanted):
@@ -89,13 +84,7 @@ def _covariates(args: argparse.Namespace) -> Covariates | None:
         "static": _columns(args.static),
         "calendar": _columns(args.calendar),
     }
-    unknown = [c for c in declared["calendar"] if c not in CALENDAR]
-    if unknown:
-        hints = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, list(CALENDAR), n=1)
-            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise DataError(f"Unknown calendar feature(s) {', '.join(hints)}. Known: {', '.join(CALENDAR)}.")
+    check_names("calendar feature", declared["calendar"], CALENDAR)
     return Covariates(**declared) if any(declared.values()) else None  # type: ignore[arg-type]
 
 

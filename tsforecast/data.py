@@ -14,7 +14,6 @@ for any cutoff inside the gap.
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from dataclasses import dataclass
 from importlib import resources
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from ._validation import NONE, Options, validate_params
+from ._validation import NONE, Options, check_names, validate_params
 from .errors import DataError, DataTypeError
 
 __all__ = [
@@ -103,10 +102,7 @@ def list_datasets() -> list[str]:
 
 
 def _check_dataset_name(name: str) -> DatasetInfo:
-    if name not in _DATASETS:
-        close = difflib.get_close_matches(name, list(_DATASETS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise DataError(f"Unknown dataset {name!r}.{hint} Available: {', '.join(list_datasets())}.")
+    check_names("dataset", [name], list_datasets())
     return _DATASETS[name]
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
-from ..errors import DataError, DataTypeError
+from .._validation import check_names
+from ..errors import DataTypeError
 from .base import Forecaster, LocalForecaster
 from .baselines import ARIMA, BASELINES, ETS, Drift, Mean, Naive, SeasonalNaive, Theta, make_baseline
 from .sgd import SGDForecaster
@@ -41,10 +40,7 @@ def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
     """
     if not isinstance(name, str):
         raise DataTypeError(f"A model name must be a string, got {type(name).__name__} {name!r}.")
-    if name not in MODELS:
-        close = difflib.get_close_matches(name, list(MODELS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise DataError(f"Unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}.")
+    check_names("model", [name], MODELS)
     if name == "sgd":
         return SGDForecaster(lookback=max(2 * season, 8), horizon=horizon, season=season)
     return make_baseline(name, horizon=horizon, season=season)

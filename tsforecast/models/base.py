@@ -156,8 +156,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             forecasts = np.asarray(self._predict(frame), dtype="float64")
         if not np.isfinite(forecasts).all():
             raise DataError(
-                f"{type(self).__name__} produced a non-finite forecast (NaN or inf); the fit diverged. "
-                "Lower lr, or check the series for extreme values."
+                f"{type(self).__name__} produced a non-finite forecast (NaN or inf): its fit diverged. "
+                "Check the series for extreme values (for SGDForecaster, also try a lower lr)."
             )
         if as_array:
             return forecasts[0]

@@ -26,7 +26,6 @@ Build a baseline by name with :func:`make_baseline`; :data:`BASELINES` maps name
 from __future__ import annotations
 
 import contextlib
-import difflib
 import itertools
 import logging
 import warnings
@@ -39,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .._validation import NONE, Interval, Options
+from .._validation import NONE, Interval, Options, check_names
 from ..errors import DataError, DataTypeError
 from .base import LocalForecaster
 
@@ -847,10 +846,7 @@ def make_baseline(name: str, *, horizon: int, season: int = 1) -> LocalForecaste
     """
     if not isinstance(name, str):
         raise DataTypeError(f"A baseline name must be a string, got {type(name).__name__} {name!r}.")
-    if name not in BASELINES:
-        close = difflib.get_close_matches(name, list(BASELINES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise DataError(f"Unknown baseline {name!r}.{hint} Available: {', '.join(BASELINES)}.")
+    check_names("baseline", [name], BASELINES)
     cls = BASELINES[name]
     params: dict[str, Any] = {"horizon": horizon}
     if "season" in cls._get_param_names():
