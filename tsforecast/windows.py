@@ -100,13 +100,14 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
             ends = [int(end)] if isinstance(end, (int, np.integer)) else [int(e) for e in end]
         if len(ends) != len(lengths):
             raise DataError(f"end has {len(ends)} entries for {len(lengths)} series.")
-        offsets = np.cumsum([0, *lengths])[:-1].astype(int)
-        self.starts = np.concatenate(
-            [
-                np.empty(0, dtype=np.int64),  # so that no series (an empty frame) gives no windows
-                *(self._segment_starts(o, min(e, n - 1) + 1) for o, n, e in zip(offsets, lengths, ends, strict=True)),
-            ]
-        ).astype(np.int64)
+        offsets = np.cumsum([0, *lengths])[:-1].astype(np.int64)
+        # NOTE: window starts are an arithmetic progression per series, so only each series' first start and
+        # the running count of windows are stored (O(number of series)); starts are computed on demand.
+        span = lookback + horizon
+        usable = np.array([min(e, n - 1) + 1 for n, e in zip(lengths, ends, strict=True)], dtype=np.int64)
+        counts = np.where(usable >= span, (usable - span) // stride + 1, 0)
+        self._first = offsets + np.where(usable >= span, (usable - span) % stride, 0)
+        self._cumulative = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         # NOTE: unfold returns views: (C, T-L+1, L) inputs and (T-h+1, h) targets share the buffer's storage.
         # Too-short data: empty views that still have the (C, 0, L) / (0, h) shapes, so batch() is (0, C, L).
         empty = self.buffer[:, :0, None]
@@ -130,12 +131,19 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
                 else self.future[:, :0, None].expand(-1, -1, horizon)
             )
 
-    def _segment_starts(self, offset: int, usable: int) -> np.ndarray:
-        span = self.lookback + self.horizon
-        if usable < span:
-            return np.empty(0, dtype=np.int64)
-        first = (usable - span) % self.stride
-        return offset + np.arange(first, usable - span + 1, self.stride)
+    def start_of(self, index: Any = slice(None)) -> np.ndarray:
+        """Buffer positions where the windows selected by ``index`` (an int, slice or array) start."""
+        if isinstance(index, (slice, int, np.integer)):
+            positions = np.atleast_1d(np.asarray(range(len(self))[index], dtype=np.int64))
+        else:
+            positions = np.asarray(index, dtype=np.int64)
+        series = np.searchsorted(self._cumulative, positions, side="right") - 1
+        return self._first[series] + (positions - self._cumulative[series]) * self.stride
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Start position of every window, ascending (computed on demand: O(number of windows))."""
+        return self.start_of()
 
     @classmethod
     def from_frame(
@@ -175,10 +183,10 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         return cls(values, lookback, horizon, stride=stride, end=end, lengths=lengths, future=block)
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return int(self._cumulative[-1])
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        start = int(self.starts[index])
+        start = int(self.start_of(index)[0])
         return self._inputs[:, start], self._targets[start + self.lookback]
 
     def batch(self, index: Any = slice(None)) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,7 +194,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
 
         Unlike items, a batch is a copy (of the selected windows only).
         """
-        starts = torch.from_numpy(np.atleast_1d(self.starts[index]))
+        starts = torch.from_numpy(self.start_of(index))
         return self._inputs[:, starts].permute(1, 0, 2), self._targets[starts + self.lookback]
 
     def future_at(self, index: int) -> torch.Tensor:
@@ -197,11 +205,11 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         DataError
             If the dataset was built without ``future``.
         """
-        return self._future_block()[:, int(self.starts[index]) + self.lookback]
+        return self._future_block()[:, int(self.start_of(index)[0]) + self.lookback]
 
     def batch_future(self, index: Any = slice(None)) -> torch.Tensor:
         """Future blocks ``(N, K, horizon)`` of the windows selected by ``index`` (a copy, like :meth:`batch`)."""
-        starts = torch.from_numpy(np.atleast_1d(self.starts[index]))
+        starts = torch.from_numpy(self.start_of(index))
         return self._future_block()[:, starts + self.lookback].permute(1, 0, 2)
 
     def _future_block(self) -> torch.Tensor:
