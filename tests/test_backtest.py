@@ -294,3 +294,18 @@ def test_a_gap_leaves_steps_out_between_cutoff_and_test(air: pd.DataFrame) -> No
         cutoff = part["cutoff"].iloc[0]
         assert part["ds"].min() == cutoff + pd.DateOffset(months=4)
         assert (part["y_hat"] == air.loc[air["ds"] == cutoff, "y"].item()).all()
+
+
+def test_every_metric_row_equals_the_metrics_module_on_a_panel() -> None:
+    df = tsf.load_dataset("arrivals")
+    cv = tsf.WalkForward(3, 4)
+    res = tsf.backtest("seasonal_naive", df, cv, baselines=("naive", "ets"))
+    trains = {fold.index: fold.train for fold in cv.folds(df)}
+    for (model, fold, uid), part in res.forecasts.groupby(["model", "fold", "unique_id"]):
+        train = trains[fold][trains[fold]["unique_id"] == uid]["y"]
+        expected = tsf.metrics.score(part["y"], part["y_hat"], y_train=train, season=4)
+        row = res.metrics[
+            (res.metrics["model"] == model) & (res.metrics["fold"] == fold) & (res.metrics["unique_id"] == uid)
+        ]
+        for name, value in expected.items():
+            assert row[name].item() == pytest.approx(value, rel=1e-12)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
@@ -47,7 +48,7 @@ class Task:
     cutoffs: tuple[Any, ...]
     trains: tuple[pd.DataFrame, ...] = field(repr=False)
     tests: tuple[pd.DataFrame, ...] = field(repr=False)
-    series: str | None = None
+    series: tuple[str, ...] | None = None
     covariates: Covariates | None = None
     futures: tuple[pd.DataFrame | None, ...] = field(default=(), repr=False)
 
@@ -136,8 +137,16 @@ def _future_frame(plan: Plan, cutoff: Any, horizon: int, usable: pd.Index) -> pd
     return data.loc[rows, [ID, TIME, *plan.covariates.known_future]].reset_index(drop=True)
 
 
-def make_tasks(plan: Plan, fold_indices: Sequence[int] | None = None) -> tuple[list[Task], pd.DataFrame]:
-    """Split the plan into independent tasks; also return the (model, fold, series) left out as too short."""
+def make_tasks(
+    plan: Plan, fold_indices: Sequence[int] | None = None, *, chunks: int = 1
+) -> tuple[list[Task], pd.DataFrame]:
+    """Split the plan into independent tasks; also return the (model, fold, series) left out as too short.
+
+    A global model gets one task per refit block. A local model's series are split into at most
+    ``chunks`` groups, one task each: one group when running serially (one fit call per fold,
+    whatever the number of series), several to keep parallel workers busy. Local models forecast
+    every series on its own, so the grouping never changes a forecast.
+    """
     wanted = set(range(len(plan.folds)) if fold_indices is None else fold_indices)
     tasks, short = [], []
     for name, model in plan.models.items():
@@ -162,14 +171,14 @@ def make_tasks(plan: Plan, fold_indices: Sequence[int] | None = None) -> tuple[l
                 covariates=plan.covariates,
             )
             if isinstance(model, LocalForecaster):
-                for uid in usable:
+                for group in np.array_split(np.asarray(usable, dtype=object), min(chunks, len(usable))):
                     tasks.append(
                         Task(
                             **common,  # type: ignore[arg-type]
-                            trains=tuple(t[t[ID] == uid] for t in trains),
-                            tests=tuple(t[t[ID] == uid] for t in tests),
-                            series=str(uid),
-                            futures=tuple(None if f is None else f[f[ID] == uid] for f in futures),
+                            trains=tuple(t[t[ID].isin(group)] for t in trains),
+                            tests=tuple(t[t[ID].isin(group)] for t in tests),
+                            series=tuple(str(uid) for uid in group),
+                            futures=tuple(None if f is None else f[f[ID].isin(group)] for f in futures),
                         )
                     )
             elif len(usable):

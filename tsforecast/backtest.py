@@ -25,7 +25,7 @@ from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
-from .metrics import METRICS, mase_scale, score
+from .metrics import METRICS
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -80,27 +80,10 @@ class BacktestResult:
 
     def metrics_by_horizon(self) -> pd.DataFrame:
         """Mean absolute error, RMSE, sMAPE and MASE by model and forecast step (1 = first test step)."""
-        frame = self.forecasts.copy()
-        frame["step"] = frame.groupby(["model", "fold", ID], sort=False).cumcount() + 1
-        scale = self.metrics.set_index(["model", "fold", ID])["scale"]
-        frame["scale"] = scale.reindex(pd.MultiIndex.from_frame(frame[["model", "fold", ID]])).to_numpy()
-        error = frame[TARGET] - frame["y_hat"]
-        frame["abs_error"] = error.abs()
-        frame["sq_error"] = error**2
-        denominator = frame[TARGET].abs() + frame["y_hat"].abs()
-        frame["smape_term"] = np.where(
-            denominator > 0, 200 * frame["abs_error"] / denominator.where(denominator > 0), 0
-        )
-        frame["scaled"] = frame["abs_error"] / frame["scale"]
-        grouped = frame.groupby(["model", "step"], sort=False)
-        return pd.DataFrame(
-            {
-                "mae": grouped["abs_error"].mean(),
-                "rmse": np.sqrt(grouped["sq_error"].mean()),
-                "smape": grouped["smape_term"].mean(),
-                "mase": grouped["scaled"].mean(),
-            }
-        ).reset_index()
+        step = self.forecasts.groupby(["model", "fold", ID], sort=False).cumcount() + 1
+        scales = self.metrics.drop_duplicates(["fold", ID]).set_index(["fold", ID])["scale"]
+        by_step = _aggregate(_error_terms(self.forecasts, scales), [self.forecasts["model"], step.rename("step")])
+        return by_step.reset_index()
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary written to ``summary.json``."""
@@ -146,15 +129,49 @@ def _finite_or_none(value: Any) -> float | int | None:
     return int(value) if value.is_integer() and abs(value) < 2**53 and value == int(value) else value
 
 
+def _scales(plan: _engine.Plan) -> pd.Series:
+    """MASE scale of every (fold, series): the in-sample seasonal-naive MAE of that fold's training part."""
+    parts = []
+    for fold in plan.folds:
+        series = fold.train[ID]
+        errors = fold.train[TARGET].groupby(series, sort=False).diff(plan.season).abs()
+        scale = errors.groupby(series, sort=False).mean()  # NaN when a series has no seasonal difference
+        parts.append(scale.set_axis(pd.MultiIndex.from_product([[fold.index], scale.index], names=["fold", ID])))
+    return pd.concat(parts).rename("scale")
+
+
+def _error_terms(forecasts: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
+    """Per forecast point, the terms every metric averages (see :mod:`tsforecast.metrics` for the formulas)."""
+    error = (forecasts[TARGET] - forecasts["y_hat"]).abs()
+    denominator = forecasts[TARGET].abs() + forecasts["y_hat"].abs()
+    scale = scales.reindex(pd.MultiIndex.from_frame(forecasts[["fold", ID]])).to_numpy()
+    return pd.DataFrame(
+        {
+            "mae": error,
+            "rmse": error**2,
+            "smape": (200 * error / denominator).where(denominator != 0, 0.0),  # 0/0 counts as 0, NaN stays NaN
+            "mase": error / scale,
+            "missing": forecasts["y_hat"].isna(),
+        }
+    )
+
+
+def _aggregate(terms: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
+    """Mean of the terms by ``keys``; a group with a missing forecast scores NaN (never skipped)."""
+    grouped = terms.groupby(keys, sort=False)
+    table = grouped[list(METRICS)].mean()
+    table["rmse"] = np.sqrt(table["rmse"])
+    table.loc[grouped["missing"].any().to_numpy(), list(METRICS)] = np.nan
+    return table
+
+
 def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
-    trains = {f.index: f.train.groupby(ID, sort=False)[TARGET] for f in plan.folds}
-    rows = []
-    for (name, fold, uid), part in forecasts.groupby(["model", "fold", ID], sort=False):
-        history = trains[fold].get_group(uid).to_numpy()
-        scores = score(part[TARGET], part["y_hat"], y_train=history, season=plan.season)
-        scale = mase_scale(history, plan.season)
-        rows.append({"model": name, "fold": fold, "cutoff": part["cutoff"].iloc[0], ID: uid, **scores, "scale": scale})
-    return pd.DataFrame(rows)
+    scales = _scales(plan)
+    keys = [forecasts["model"], forecasts["fold"], forecasts[ID]]
+    table = _aggregate(_error_terms(forecasts, scales), keys)
+    table["cutoff"] = forecasts.groupby(keys, sort=False)["cutoff"].first()
+    table["scale"] = scales.reindex(table.index.droplevel("model")).to_numpy()
+    return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, "scale"]]
 
 
 def _versions() -> dict[str, str]:
@@ -256,7 +273,8 @@ def backtest(
     plan = _engine.make_plan(
         model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
     )
-    tasks, too_short = _engine.make_tasks(plan)
+    workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+    tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
     fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
     results = _engine.execute(
         tasks, engine=engine, n_jobs=n_jobs, checkpoint=checkpoint, fingerprint=fingerprint, progress=progress

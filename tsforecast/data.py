@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -365,33 +365,50 @@ def _series_freq(uid: str, times: pd.Series) -> str | int | None:
     return freq
 
 
-def _grid(times: pd.Series, freq: str | int) -> pd.Index:
+def _grid(first: Any, last: Any, freq: str | int) -> pd.Index:
     if isinstance(freq, int):
-        return pd.Index(np.arange(times.iloc[0], times.iloc[-1] + 1, freq))
-    return pd.date_range(times.iloc[0], times.iloc[-1], freq=freq)
+        return pd.Index(np.arange(first, last + 1, freq))
+    return pd.date_range(first, last, freq=freq)
 
 
-def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
-    freqs = {uid: _series_freq(str(uid), times) for uid, times in frame.groupby(ID, sort=False)[TIME]}
-    known = {f for f in freqs.values() if f is not None}
-    if len(known) > 1:
-        listed = ", ".join(f"{uid!r}: {f}" for uid, f in freqs.items() if f is not None)
-        raise DataError(f"Series have different frequencies ({listed}). Resample them to one frequency first.")
-    if not known:
+def _longest_freq(frame: pd.DataFrame) -> tuple[str, str | int]:
+    sizes = frame.groupby(ID, sort=False).size()
+    if sizes.max() < 3:
         raise DataError(
             "Every series has fewer than 3 timestamps, so no frequency can be inferred. Provide longer series."
         )
-    freq = known.pop()
+    longest = str(sizes.idxmax())
+    freq = _series_freq(longest, frame.loc[frame[ID] == longest, TIME])
+    assert freq is not None
+    return longest, freq
+
+
+def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
+    longest, freq = _longest_freq(frame)
+    # Fast path: every timestamp on one grid for the whole panel, consecutive within each series.
+    grid = _grid(frame[TIME].min(), frame[TIME].max(), freq)
+    positions = grid.get_indexer(pd.Index(frame[TIME]))
+    ids = frame[ID].to_numpy()
+    same_series = np.r_[False, ids[1:] == ids[:-1]]
+    if (positions >= 0).all() and not (same_series & (np.diff(positions, prepend=-1) != 1)).any():
+        return frame
+    # Slow path, series by series: name the first problem, or insert the missing timestamps when asked to.
     parts = []
     for uid, part in frame.groupby(ID, sort=False):
-        grid = _grid(part[TIME], freq)
-        off_grid = pd.Index(part[TIME]).difference(grid)
+        own = _series_freq(str(uid), part[TIME])
+        if own is not None and own != freq:
+            raise DataError(
+                f"Series have different frequencies ({longest!r}: {freq}, {uid!r}: {own}). "
+                "Resample them to one frequency first."
+            )
+        series_grid = _grid(part[TIME].iloc[0], part[TIME].iloc[-1], freq)
+        off_grid = pd.Index(part[TIME]).difference(series_grid)
         if len(off_grid):
             raise DataError(
                 f"Series {uid!r} has timestamps off its {freq} grid, first {off_grid[0]}. "
                 "Resample the data to a regular frequency."
             )
-        absent = grid.difference(pd.Index(part[TIME]))
+        absent = series_grid.difference(pd.Index(part[TIME]))
         if len(absent) and fill is None:
             shown = ", ".join(str(t) for t in absent[:_MAX_LISTED])
             more = f" and {len(absent) - _MAX_LISTED} more" if len(absent) > _MAX_LISTED else ""
@@ -400,7 +417,7 @@ def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
                 "Insert them explicitly with fill='ffill' or fill='zero', or resample the data."
             )
         if len(absent):
-            part = part.set_index(TIME).reindex(grid).rename_axis(TIME).reset_index()
+            part = part.set_index(TIME).reindex(series_grid).rename_axis(TIME).reset_index()
             part[ID] = uid
             part = part.ffill() if fill == "ffill" else part.fillna({TARGET: 0.0}).ffill()
             part = part[frame.columns]
@@ -411,15 +428,14 @@ def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
 def infer_freq(df: pd.DataFrame) -> str | int:
     """Frequency of a validated long frame: a pandas alias, or the step of an integer time index.
 
+    Read from the longest series (validation has checked that every series shares it).
+
     Raises
     ------
     DataError
-        If no series has 3 timestamps or the series disagree.
+        If no series has 3 timestamps.
     """
-    freqs = {_series_freq(str(uid), times) for uid, times in df.groupby(ID, sort=False)[TIME]} - {None}
-    if len(freqs) != 1:
-        raise DataError(f"Cannot infer one frequency for the data (found {sorted(map(str, freqs))}).")
-    return freqs.pop()  # type: ignore[return-value]
+    return _longest_freq(df)[1]
 
 
 _SEASONS = {"MS": 12, "ME": 12, "QS": 4, "QE": 4, "W": 52, "D": 7, "B": 5, "h": 24, "30min": 48, "min": 60}

@@ -234,6 +234,14 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         return panel_folds(self, df)
 
 
+def _on(times: pd.Series, grid: pd.Index, positions: np.ndarray) -> np.ndarray:
+    """Rows whose timestamp is at one of ``positions`` of the time grid (a range test when they are contiguous)."""
+    first, last = int(positions.min()), int(positions.max())
+    if last - first + 1 == len(np.unique(positions)):
+        return ((times >= grid[first]) & (times <= grid[last])).to_numpy()
+    return times.isin(grid[positions]).to_numpy()
+
+
 def panel_folds(cv: Any, df: pd.DataFrame) -> Iterator[Fold]:
     """Cut a long frame into the folds of any temporal splitter, one global timestamp cutoff per fold.
 
@@ -255,11 +263,10 @@ def panel_folds(cv: Any, df: pd.DataFrame) -> Iterator[Fold]:
     grid = pd.Index(df[TIME].unique()).sort_values()
     ids = df[ID].to_numpy()
     for k, (train, test) in enumerate(check_temporal_cv(cv, np.arange(len(grid)))):
-        train_mask = df[TIME].isin(grid[train]).to_numpy()
-        test_mask = df[TIME].isin(grid[test]).to_numpy()
+        train_mask, test_mask = _on(df[TIME], grid, train), _on(df[TIME], grid, test)
         trained = set(ids[train_mask])
         skipped = tuple(sorted({str(u) for u in ids[test_mask]} - {str(u) for u in trained}))
-        test_mask = test_mask & np.isin(ids, list(trained))
+        test_mask = test_mask & df[ID].isin(trained).to_numpy()  # NOTE: hash-based; np.isin sorts object arrays
         train_pos, test_pos = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
         cutoff = grid[int(train.max())]
         cutoff = int(cutoff) if isinstance(cutoff, np.integer) else cutoff
