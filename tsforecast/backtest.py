@@ -174,6 +174,14 @@ def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
     return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, "scale"]]
 
 
+def _full_repr(obj: Any) -> str:
+    """``Class(param=value, ...)`` with every parameter, defaults included, so a run can be rebuilt from it."""
+    if not hasattr(obj, "get_params"):
+        return repr(obj)
+    params = ", ".join(f"{k}={v!r}" for k, v in obj.get_params(deep=False).items())
+    return f"{type(obj).__name__}({params})"
+
+
 def _versions() -> dict[str, str]:
     packages = ["tsforecast", "numpy", "pandas", "torch", "scikit-learn", "statsmodels"]
     return {"python": platform.python_version(), **{p: version(p) for p in packages}}
@@ -298,12 +306,12 @@ def backtest(
         "freq": str(freq),
         "season": season,
         "horizon": plan.horizon,
-        "cv": repr(cv),
+        "cv": _full_repr(cv),
         "refit": refit,
         "covariates": None if plan.covariates is None else repr(plan.covariates),
         "engine": engine,
         "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
-        "models": {name: repr(m) for name, m in plan.models.items()},
+        "models": {name: _full_repr(m) for name, m in plan.models.items()},
         "versions": _versions(),
     }
     return BacktestResult(
