@@ -8,13 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 import tsforecast as tsf
 from tsforecast.audit import AuditResult
