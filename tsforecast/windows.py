@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, Sampler, SequentialSampler
 
 from ._validation import NONE, Interval, validate_params
 from .data import ID, TARGET, TIME
@@ -223,6 +223,15 @@ def _sampler_indices(sampler: Iterable[Any]) -> Iterable[int]:
         yield from (item if isinstance(item, (list, tuple)) else [item])
 
 
+def _descends(indices: Iterable[int]) -> bool:
+    previous = None
+    for index in indices:
+        if previous is not None and index < previous:
+            return True
+        previous = index
+    return False
+
+
 def check_no_shuffle(obj: DataLoader[Any] | Sampler[Any] | Iterable[Any], *, where: str | None = None) -> None:
     """Raise :class:`ShuffleError` if a loader or sampler would visit windows out of time order.
 
@@ -265,9 +274,9 @@ being reproducible in time order. Use tsforecast.ordered_loader(dataset, batch_s
         check_no_shuffle(obj.sampler, where=where)
     name = type(obj).__name__
     shuffled = bool(getattr(obj, "shuffle", False)) or "Random" in name
-    if not shuffled and not isinstance(obj, BatchSampler) and hasattr(obj, "__iter__"):
-        indices = np.fromiter(_sampler_indices(obj), dtype=np.int64)
-        shuffled = bool(np.any(np.diff(indices) < 0))
+    # NOTE: a SequentialSampler is ascending by construction; any other sampler is read once, in O(1) memory.
+    if not shuffled and not isinstance(obj, (BatchSampler, SequentialSampler)) and hasattr(obj, "__iter__"):
+        shuffled = _descends(_sampler_indices(obj))
     if shuffled:
         how = "(shuffle=True)" if "Random" in name or getattr(obj, "shuffle", False) else "(indices not ascending)"
         owner = f"{where}'s " if where != name else ""
