@@ -317,6 +317,12 @@ def _parse_target(col: pd.Series, target_col: str, out: pd.DataFrame) -> np.ndar
 
 
 def _check_order(frame: pd.DataFrame) -> None:
+    # Fast path: rows grouped by series (file order kept within each), consecutive stamps strictly increasing.
+    codes = pd.factorize(frame[ID])[0]
+    order = np.argsort(codes, kind="stable")
+    stamps, series = frame[TIME].to_numpy()[order], codes[order]
+    if not (series[1:] == series[:-1])[stamps[1:] <= stamps[:-1]].any():
+        return
     for uid, times in frame.groupby(ID, sort=False)[TIME]:
         stamps = times.to_numpy()
         duplicate = np.flatnonzero(stamps[1:] == stamps[:-1])

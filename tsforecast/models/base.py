@@ -145,10 +145,12 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             frame, as_array = as_long_frame(y_new)
             frame = prepare_frame(frame, covariates, f"{type(self).__name__}.predict")
         last = frame.groupby(ID, sort=True)[TIME].max()
+        # NOTE: future timestamps are computed once per distinct last timestamp (in a panel usually one).
+        futures = {t: future_times(t, self.freq_, self.horizon) for t in last.unique()}
         reads = self.uses_covariates and covariates is not None
         inputs = None
         if reads or future is not None:  # NOTE: a univariate model still validates a future frame it is given
-            times = {str(uid): future_times(t, self.freq_, self.horizon) for uid, t in last.items()}
+            times = {str(uid): futures[t] for uid, t in last.items()}
             inputs = prepare_future(future, frame, covariates or Covariates(), times, type(self).__name__)
         if reads:
             forecasts = np.asarray(self._predict(frame, inputs), dtype="float64")  # type: ignore[call-arg]
@@ -164,7 +166,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         return pd.DataFrame(
             {
                 ID: np.repeat(last.index.to_numpy(), self.horizon),
-                TIME: np.concatenate([future_times(t, self.freq_, self.horizon) for t in last]),
+                TIME: np.concatenate([futures[t] for t in last]),
                 "y_hat": forecasts.reshape(-1),
             }
         )
