@@ -12,13 +12,59 @@ exception a caller would naturally catch, so ``except ValueError`` keeps working
 
 from __future__ import annotations
 
-__all__ = ["SHUFFLE_REASON", "DataError", "DataTypeError", "LeakageError", "ShuffleError", "TsforecastError"]
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+__all__ = [
+    "SHUFFLE_REASON",
+    "DataError",
+    "DataTypeError",
+    "LeakageError",
+    "ShuffleError",
+    "TsforecastError",
+    "spell",
+    "spelled_as",
+]
 
 SHUFFLE_REASON = (
     "Time series must not be shuffled: shuffling mixes observations from after the ones a model is checked "
     "against into its training, so validation scores and early stopping promise an accuracy no real forecast has, "
     "and the run stops being reproducible in time order."
 )
+
+
+_SPELLINGS: ContextVar[Mapping[str, str] | None] = ContextVar("tsforecast_spellings", default=None)
+
+
+def spell(param: str) -> str:
+    """How the user names the parameter ``param`` in the interface they are using.
+
+    Messages name their remedies through this function, so that the same error reads
+    ``time_col=`` to a Python caller and ``--time-col`` to a command-line user.
+
+    Examples
+    --------
+    >>> spell("time_col")
+    'time_col='
+    >>> with spelled_as({"time_col": "--time-col"}):
+    ...     spell("time_col")
+    '--time-col'
+    """
+    spellings = _SPELLINGS.get()
+    if spellings is not None and param in spellings:
+        return spellings[param]
+    return f"{param}="
+
+
+@contextmanager
+def spelled_as(spellings: Mapping[str, str]) -> Iterator[None]:
+    """Within this block, :func:`spell` names parameters as ``spellings`` says (e.g. CLI flags)."""
+    token = _SPELLINGS.set(spellings)
+    try:
+        yield
+    finally:
+        _SPELLINGS.reset(token)
 
 
 class TsforecastError(Exception):
