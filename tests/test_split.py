@@ -622,11 +622,11 @@ def test_check_temporal_cv_names_the_first_leaky_fold() -> None:
     class LateLeak:
         def split(self, X: Any, y: Any = None, groups: Any = None) -> Any:
             yield np.arange(0, 5), np.arange(5, 8)
-            yield np.array([0, 1, 2, 9]), np.arange(8, 10)
+            yield np.array([0, 1, 2, 10]), np.arange(8, 10)
 
-    pattern = r"Fold 1 of LateLeak trains on positions at or after its first test position 8 \(e\.g\. 9\)"
+    pattern = r"Fold 1 of LateLeak trains on positions at or after its first test position 8 \(e\.g\. 10\)"
     with pytest.raises(LeakageError, match=pattern):
-        check_temporal_cv(LateLeak(), np.arange(10))
+        check_temporal_cv(LateLeak(), np.arange(11))
 
 
 @pytest.mark.parametrize(
@@ -702,3 +702,95 @@ def test_a_non_boolean_shuffle_is_a_type_error_not_a_shuffle() -> None:
     cv = WalkForward(2, 3, shuffle=0)  # type: ignore[arg-type]
     with pytest.raises(DataTypeError, match="The 'shuffle' parameter of WalkForward must be one of"):
         list(cv.split(np.arange(20)))
+
+
+class _Fixed:
+    """A splitter that yields the folds it was given."""
+
+    def __init__(self, *folds: tuple[Any, Any]) -> None:
+        self.folds = folds
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Any:
+        yield from self.folds
+
+
+@pytest.mark.parametrize(
+    ("train", "test", "message"),
+    [
+        (
+            np.r_[0:20, -5:0],
+            np.arange(20, 25),
+            "Fold 0 of _Fixed has negative positions in its training part (e.g. -5, -4, -3): negative indices count "
+            "from the end, so they select the latest samples",
+        ),
+        (
+            np.arange(10),
+            np.array([10, -1]),
+            "Fold 0 of _Fixed has negative positions in its test part (e.g. -1)",
+        ),
+    ],
+)
+def test_check_temporal_cv_refuses_negative_indices(train: np.ndarray, test: np.ndarray, message: str) -> None:
+    with pytest.raises(LeakageError, match=re.escape(message) + r".* Give positions 0\.\.24 of X"):
+        check_temporal_cv(_Fixed((train, test)), np.arange(25))
+
+
+@pytest.mark.parametrize(
+    ("train", "test", "part", "shown"),
+    [
+        (np.arange(10), np.array([10, 25, 26, 30, 31]), "test", "25, 26, 30"),
+        (np.array([0, 1, 99]), np.arange(100, 101), "training", "99"),
+    ],
+)
+def test_check_temporal_cv_refuses_indices_past_the_end(
+    train: np.ndarray, test: np.ndarray, part: str, shown: str
+) -> None:
+    message = (
+        f"Fold 1 of _Fixed has positions past the end of X's 25 samples in its {part} part (e.g. {shown}). "
+        "Positions run 0..24; pass check_temporal_cv the X the splitter splits."
+    )
+    with pytest.raises(DataError, match=re.escape(message)):
+        check_temporal_cv(_Fixed((np.arange(5), np.arange(5, 8)), (train, test)), np.arange(25))
+
+
+@pytest.mark.parametrize(
+    ("train", "test", "part", "shown"),
+    [
+        (np.array([0, 1, 1, 2, 3, 3]), np.arange(4, 6), "training", "1, 3"),
+        (np.arange(4), np.array([5, 6, 5]), "test", "5"),
+    ],
+)
+def test_check_temporal_cv_refuses_duplicated_indices(
+    train: np.ndarray, test: np.ndarray, part: str, shown: str
+) -> None:
+    message = f"Fold 0 of _Fixed repeats positions in its {part} part (e.g. {shown}): each position may appear once"
+    with pytest.raises(DataError, match=re.escape(message)):
+        check_temporal_cv(_Fixed((train, test)), np.arange(10))
+
+
+def test_check_temporal_cv_refuses_train_test_overlap() -> None:
+    message = (
+        "Fold 0 of _Fixed both trains and tests on positions 5, 6, 7: its model would be checked on data it was "
+        "trained on. Use tsforecast.WalkForward"
+    )
+    with pytest.raises(LeakageError, match=re.escape(message)) as info:
+        check_temporal_cv(_Fixed((np.arange(10), np.arange(5, 12))), np.arange(20))
+    assert not isinstance(info.value, ShuffleError)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(0, 29), min_size=1, max_size=10, unique=True),
+    st.lists(st.integers(0, 29), min_size=1, max_size=10, unique=True),
+)
+def test_check_temporal_cv_passes_exactly_the_folds_that_train_before_they_test(
+    train: list[int], test: list[int]
+) -> None:
+    cv = _Fixed((np.array(train), np.array(test)))
+    if max(train) < min(test):
+        ((got_train, got_test),) = check_temporal_cv(cv, np.arange(30))
+        assert got_train.tolist() == train
+        assert got_test.tolist() == test
+    else:
+        with pytest.raises(LeakageError, match=r"^Fold 0 of _Fixed (both trains and tests|trains on positions at)"):
+            check_temporal_cv(cv, np.arange(30))

@@ -328,6 +328,35 @@ def _positions(indices: Sequence[int] | np.ndarray) -> np.ndarray:
     return positions.astype(np.int64)
 
 
+def _shown(positions: np.ndarray) -> str:
+    """Up to three of ``positions``, smallest first, for a message."""
+    return ", ".join(str(int(p)) for p in np.sort(positions)[:3])
+
+
+def _check_fold_positions(positions: np.ndarray, fold: str, part: str, n_samples: int) -> None:
+    """Refuse negative, out-of-range and repeated positions in one part of a fold."""
+    negative = positions[positions < 0]
+    if len(negative):
+        raise LeakageError(
+            f"{fold} has negative positions in its {part} part (e.g. {_shown(negative)}): negative indices count "
+            "from the end, so they select the latest samples and hide where in time the fold reaches. "
+            f"Give positions 0..{n_samples - 1} of X (or a boolean mask)."
+        )
+    past = positions[positions >= n_samples]
+    if len(past):
+        raise DataError(
+            f"{fold} has positions past the end of X's {n_samples} samples in its {part} part (e.g. {_shown(past)}). "
+            f"Positions run 0..{n_samples - 1}; pass check_temporal_cv the X the splitter splits."
+        )
+    values, counts = np.unique(positions, return_counts=True)
+    repeated = values[counts > 1]
+    if len(repeated):
+        raise DataError(
+            f"{fold} repeats positions in its {part} part (e.g. {_shown(repeated)}): each position may appear "
+            "once per part. Yield each sample's position once."
+        )
+
+
 def check_temporal_cv(cv: Any, X: Any, y: Any = None, groups: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Check that any splitter is temporal: no shuffling, every fold trains strictly before it tests.
 
@@ -351,9 +380,18 @@ def check_temporal_cv(cv: Any, X: Any, y: Any = None, groups: Any = None) -> lis
     ShuffleError
         If the splitter has ``shuffle=True`` or is a shuffling splitter (``ShuffleSplit`` ...).
     LeakageError
-        If a fold trains on a position at or after its first test position.
+        If a fold has a negative position (it counts from the end, so it selects the latest samples),
+        trains and tests on the same position, or trains on a position at or after its first test position.
     DataError
-        If a fold has an empty training or test part.
+        If a fold has an empty training or test part, a position past the end of ``X``, or a position
+        repeated within its training or its test part.
+
+    Notes
+    -----
+    Each fold is checked in this order, and the first problem found is reported with the fold's number
+    and up to three offending positions: empty parts, negative positions, positions past the end,
+    repeated positions, positions both trained and tested on, training positions at or after the first
+    test position. A splitter is judged by the folds it yields, plus its ``shuffle`` attribute or name.
 
     Examples
     --------
@@ -378,13 +416,20 @@ sklearn.model_selection.TimeSeriesSplit.
         if len(test) == 0 or len(train) == 0:
             part = "test" if len(test) == 0 else "training"
             raise DataError(f"Fold {k} of {name} has an empty {part} part; every fold needs both.")
+        for part, positions in (("training", train), ("test", test)):
+            _check_fold_positions(positions, f"Fold {k} of {name}", part, n_samples)
+        both = np.intersect1d(train, test)
+        if len(both):
+            raise LeakageError(
+                f"Fold {k} of {name} both trains and tests on positions {_shown(both)}: its model would be checked "
+                "on data it was trained on. Use tsforecast.WalkForward or sklearn.model_selection.TimeSeriesSplit."
+            )
         first_test = int(test.min())
         late = train[train >= first_test]
         if len(late):
-            shown = ", ".join(str(int(p)) for p in np.sort(late)[:3])
             raise LeakageError(
                 f"Fold {k} of {name} trains on positions at or after its first test position {first_test} "
-                f"(e.g. {shown}): its model would see the future of its test data. "
+                f"(e.g. {_shown(late)}): its model would see the future of its test data. "
                 "Use tsforecast.WalkForward or sklearn.model_selection.TimeSeriesSplit."
             )
         folds.append((train, test))

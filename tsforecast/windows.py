@@ -4,6 +4,11 @@ A window is a view ``x`` of shape ``(C, lookback)`` (channels, then time) and a 
 of shape ``(horizon,)`` taken from channel 0 right after ``x``. Batched, inputs have PyTorch's
 ``(N, C, L)`` layout, the 1-D analogue of NCHW. Windows are views of one tensor made with
 ``Tensor.unfold``: memory stays O(T) whatever the lookback.
+
+The shuffle guard judges the indices a sampler actually yields: :class:`OrderedSampler` checks each one
+as it is produced (strictly increasing within a pass, within and across batches, through ``Subset``
+indices), :func:`ordered_loader` wraps every sampler in it, and :func:`check_no_shuffle` checks a
+user's own loader or sampler once, bounded and without consuming it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from ._validation import NONE, Interval, validate_params
 from .data import ID, TARGET, TIME
 from .errors import SHUFFLE_REASON, DataError, DataTypeError, ShuffleError
 
-__all__ = ["TIME_ORDERED", "OrderedSampler", "WindowDataset", "check_no_shuffle", "ordered_loader"]
+__all__ = ["OrderedSampler", "WindowDataset", "check_no_shuffle", "ordered_loader"]
 
 _POSITIVE = [Interval(Integral, 1, None, closed="left")]
 
@@ -224,10 +229,11 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
 # NOTE: what "time order" means for windows. Ordered training today (ordered_loader's default sampler and
 # SGDForecaster's BatchSampler(SequentialSampler(...))) visits every window once per pass, oldest first. The guard
 # demands exactly that shape, the strictest one those paths use: within a pass, indices STRICTLY increase (across
-# batches too) and are never negative. A repeated index is refused as well: a window seen twice in a row is a
-# with-replacement draw (WeightedRandomSampler's kind), not an ordered pass. Gaps are allowed (a sampler may skip
-# windows, e.g. every other one).
-TIME_ORDERED = "yields_in_time_order"
+# batches too) and are never negative. So a repeated index is refused too, not only a descending one: visiting a
+# window twice in one pass is a with-replacement draw (WeightedRandomSampler's kind), not an ordered pass. Gaps are
+# allowed (a sampler may skip windows, e.g. every other one). SGDForecaster's training loop further assumes each
+# batch is a contiguous range; that is its sampler's construction, not part of this rule.
+_TIME_ORDERED = "yields_in_time_order"
 
 _REMEDY = "Use tsforecast.ordered_loader(dataset, batch_size) or DataLoader(..., shuffle=False)."
 
@@ -359,20 +365,16 @@ class _OrderCheck:
     """The state of one pass: is sent each position in turn and raises when time order breaks (O(1) memory)."""
 
     def __init__(self, ordered: OrderedSampler, passes: int) -> None:
-        self.name, self.where, self.dataset, self.passes = (
-            _name(ordered.sampler),
-            ordered.where,
-            ordered.dataset,
-            passes,
-        )
+        self.name = _name(ordered.sampler)
+        self.where, self.dataset, self.passes = ordered.where, ordered.dataset, passes
         self.size = None if self.dataset is None else len(self.dataset)
         self.previous = self.base_previous = -1
         self.count = 0
 
     def batch(self, values: Iterable[Any]) -> None:
         """Check a batch: within itself and after the previous one."""
-        # NOTE: fast path at C speed for the usual batch, a list of ascending ints within a plain dataset (SGDForecaster
-        # checks every batch of every epoch); anything else, or any doubt, goes index by index for the exact message.
+        # NOTE: a fast path at C speed for the usual batch, a list of ascending ints within a plain dataset (a training
+        # loop checks every batch of every epoch); anything else, or any doubt, goes index by index for the message.
         if isinstance(values, (list, tuple)) and values and not isinstance(self.dataset, Subset):
             try:
                 deque(map(operator.index, values), maxlen=0)
@@ -511,11 +513,11 @@ def _check_loader(loader: DataLoader[Any], where: str) -> None:
     if not isinstance(dataset, IterableDataset):
         return
     name = type(dataset).__name__
-    if getattr(dataset, TIME_ORDERED, False) is not True:
+    if getattr(dataset, _TIME_ORDERED, False) is not True:
         raise ShuffleError(
             f"{_owner(where, name)}{name} is an IterableDataset: it yields samples in its own order, which "
             f"cannot be checked. {SHUFFLE_REASON} If it yields in time order, declare it with the class "
-            f"attribute {TIME_ORDERED} = True; otherwise use a map-style dataset such as tsforecast.WindowDataset."
+            f"attribute {_TIME_ORDERED} = True; otherwise use a map-style dataset such as tsforecast.WindowDataset."
         )
     if workers > 1:
         raise ShuffleError(
