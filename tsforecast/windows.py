@@ -314,9 +314,10 @@ class OrderedSampler(Sampler[Any]):
     Rule: within one pass, positions strictly increase and are non-negative; gaps are allowed, repeats
     are not. Each pass starts afresh, so an epoch may restart at window 0.
 
-    What it cannot see: the order *inside* each window (a dataset's ``__getitem__`` may return anything
-    for a position), a :class:`~torch.utils.data.ConcatDataset` whose parts are out of time order, and a
-    Subset whose ``indices`` are not a sequence of integers.
+    What it cannot see: what happens after a position is drawn (a dataset's ``__getitem__`` may return
+    anything for a position; a loader's ``collate_fn`` may reorder a batch), a
+    :class:`~torch.utils.data.ConcatDataset` whose parts are out of time order, and a Subset whose
+    ``indices`` are not a sequence of integers.
 
     Examples
     --------
@@ -567,8 +568,8 @@ def check_no_shuffle(obj: DataLoader[Any] | Sampler[Any] | Iterable[Any], *, whe
     This is a check *before* training: it reads one pass. A sampler that yields a different order on
     a later pass, or a one-shot iterator, is only caught while it is used, by :class:`OrderedSampler`
     (which :func:`ordered_loader` puts around every sampler). It cannot see the order of the samples
-    an ``IterableDataset`` streams (hence the declaration), nor what a dataset's ``__getitem__``
-    returns for a position.
+    an ``IterableDataset`` streams (hence the declaration), what a dataset's ``__getitem__``
+    returns for a position, nor a ``collate_fn`` that reorders a batch.
 
     Examples
     --------
