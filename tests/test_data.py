@@ -448,7 +448,10 @@ def test_empty_frame_is_refused() -> None:
 )
 def test_unparsable_timestamp_names_its_row(times: Any, row: int, shown: str) -> None:
     frame = pd.DataFrame({"ds": times, "y": [1.0, 2.0, 3.0, 4.0]})
-    pattern = rf"Column 'ds' has a value that is not a timestamp at row {row}: {re.escape(shown)}\. Use ISO dates"
+    pattern = (
+        rf"Column 'ds' has a value that is not a timestamp at row {row}: {re.escape(shown)}\. Use ISO dates such as "
+        r"2020-01-31 \(or name another format with date_format=\), or integers for an integer time index\."
+    )
     with pytest.raises(DataError, match=pattern):
         from_pandas(frame)
 

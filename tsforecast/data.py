@@ -482,7 +482,8 @@ def _local_dates(text: pd.Series, utc: pd.Series) -> pd.Series | None:
 def _refuse_time(col: pd.Series, row: int, time_col: str) -> NoReturn:
     raise DataError(
         f"Column {time_col!r} has a value that is not a timestamp at row {row}: {col.iloc[row]!r}. "
-        "Use ISO dates such as 2020-01-31, or integers for an integer time index."
+        f"Use ISO dates such as 2020-01-31 (or name another format with {spell('date_format')}), or integers "
+        "for an integer time index."
     )
 
 
