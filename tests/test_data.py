@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tsforecast.data import (
     load_parquet,
     season_length,
 )
-from tsforecast.errors import DataError, DataTypeError
+from tsforecast.errors import DataError, DataTypeError, spelled_as
 
 DATASETS = list_datasets()
 PANELS = {"arrivals": 4, "uk_lung_deaths": 2}
@@ -252,10 +253,13 @@ def test_load_csv_never_modifies_the_file(tmp_path: Path) -> None:
 def test_load_parquet_never_modifies_the_file(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     path = tmp_path / "s.parquet"
+    _daily(5).iloc[[0, 1, 1, 2]].to_parquet(path)
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="has duplicate timestamp"):
+        load_parquet(path)
     _daily(5).iloc[::-1].to_parquet(path)
     before = path.read_bytes()
-    with pytest.raises(DataError, match="is not sorted by time"):
-        load_parquet(path)
+    assert load_parquet(path)["y"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert path.read_bytes() == before
 
 
@@ -444,7 +448,10 @@ def test_empty_frame_is_refused() -> None:
 )
 def test_unparsable_timestamp_names_its_row(times: Any, row: int, shown: str) -> None:
     frame = pd.DataFrame({"ds": times, "y": [1.0, 2.0, 3.0, 4.0]})
-    pattern = rf"Column 'ds' has a value that is not a timestamp at row {row}: {re.escape(shown)}\. Use ISO dates"
+    pattern = (
+        rf"Column 'ds' has a value that is not a timestamp at row {row}: {re.escape(shown)}\. Use ISO dates such as "
+        r"2020-01-31 \(or name another format with date_format=\), or integers for an integer time index\."
+    )
     with pytest.raises(DataError, match=pattern):
         from_pandas(frame)
 
@@ -506,20 +513,21 @@ def test_duplicate_timestamps_are_refused(times: list[Any], shown: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("times", "later", "earlier"),
+    ("times", "expected"),
     [
-        ([0, 2, 1, 3], "1", "2"),
-        (["2020-01-02", "2020-01-01", "2020-01-03"], "2020-01-01 00:00:00", "2020-01-02 00:00:00"),
+        ([0, 2, 1, 3], [0, 1, 2, 3]),
+        (["2020-01-02", "2020-01-01", "2020-01-03"], list(pd.date_range("2020-01-01", periods=3, freq="D"))),
     ],
 )
-def test_unsorted_series_is_refused(times: list[Any], later: str, earlier: str) -> None:
+def test_unsorted_series_is_sorted_losslessly(times: list[Any], expected: list[Any]) -> None:
     frame = pd.DataFrame({"unique_id": "s1", "ds": times, "y": np.arange(len(times), dtype=float)})
-    pattern = (
-        rf"Series 's1' is not sorted by time: {later} is listed after {earlier}\. "
-        r"Sort it first, e\.g\. df\.sort_values\(\['unique_id', 'ds'\]\)\."
-    )
-    with pytest.raises(DataError, match=pattern):
-        from_pandas(frame)
+    frame["x"] = [f"row{i}" for i in range(len(times))]
+    df = from_pandas(frame)
+    _assert_canonical(df, ["x"])
+    assert df["ds"].tolist() == expected
+    by_time = frame.sort_values("ds", kind="stable")  # ISO strings sort like their dates
+    assert df["y"].tolist() == by_time["y"].tolist()  # the same rows, each value still on its own timestamp
+    assert df["x"].tolist() == by_time["x"].tolist()
 
 
 def test_missing_timestamps_are_listed() -> None:
@@ -578,6 +586,249 @@ def test_every_series_shorter_than_three_points_is_refused(lengths: list[int]) -
     frame = pd.concat([_daily(n, unique_id=f"s{i}") for i, n in enumerate(lengths)], ignore_index=True)
     with pytest.raises(DataError, match=r"Every series has fewer than 3 timestamps, so no frequency can be inferred\."):
         from_pandas(frame)
+
+
+# --- text timestamps: offsets, formats, day-first dates ------------------------------------------------------------
+
+
+def _text_frame(times: list[str], **extra: Any) -> pd.DataFrame:
+    return pd.DataFrame({"ds": times, "y": np.arange(len(times), dtype=float), **extra})
+
+
+@pytest.mark.parametrize(
+    ("local_start", "utc_start"),
+    [("2024-03-31 00:00", "2024-03-30 23:00"), ("2024-10-27 00:00", "2024-10-26 22:00")],  # spring, autumn
+)
+def test_a_local_time_export_across_a_dst_change_is_converted_to_utc(
+    tmp_path: Path, local_start: str, utc_start: str
+) -> None:
+    stamps = pd.date_range(local_start, periods=6, freq="h", tz="Europe/Berlin")
+    path = tmp_path / "meter.csv"
+    path.write_text("ds,y\n" + "".join(f"{t.isoformat()},{i}\n" for i, t in enumerate(stamps)))
+    assert len({t.isoformat()[-6:] for t in stamps}) == 2  # two offsets in one column
+    with pytest.warns(
+        UserWarning,
+        match=r"Column 'ds' has timestamps with UTC offsets \(e\.g\. '2024-.*'\); they were converted to UTC",
+    ):
+        df = load_csv(path)
+    assert str(df["ds"].dt.tz) == "UTC"
+    assert df["ds"].tolist() == list(pd.date_range(utc_start, periods=6, freq="h", tz="UTC"))
+    assert df["y"].tolist() == [0.0, 1, 2, 3, 4, 5]
+    assert infer_freq(df) == "h"
+
+
+@pytest.mark.parametrize("start", ["2024-03-29", "2024-03-29 10:00"])
+def test_daily_local_times_across_a_dst_change_are_kept_in_local_time(start: str) -> None:
+    stamps = pd.date_range(start, periods=5, freq="D", tz="Europe/Berlin")
+    frame = _text_frame([t.isoformat() for t in stamps])
+    assert frame["ds"].str[-6:].nunique() == 2  # +01:00, then +02:00
+    with pytest.warns(
+        UserWarning, match=r"all at one local time of day, written with UTC offsets .* the local times were kept"
+    ):
+        df = from_pandas(frame)
+    assert df["ds"].tolist() == list(pd.date_range(start, periods=5, freq="D"))
+    assert infer_freq(df) == "D"
+
+
+def test_a_single_utc_offset_is_converted_to_utc_and_z_is_kept_silently() -> None:
+    with pytest.warns(UserWarning, match="converted to UTC"):
+        df = from_pandas(_text_frame([f"2024-01-01T0{h}:00+05:30" for h in range(4)]))
+    assert df["ds"].iloc[0] == pd.Timestamp("2023-12-31 18:30", tz="UTC")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = from_pandas(_text_frame([f"2024-01-01T0{h}:00Z" for h in range(4)]))
+    assert df["ds"].iloc[0] == pd.Timestamp("2024-01-01 00:00", tz="UTC")
+
+
+def test_timestamps_with_and_without_an_offset_are_refused() -> None:
+    frame = _text_frame(["2024-01-01 00:00+01:00", "2024-01-01 01:00+01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
+    pattern = (
+        r"Column 'ds' mixes timestamps with and without a UTC offset: row 0 is '2024-01-01 00:00\+01:00' but row 2 "
+        r"is '2024-01-01 02:00', so they cannot be placed on one clock\. Write every timestamp with its offset"
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize(
+    ("times", "row", "first_format"),
+    [
+        (["2024-01-01", "2024-01-02", "01/03/2024", "2024-01-04"], 2, "ISO 8601"),
+        (["01/13/2024", "01/14/2024", "2024-01-15", "01/16/2024"], 2, "'%m/%d/%Y'"),
+    ],
+)
+def test_mixed_date_formats_are_refused_at_load(tmp_path: Path, times: list[str], row: int, first_format: str) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text("ds,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
+    pattern = (
+        rf"Column 'ds' mixes date formats: row 0 is {re.escape(repr(times[0]))} \({re.escape(first_format)}\) but "
+        rf"row {row} is {re.escape(repr(times[row]))}\. Write every timestamp in one format .* name it with "
+        r"date_format= \(e\.g\. date_format='%d/%m/%Y'\)\."
+    )
+    with pytest.raises(DataError, match=pattern):
+        load_csv(path)
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["12/01/2024", "13/01/2024", "14/01/2024", "15/01/2024"],  # the first row alone is ambiguous
+        ["13/01/2024", "14/01/2024", "15/01/2024", "16/01/2024"],
+        ["11.01.2024 10:00", "12.01.2024 10:00", "13.01.2024 10:00", "14.01.2024 10:00"],
+    ],
+)
+def test_day_first_dates_are_detected(times: list[str]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = from_pandas(_text_frame(times))
+    assert [t.day for t in df["ds"]] == [int(t[:2]) for t in times]
+    assert {t.month for t in df["ds"]} == {1}
+    assert infer_freq(df) == "D"
+
+
+def test_ambiguous_dates_take_the_only_reading_that_gives_a_regular_series() -> None:
+    times = ["05/03/2024", "06/03/2024", "07/03/2024", "08/03/2024"]  # month-first: the 3rd of each month
+    with pytest.warns(UserWarning, match=r"read as '%d/%m/%Y', the only reading that gives a regular series"):
+        df = from_pandas(_text_frame(times))
+    assert df["ds"].tolist() == list(pd.date_range("2024-03-05", periods=4, freq="D"))
+
+
+@pytest.mark.parametrize(
+    ("times", "outcome"),
+    [
+        (["01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024"], "both readings give"),  # daily or monthly
+        (["01/02/2024", "03/04/2024", "05/06/2024", "07/08/2024"], "neither reading gives"),
+    ],
+)
+def test_ambiguous_dates_are_refused_when_both_or_neither_reading_fits(times: list[str], outcome: str) -> None:
+    pattern = (
+        rf"Column 'ds' has dates such as {re.escape(repr(times[0]))} that read both day-first and month-first, and "
+        rf"{outcome} a regular series without duplicates\. Say which with date_format='%m/%d/%Y' or "
+        r"date_format='%d/%m/%Y'\."
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(_text_frame(times))
+
+
+def test_date_format_is_honoured_by_every_loader(tmp_path: Path) -> None:
+    times = ["01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024"]
+    expected = list(pd.date_range("2024-02-01", periods=4, freq="MS"))
+    assert from_pandas(_text_frame(times), date_format="%d/%m/%Y")["ds"].tolist() == expected
+    path = tmp_path / "monthly.csv"
+    path.write_text("ds,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
+    assert load_csv(path, date_format="%d/%m/%Y")["ds"].tolist() == expected
+    assert load_csv(path, date_format="%m/%d/%Y")["ds"].tolist() == list(pd.date_range("2024-01-02", periods=4))
+    pytest.importorskip("pyarrow")
+    _text_frame(times).to_parquet(tmp_path / "monthly.parquet")
+    assert load_parquet(tmp_path / "monthly.parquet", date_format="%d/%m/%Y")["ds"].tolist() == expected
+
+
+def test_date_format_reads_integer_dates(tmp_path: Path) -> None:
+    path = tmp_path / "compact.csv"
+    path.write_text("ds,y\n20240129,1\n20240130,2\n20240131,3\n")
+    assert load_csv(path, date_format="%Y%m%d")["ds"].tolist() == list(pd.date_range("2024-01-29", periods=3))
+    assert load_csv(path)["ds"].tolist() == [20240129, 20240130, 20240131]  # without it: an integer index
+    datetimes = _daily(4)
+    pd.testing.assert_frame_equal(from_pandas(datetimes, date_format="%d/%m/%Y"), from_pandas(datetimes))
+
+
+def test_a_row_that_does_not_match_date_format_is_named() -> None:
+    frame = _text_frame(["01/02/2024", "01/03/2024", "2024-04-01", "01/05/2024"])
+    pattern = (
+        r"Column 'ds' row 2 holds '2024-04-01', which does not match date_format='%d/%m/%Y'\. Fix that row, or pass "
+        r"the format the column is written in\."
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame, date_format="%d/%m/%Y")
+
+
+def test_an_unusable_date_format_is_refused() -> None:
+    with pytest.raises(DataError, match=r"date_format='%Q' is not a usable strftime format: .*'Q' is a bad directive"):
+        from_pandas(_text_frame(["2024-01-01", "2024-01-02", "2024-01-03"]), date_format="%Q")
+    message = "The 'date_format' parameter of from_pandas must be an instance of str or None. Got 1 instead."
+    with pytest.raises(DataTypeError, match=re.escape(message)):
+        from_pandas(_daily(3), date_format=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("stores", "how"),
+    [
+        ({"a": "2020-01-01", "b": "2020-01-01"}, r"each of its timestamps appears 2 times"),
+        (
+            {"a": "2020-01-01", "b": "2020-01-03"},
+            r"its timestamps restart \(2020-01-03 00:00:00 is listed after 2020-01-05 00:00:00\)",
+        ),
+    ],
+)
+def test_duplicates_from_stacked_series_suggest_an_id_column(tmp_path: Path, stores: dict[str, str], how: str) -> None:
+    path = tmp_path / "sales.csv"
+    rows = [
+        f"{store},{t.date()},{i}"
+        for store, start in stores.items()
+        for i, t in enumerate(pd.date_range(start, periods=5))
+    ]
+    path.write_text("store,ds,y\n" + "\n".join(rows) + "\n")
+    pattern = (
+        rf"Series 'sales' has duplicate timestamp 2020-01-0\d 00:00:00 and {how}: it looks like several series stacked "
+        r"in one\. Name the column that tells them apart with id_col=, or aggregate the duplicates\."
+    )
+    with pytest.raises(DataError, match=pattern):
+        load_csv(path)
+    assert load_csv(path, id_col="store")["unique_id"].tolist() == ["a"] * 5 + ["b"] * 5
+
+
+CLI_FLAGS = {p: "--" + p.replace("_", "-") for p in ("time_col", "target_col", "id_col", "fill", "date_format")}
+
+
+@pytest.mark.parametrize(
+    ("frame", "in_python", "on_the_command_line"),
+    [
+        (
+            pd.DataFrame({"date": ["2020-01-01"], "y": [1.0]}),
+            "Name the right ones with time_col=, target_col= and id_col=.",
+            "Name the right ones with --time-col, --target-col and --id-col.",
+        ),
+        (
+            _daily(6).drop(index=[2]),
+            "Insert them explicitly with fill='ffill' or fill='zero', or resample",
+            "Insert them explicitly with --fill 'ffill' or --fill 'zero', or resample",
+        ),
+        (
+            _text_frame(["2024-01-01", "01/02/2024", "2024-01-03"]),
+            "name it with date_format= (e.g. date_format='%d/%m/%Y').",
+            "name it with --date-format (e.g. --date-format '%d/%m/%Y').",
+        ),
+        (
+            _text_frame(["01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024"]),
+            "Say which with date_format='%m/%d/%Y' or date_format='%d/%m/%Y'.",
+            "Say which with --date-format '%m/%d/%Y' or --date-format '%d/%m/%Y'.",
+        ),
+        (
+            pd.concat([_daily(4), _daily(4)]),
+            "tells them apart with id_col=, or aggregate",
+            "tells them apart with --id-col, or aggregate",
+        ),
+    ],
+)
+def test_remedies_name_parameters_in_the_callers_vocabulary(
+    frame: pd.DataFrame, in_python: str, on_the_command_line: str
+) -> None:
+    with pytest.raises(DataError, match=re.escape(in_python)):
+        from_pandas(frame)
+    with spelled_as(CLI_FLAGS), pytest.raises(DataError, match=re.escape(on_the_command_line)):
+        from_pandas(frame)
+
+
+@pytest.mark.parametrize("huge", [1e200, -1e151])
+def test_targets_whose_squares_overflow_are_refused(huge: float) -> None:
+    frame = _daily(5).assign(y=[1.0, 2.0, huge, 4.0, huge])
+    pattern = (
+        rf"Column 'y' has 2 value\(s\) beyond \+-1e\+150, the first {re.escape(f'{huge:g}')} in series 'series' at "
+        r"2020-01-03 00:00:00: their squares overflow float64, so errors and spreads would be inf or NaN\. Rescale"
+    )
+    with pytest.raises(DataError, match=pattern):
+        from_pandas(frame)
+    assert from_pandas(frame.assign(y=[1.0, 2.0, 1e150, 4.0, -1e150]))["y"].max() == 1e150
 
 
 # --- inputs are never modified -------------------------------------------------------------------------------------

@@ -5,15 +5,27 @@ Every loader returns a new DataFrame sorted by ``unique_id, ds`` with ``unique_i
 other columns (covariates) follow unchanged. The caller's file or frame is never modified.
 
 Validation refuses, with a :class:`~tsforecast.errors.DataError` naming the series, the first
-offending row and the fix: missing columns, unparsable timestamps, a non-numeric or non-finite
-target, unsorted or duplicate timestamps, and missing or off-grid timestamps. Missing timestamps
-can be inserted explicitly with ``fill="ffill"`` or ``fill="zero"``; there is deliberately no
-interpolation, because interpolating a gap uses the value after it, which is future information
-for any cutoff inside the gap.
+offending row and the fix: missing columns, unparsable timestamps, timestamps written in mixed
+formats or mixing ones with and without a UTC offset, a non-numeric, non-finite or overflowing
+target, duplicate timestamps, and missing or off-grid timestamps. Unsorted rows are sorted (a
+lossless reorder). Missing timestamps can be inserted explicitly with ``fill="ffill"`` or
+``fill="zero"``; there is deliberately no interpolation, because interpolating a gap uses the value
+after it, which is future information for any cutoff inside the gap.
+
+Text timestamps are read in one format for the whole column: ISO 8601, the format
+``date_format=`` names, or the one guessed from the first row (text no strftime format can be
+guessed from, such as ``Jan 2020``, is read row by row). Day-first dates are recognised
+(``13/01/2024``); when every date reads both ways (``01/02/2024``), the reading that gives a
+regular series without duplicates is used, with a :class:`UserWarning`, and if both or neither do,
+the column is refused as ambiguous. Timestamps written with UTC offsets (a local-time export across
+a daylight-saving change) are converted to UTC, with a :class:`UserWarning` saying so; when all
+are at one local time of day (daily or coarser data, whose rows mean dates) the local times are
+kept instead, as in UTC a daylight-saving change would move them off a daily grid.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 from importlib import resources
@@ -22,10 +34,11 @@ from typing import Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 from pandas.tseries.frequencies import to_offset
 
 from ._validation import NONE, Options, check_names, validate_params
-from .errors import DataError, DataTypeError
+from .errors import DataError, DataTypeError, spell
 
 __all__ = [
     "DatasetInfo",
@@ -42,6 +55,25 @@ __all__ = [
 ID, TIME, TARGET = "unique_id", "ds", "y"
 Fill = Literal["ffill", "zero"]
 _MAX_LISTED = 5
+# NOTE: the audit's spread (np.std) and RMSE square the target; beyond ~1.3e154 a square overflows float64 to
+# inf, and a sum of squares over many rows sooner (then inf - inf = NaN). 1e150 leaves room for 1e8 rows.
+_MAX_ABS_TARGET = 1e150
+# A UTC offset after a clock time: Z, +01, +0100 or +01:00.
+_OFFSET = r"(?:[T ]\d{2}|:\d{2}(?:[.,]\d+)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _warn(message: str) -> None:
+    """A :class:`UserWarning` attributed to the first caller outside this module (the user's line)."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _spell_value(param: str, value: str) -> str:
+    """``param='value'`` for a Python caller, ``--param 'value'`` on the command line."""
+    spelled = spell(param)
+    return f"{spelled}{value!r}" if spelled.endswith("=") else f"{spelled} {value!r}"
 
 
 @dataclass(frozen=True)
@@ -139,10 +171,12 @@ def load_csv(
     id_col: str | None = None,
     *,
     fill: Fill | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV file into a validated long frame (see :func:`from_pandas`).
 
     A single series (no ``id_col`` and no ``unique_id`` column) is named after the file's stem.
+    ``fill`` and ``date_format`` are passed on to :func:`from_pandas`.
 
     Raises
     ------
@@ -151,7 +185,7 @@ def load_csv(
     """
     path = Path(path)
     frame = _read(path, pd.read_csv)
-    return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill)
+    return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill, date_format=date_format)
 
 
 def load_parquet(
@@ -161,11 +195,15 @@ def load_parquet(
     id_col: str | None = None,
     *,
     fill: Fill | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
-    """Read a Parquet file into a validated long frame (see :func:`load_csv`)."""
+    """Read a Parquet file into a validated long frame (see :func:`load_csv`).
+
+    ``date_format`` applies when the time column is stored as text (or integers such as 20240131).
+    """
     path = Path(path)
     frame = _read(path, pd.read_parquet)
-    return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill)
+    return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill, date_format=date_format)
 
 
 def _read(path: Path, reader) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -185,6 +223,7 @@ def from_pandas(
     *,
     name: str = "series",
     fill: Fill | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Convert a DataFrame or Series into the validated canonical long frame.
 
@@ -203,19 +242,35 @@ def from_pandas(
     fill : {"ffill", "zero"}, optional
         Insert missing timestamps explicitly, carrying the last value forward or using 0.
         By default missing timestamps are an error.
+    date_format : str, optional
+        The strftime format of text timestamps (as pandas' ``format=``), e.g. ``"%d/%m/%Y"``; it also
+        reads integers such as ``20240131`` with ``"%Y%m%d"``. By default text timestamps must be ISO
+        8601 or all in the format guessed from the first row; day-first dates are detected (see the
+        module documentation). Ignored for a column that already holds datetimes.
 
     Returns
     -------
     DataFrame
-        Columns ``unique_id, ds, y`` followed by any other columns, sorted by ``unique_id, ds``.
+        Columns ``unique_id, ds, y`` followed by any other columns, sorted by ``unique_id, ds``
+        (unsorted input is reordered, never refused). Text timestamps with UTC offsets come back
+        in UTC, or in local time when all are at one local time of day; a column that already holds
+        time-zone-aware datetimes keeps its time zone.
+
+    Warns
+    -----
+    UserWarning
+        When text timestamps with UTC offsets are converted to UTC (or kept in local time), or when
+        dates that read both day-first and month-first are read the one way that gives a regular
+        series.
 
     Raises
     ------
     DataTypeError
-        If ``data`` is not a DataFrame or Series.
+        If ``data`` is not a DataFrame or Series, or ``date_format`` is not a string.
     DataError
-        For missing columns, unparsable timestamps, non-numeric or non-finite targets, unsorted,
-        duplicate, missing or off-grid timestamps, or frequencies that differ across series.
+        For missing columns, unparsable, ambiguous or mixed-format timestamps, timestamps mixing
+        ones with and without a UTC offset, non-numeric, non-finite or overflowing (beyond 1e150)
+        targets, duplicate, missing or off-grid timestamps, or frequencies that differ across series.
 
     Examples
     --------
@@ -227,7 +282,11 @@ def from_pandas(
     2     sales 2020-03-01  3.0
     """
     # NOTE: validated up front: an unknown fill (e.g. "linear") used to be treated silently as "zero".
-    validate_params("from_pandas", {"fill": fill}, {"fill": [Options(("ffill", "zero")), NONE]})
+    validate_params(
+        "from_pandas",
+        {"fill": fill, "date_format": date_format},
+        {"fill": [Options(("ffill", "zero")), NONE], "date_format": [str, NONE]},
+    )
     if isinstance(data, pd.Series):
         frame = pd.DataFrame({time_col: data.index, target_col: data.to_numpy()})
     elif isinstance(data, pd.DataFrame):
@@ -244,7 +303,7 @@ def from_pandas(
     if missing:
         raise DataError(
             f"Missing column(s) {missing}; the data have {list(frame.columns)}. "
-            "Name the right ones with time_col=, target_col= and id_col=."
+            f"Name the right ones with {spell('time_col')}, {spell('target_col')} and {spell('id_col')}."
         )
     if frame.empty:
         raise DataError("The data are empty: at least one row per series is needed.")
@@ -256,20 +315,57 @@ def from_pandas(
             "Rename or drop them first, so no data is lost."
         )
     others = [c for c in frame.columns if c not in required]
-    out = pd.DataFrame({ID: ids.to_numpy(), TIME: _parse_time(frame[time_col], time_col)})
+    readings = _parse_time(frame[time_col], time_col, date_format)
+    out = pd.DataFrame({ID: ids.to_numpy(), TIME: readings[0][1]})
     out[TARGET] = _parse_target(frame[target_col], target_col, out)
     for col in others:
         out[col] = frame[col].to_numpy()
-    _check_order(out)
-    out = out.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
-    return _check_regular(out, fill)
+    if len(readings) == 1:
+        return _check_regular(_check_order(out), fill)
+    return _pick_reading(out, readings, frame[time_col], time_col, fill)
 
 
-def _parse_time(col: pd.Series, time_col: str) -> pd.Series:
+def _pick_reading(
+    out: pd.DataFrame, readings: list[tuple[str, pd.Series]], col: pd.Series, time_col: str, fill: Fill | None
+) -> pd.DataFrame:
+    """Validate ``out`` under each reading of ambiguous dates; keep the one reading that gives a valid series."""
+    valid = []
+    for fmt, times in readings:
+        try:
+            valid.append((fmt, _check_regular(_check_order(out.assign(**{TIME: times})), fill)))
+        except DataError:
+            continue
+    example = str(col.iloc[0])
+    if len(valid) == 1:
+        fmt, result = valid[0]
+        _warn(
+            f"Column {time_col!r} has dates such as {example!r} that read both day-first and month-first; "
+            f"read as {fmt!r}, the only reading that gives a regular series without duplicates. "
+            f"Pass {_spell_value('date_format', fmt)} to say so and silence this warning."
+        )
+        return result
+    outcome = "both readings give" if valid else "neither reading gives"
+    remedies = " or ".join(_spell_value("date_format", fmt) for fmt, _ in readings)
+    raise DataError(
+        f"Column {time_col!r} has dates such as {example!r} that read both day-first and month-first, and "
+        f"{outcome} a regular series without duplicates. Say which with {remedies}."
+    )
+
+
+def _parse_time(col: pd.Series, time_col: str, date_format: str | None = None) -> list[tuple[str, pd.Series]]:
+    """The readings of a time column: one, or two when every date reads both day-first and month-first."""
     if col.isna().any():
         # NOTE: checked before the dtype shortcuts: NaT in a datetime column or <NA> in a nullable
         # integer column used to escape validation and crash later with a pandas error.
         _refuse_time(col, int(np.flatnonzero(col.isna().to_numpy())[0]), time_col)
+    if date_format is not None and not pd.api.types.is_datetime64_any_dtype(col):
+        return [(date_format, _parse_text(col.astype(str).reset_index(drop=True), time_col, date_format))]
+    if pd.api.types.infer_dtype(col, skipna=False) == "string":
+        return _read_text(col.reset_index(drop=True), time_col)
+    return [("", _parse_values(col, time_col))]
+
+
+def _parse_values(col: pd.Series, time_col: str) -> pd.Series:
     if pd.api.types.is_float_dtype(col):
         # NOTE: pd.to_datetime would read floats as nanoseconds since 1970; whole numbers are an integer index.
         values = col.to_numpy(dtype="float64")
@@ -281,6 +377,7 @@ def _parse_time(col: pd.Series, time_col: str) -> pd.Series:
         return pd.Series(col.to_numpy(dtype=np.int64), name=col.name)
     if pd.api.types.is_datetime64_any_dtype(col):
         return col.reset_index(drop=True)
+    # Python date/datetime objects (or a mix of them with strings): each is read on its own.
     parsed = pd.to_datetime(col, errors="coerce", format="mixed")
     bad = parsed.isna() & col.notna()
     if bad.any():
@@ -288,10 +385,105 @@ def _parse_time(col: pd.Series, time_col: str) -> pd.Series:
     return parsed.reset_index(drop=True)
 
 
+def _read_text(text: pd.Series, time_col: str) -> list[tuple[str, pd.Series]]:
+    """Read text timestamps in one format for the whole column, guessed from the first row."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas' advice about dayfirst: we try both below
+        guessed = guess_datetime_format(text.iloc[0])
+    if guessed is None:  # e.g. 'Jan 2020': no strftime format to hold every row to, so each row is read on its own
+        parsed = _parse_text(text, time_col, "mixed", strict=False)
+        if parsed.isna().any():
+            _refuse_time(text, int(np.argmax(parsed.isna().to_numpy())), time_col)
+        return [("", parsed)]
+    formats = [guessed]
+    if guessed.startswith("%Y-%m-%d"):
+        formats = ["ISO8601"]  # every ISO 8601 variant (date only, 'T' or space, seconds or not) reads one way
+    elif guessed[:2] == "%m" and guessed[3:5] == "%d":
+        formats.append(f"%d{guessed[2]}%m{guessed[5:]}")  # 01/02/2024 may be day-first as well
+    readings = [(fmt, _parse_text(text, time_col, fmt, strict=False)) for fmt in formats]
+    complete = [(fmt, parsed) for fmt, parsed in readings if parsed.notna().all()]
+    if complete:
+        return complete
+    # No format reads every row: name the first row the best reading fails on.
+    fmt, parsed = max(readings, key=lambda reading: int(np.argmax(reading[1].isna().to_numpy())))
+    row = int(np.argmax(parsed.isna().to_numpy()))
+    if pd.isna(pd.to_datetime(text.iloc[row], format="mixed", errors="coerce")):
+        _refuse_time(text, row, time_col)
+    shown = "ISO 8601" if fmt == "ISO8601" else repr(fmt)
+    raise DataError(
+        f"Column {time_col!r} mixes date formats: row 0 is {text.iloc[0]!r} ({shown}) but row {row} is "
+        f"{text.iloc[row]!r}. Write every timestamp in one format (ISO 8601 such as 2020-01-31 is safest) "
+        f"and, if it is not ISO, name it with {spell('date_format')} (e.g. {_spell_value('date_format', '%d/%m/%Y')})."
+    )
+
+
+def _parse_text(text: pd.Series, time_col: str, fmt: str, strict: bool = True) -> pd.Series:
+    """``text`` read with strftime format ``fmt``, on one clock; rows that do not match are NaT unless ``strict``."""
+    several_offsets = False
+    try:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    except ValueError as exc:
+        several_offsets = True
+        try:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+        except ValueError:
+            raise DataError(
+                f"{_spell_value('date_format', fmt)} is not a usable strftime format: {exc}. "
+                "Use codes such as '%Y-%m-%d %H:%M' or '%d/%m/%Y'."
+            ) from exc
+        # Several time zones in one column: placeable on one clock (UTC) only if every row has an offset.
+        aware = text.str.contains(_OFFSET, regex=True).to_numpy()
+        if aware.any() and not aware.all():
+            with_offset, without = int(np.argmax(aware)), int(np.argmax(~aware))
+            raise DataError(
+                f"Column {time_col!r} mixes timestamps with and without a UTC offset: row {with_offset} is "
+                f"{text.iloc[with_offset]!r} but row {without} is {text.iloc[without]!r}, so they cannot be placed "
+                "on one clock. Write every timestamp with its offset (or every one without)."
+            ) from exc
+    if strict and parsed.isna().any():
+        row = int(np.argmax(parsed.isna().to_numpy()))
+        raise DataError(
+            f"Column {time_col!r} row {row} holds {text.iloc[row]!r}, which does not match "
+            f"{_spell_value('date_format', fmt)}. Fix that row, or pass the format the column is written in."
+        )
+    if not several_offsets and str(parsed.dt.tz) in ("None", "UTC"):
+        return parsed
+    utc = parsed.dt.tz_convert("UTC")
+    local = _local_dates(text, utc)  # NOTE: offsets dropped only when that keeps a daily grid
+    if local is not None:
+        _warn(
+            f"Column {time_col!r} has timestamps all at one local time of day, written with UTC offsets (e.g. "
+            f"{text.iloc[0]!r}); the local times were kept and the offsets dropped, as in UTC a daylight-saving "
+            "change would move them off a daily grid."
+        )
+        return local
+    _warn(
+        f"Column {time_col!r} has timestamps with UTC offsets (e.g. {text.iloc[0]!r}); they were converted "
+        "to UTC, the one clock on which every row can be placed."
+    )
+    return utc
+
+
+def _local_dates(text: pd.Series, utc: pd.Series) -> pd.Series | None:
+    """The local wall-clock times of ``text`` as naive timestamps if all share one time of day, else None."""
+    # NOTE: a daily (or coarser) export in local time across a daylight-saving change is regular in local
+    # time but not in UTC (midnight is 23:00 one day and 22:00 the next), and its rows mean dates.
+    offset = text.str.extract(r"([Zz]|[+-]\d{2}(?::?\d{2})?)$")[0]
+    if offset.isna().any():
+        return None
+    digits = offset.str.replace(":", "").str.replace(r"^[Zz]$", "+0000", regex=True).str.ljust(5, "0")
+    sign = np.where(digits.str[0] == "-", -1, 1)
+    minutes = sign * (digits.str[1:3].astype(int) * 60 + digits.str[3:5].astype(int))
+    local = utc.dt.tz_localize(None) + pd.to_timedelta(minutes, unit="min")
+    known = local.dropna()
+    return local if len(known) and (known - known.dt.normalize()).nunique() == 1 else None
+
+
 def _refuse_time(col: pd.Series, row: int, time_col: str) -> NoReturn:
     raise DataError(
         f"Column {time_col!r} has a value that is not a timestamp at row {row}: {col.iloc[row]!r}. "
-        "Use ISO dates such as 2020-01-31, or integers for an integer time index."
+        f"Use ISO dates such as 2020-01-31 (or name another format with {spell('date_format')}), or integers "
+        "for an integer time index."
     )
 
 
@@ -313,31 +505,44 @@ def _parse_target(col: pd.Series, target_col: str, out: pd.DataFrame) -> np.ndar
             f"{out[ID].iloc[row]!r} at {out[TIME].iloc[row]}. Drop or impute them before loading "
             "(a backtest cannot score a missing value)."
         )
+    huge = np.abs(values) > _MAX_ABS_TARGET
+    if huge.any():
+        row = int(np.argmax(huge))
+        raise DataError(
+            f"Column {target_col!r} has {int(huge.sum())} value(s) beyond +-{_MAX_ABS_TARGET:g}, the first "
+            f"{values[row]:g} in series {out[ID].iloc[row]!r} at {out[TIME].iloc[row]}: their squares overflow "
+            "float64, so errors and spreads would be inf or NaN. Rescale the column first (e.g. divide it by 1e100)."
+        )
     return values
 
 
-def _check_order(frame: pd.DataFrame) -> None:
-    # Fast path: rows grouped by series (file order kept within each), consecutive stamps strictly increasing.
-    codes = pd.factorize(frame[ID])[0]
-    order = np.argsort(codes, kind="stable")
-    stamps, series = frame[TIME].to_numpy()[order], codes[order]
-    if not (series[1:] == series[:-1])[stamps[1:] <= stamps[:-1]].any():
-        return
-    for uid, times in frame.groupby(ID, sort=False)[TIME]:
-        stamps = times.to_numpy()
-        duplicate = np.flatnonzero(stamps[1:] == stamps[:-1])
-        if len(duplicate):
-            raise DataError(
-                f"Series {uid!r} has duplicate timestamp {times.iloc[duplicate[0] + 1]}. "
-                "Each series needs one row per timestamp: aggregate or drop the duplicates."
-            )
-        backwards = np.flatnonzero(stamps[1:] < stamps[:-1])
-        if len(backwards):
-            pos = backwards[0] + 1
-            raise DataError(
-                f"Series {uid!r} is not sorted by time: {times.iloc[pos]} is listed after {times.iloc[pos - 1]}. "
-                f"Sort it first, e.g. df.sort_values([{ID!r}, {TIME!r}])."
-            )
+def _check_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by series then time (a lossless reorder); duplicate timestamps are refused."""
+    # NOTE: unsorted input used to be refused; sorting loses nothing, duplicates would lose data.
+    out = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
+    repeated = (out[ID].eq(out[ID].shift()) & out[TIME].eq(out[TIME].shift())).to_numpy()
+    if not repeated.any():
+        return out
+    row = int(np.argmax(repeated))
+    uid, stamp = out[ID].iloc[row], out[TIME].iloc[row]
+    counts = out.loc[out[ID] == uid, TIME].value_counts()
+    listed = frame.loc[frame[ID] == uid, TIME]
+    stamps = listed.to_numpy()
+    restarts = np.flatnonzero(stamps[1:] < stamps[:-1])
+    if counts.nunique() == 1 or len(restarts):
+        how = (
+            f"each of its timestamps appears {counts.iloc[0]} times"
+            if counts.nunique() == 1
+            else f"its timestamps restart ({listed.iloc[restarts[0] + 1]} is listed after {listed.iloc[restarts[0]]})"
+        )
+        raise DataError(
+            f"Series {uid!r} has duplicate timestamp {stamp} and {how}: it looks like several series stacked "
+            f"in one. Name the column that tells them apart with {spell('id_col')}, or aggregate the duplicates."
+        )
+    raise DataError(
+        f"Series {uid!r} has duplicate timestamp {stamp}. "
+        "Each series needs one row per timestamp: aggregate or drop the duplicates."
+    )
 
 
 def _pandas_freq(index: pd.DatetimeIndex) -> str | None:
@@ -420,7 +625,8 @@ def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
             more = f" and {len(absent) - _MAX_LISTED} more" if len(absent) > _MAX_LISTED else ""
             raise DataError(
                 f"Series {uid!r} has {len(absent)} missing timestamp(s) at frequency {freq}: {shown}{more}. "
-                "Insert them explicitly with fill='ffill' or fill='zero', or resample the data."
+                f"Insert them explicitly with {_spell_value('fill', 'ffill')} or {_spell_value('fill', 'zero')}, "
+                "or resample the data."
             )
         if len(absent):
             part = part.set_index(TIME).reindex(series_grid).rename_axis(TIME).reset_index()
