@@ -213,6 +213,8 @@ def test_column_mapping_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert {"sex", "month", "deaths", "y_hat"} <= set(forecasts.columns)
     assert set(forecasts["sex"]) == {"mdeaths", "fdeaths"}
     assert set(pd.read_csv(tmp_path / "o" / "metrics.csv")["sex"]) == {"mdeaths", "fdeaths"}
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["settings"]["target"] == "deaths"
+    assert "<!-- deaths -->" in (tmp_path / "o" / "report.html").read_text()  # the value axis's label
 
 
 def test_a_failed_audit_exits_3_and_still_writes_everything(
