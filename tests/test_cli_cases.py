@@ -204,6 +204,27 @@ def test_an_empty_model_list_is_refused(capsys: pytest.CaptureFixture[str], tmp_
     assert_one_line_error(status, err, "names no model")
 
 
+def test_an_os_error_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", "forecasts.csv")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    status, _, err = run(capsys, "backtest", "air_passengers", *SHORT_RUN, "--out", str(tmp_path / "o"))
+    assert_one_line_error(status, err, "error: No space left on device: 'forecasts.csv'")
+
+
+def test_interrupt_exits_130_with_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_load", interrupt)
+    status, _, err = run(capsys, "forecast", "air_passengers", "--horizon", "3", "--out", "never.csv")
+    assert status == 130
+    assert err == "tsforecast forecast: interrupted\n"
+
+
 # --- the user's vocabulary ------------------------------------------------------------------------
 
 

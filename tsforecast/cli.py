@@ -225,6 +225,10 @@ def _say(args: argparse.Namespace, text: str = "") -> None:
         print(text)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _leaderboard(summary: pd.DataFrame) -> str:
     """The best models (lowest MASE first), MASE columns first."""
     columns = ["mase", "mase_vs_seasonal_naive", "mae", "rmse", "smape", "failed"]
@@ -290,7 +294,7 @@ def _backtest(args: argparse.Namespace) -> int:
     models = _models(args, horizon=args.horizon + args.gap, season=season)
     baselines = [b for b in _ALWAYS if b not in _split_names(args.model)]
     covariates = _covariates(args)
-    _phase(args, f"backtest of {len(models) + len(baselines)} models over {args.folds} folds")
+    _phase(args, f"backtest of {_plural(len(models) + len(baselines), 'model')} over {_plural(args.folds, 'fold')}")
     result = backtest(
         models,
         df,
@@ -368,7 +372,8 @@ def _forecast(args: argparse.Namespace) -> int:
     forecasts = forecasts[first + [c for c in forecasts if c not in first]].rename(columns=_user_columns(args))
     forecasts.to_csv(out, index=False)
     series = forecasts.iloc[:, 0].nunique()
-    _say(args, f"wrote {len(forecasts)} forecasts ({series} series x {len(models)} models x {args.horizon} steps):")
+    counts = f"{series} series x {_plural(len(models), 'model')} x {_plural(args.horizon, 'step')}"
+    _say(args, f"wrote {len(forecasts)} forecasts ({counts}):")
     _say(args, f"  {out}")
     return EXIT_OK
 
