@@ -194,6 +194,24 @@ def test_forecast_out_is_replaced_only_with_force(capsys: pytest.CaptureFixture[
     assert len(pd.read_csv(out)) == 3
 
 
+def test_forecast_never_writes_over_its_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    csv = monthly(tmp_path / "m.csv", 60)
+    before = digest(csv)
+    status, _, err = run(
+        capsys, "forecast", str(csv), "--horizon", "3", "--model", "naive", "--out", str(csv), "--force"
+    )
+    assert_one_line_error(status, err, "--out would overwrite the input file", "Choose another --out")
+    assert digest(csv) == before
+
+
+def test_backtest_never_writes_over_its_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    csv = monthly(tmp_path / "forecasts.csv", 60)
+    before = digest(csv)
+    status, _, err = run(capsys, "backtest", str(csv), *SHORT_RUN, "--out", str(tmp_path), "--force")
+    assert_one_line_error(status, err, "--out would overwrite the input file")
+    assert digest(csv) == before
+
+
 def test_a_model_setting_no_chosen_model_has_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "backtest", "air_passengers", *SHORT_RUN, "--lookback", "24", "--out", str(tmp_path))
     assert_one_line_error(status, err, "--lookback is a setting of the sgd model", "Add sgd to --model")

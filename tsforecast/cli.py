@@ -64,6 +64,7 @@ FLAGS = {
 
 _ALWAYS = ("naive", "seasonal_naive")
 _SHOWN_MODELS = 5
+_RESULT_FILES = ("forecasts.csv", "metrics.csv", "summary.json", "report.html")
 _MODEL_SETTINGS = ("lookback", "epochs", "seed")
 _BACKTEST_EXAMPLE = """example:
   tsforecast backtest air_passengers --horizon 12 --folds 5 --model sgd,ets --out results/
@@ -123,6 +124,17 @@ def _check_file(path: Path, flag: str, *, force: bool) -> None:
     if path.exists() and not force:
         raise DataError(f"{flag} {str(path)!r} already exists. Choose another {flag} or pass --force to replace it.")
     _check_can_create_in(path.parent, flag)
+
+
+def _check_inputs_survive(outputs: list[Path], args: argparse.Namespace) -> None:
+    """Refuse to write any output over DATA or the --future file."""
+    inputs = [Path(p).resolve() for p in (args.data, getattr(args, "future", None)) if p is not None]
+    for output in outputs:
+        if output.resolve() in inputs:
+            raise DataError(
+                f"--out would overwrite the input file {str(output)!r}; inputs are never modified. "
+                "Choose another --out."
+            )
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -262,7 +274,7 @@ def _save(result: BacktestResult, out: Path, columns: dict[str, str]) -> list[Pa
     from .report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in ("forecasts.csv", "metrics.csv", "summary.json", "report.html")]
+    paths = [out / name for name in _RESULT_FILES]
     result.forecasts.rename(columns=columns).to_csv(paths[0], index=False)
     result.metrics.rename(columns=columns).to_csv(paths[1], index=False)
     paths[2].write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
@@ -279,6 +291,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     _check_directory(out, "--out", force=args.force)
+    _check_inputs_survive([out / name for name in _RESULT_FILES], args)
     if args.checkpoint is not None:
         _check_directory(Path(args.checkpoint), "--checkpoint", force=None)
     df, source = _load(args)
@@ -349,6 +362,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     _check_file(out, "--out", force=args.force)
+    _check_inputs_survive([out], args)
     df, _ = _load(args)
     models = _models(args, horizon=args.horizon, season=_season(args, df))
     covariates = _covariates(args)
