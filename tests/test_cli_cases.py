@@ -169,6 +169,12 @@ def test_zero_jobs_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path
     ]
 
 
+def test_jobs_without_a_parallel_engine_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run(capsys, "backtest", "air_passengers", *SHORT_RUN, "--jobs", "4", "--out", str(tmp_path / "o"))
+    assert_one_line_error(status, err, "--jobs 4 has no effect with the serial engine", "Add --engine joblib")
+    assert not (tmp_path / "o").exists()
+
+
 def test_forecast_future_naming_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     args = ["--horizon", "3", "--model", "naive", "--future", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "f")]
     status, _, err = run(capsys, "forecast", "air_passengers", *args)

@@ -294,6 +294,11 @@ def _backtest(args: argparse.Namespace) -> int:
     _check_inputs_survive([out / name for name in _RESULT_FILES], args)
     if args.checkpoint is not None:
         _check_directory(Path(args.checkpoint), "--checkpoint", force=None)
+    if args.engine == "serial" and args.jobs != 1:
+        raise DataError(
+            f"--jobs {args.jobs} has no effect with the serial engine, which runs one task at a time. "
+            "Add --engine joblib (or dask) to run in parallel, or drop --jobs."
+        )
     df, source = _load(args)
     cv = WalkForward(
         n_splits=args.folds,
@@ -325,10 +330,11 @@ def _backtest(args: argparse.Namespace) -> int:
     if args.audit:
         _phase(args, "leakage audit: rerunning every fold with the data after its cutoff perturbed")
         verdict = audit_leakage(models, df, cv, baselines=baselines, season=season, covariates=covariates)
-    target = _user_columns(args).get("y", "y")
+    columns = _user_columns(args)
+    target = columns.get("y", "y")
     result = dataclasses.replace(result, audit=verdict, settings={**result.settings, "target": target})
     _phase(args, f"writing results to {out}")
-    written = _save(result, out, _user_columns(args))
+    written = _save(result, out, columns)
     _say(args, _leaderboard(result.summary()))
     if len(result.skipped):
         _say(args, f"note: {len(result.skipped)} series left out of a fold (see 'skipped' in summary.json)")
