@@ -13,7 +13,7 @@ import pytest
 from leaky import Peeker
 
 import tsforecast as tsf
-from tsforecast import cli
+from tsforecast import cli, models
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -45,7 +45,6 @@ def test_backtest_writes_the_four_files_and_prints_the_leaderboard(
         "ets",
         "--out",
         str(out),
-        "-q",
     )
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == ["forecasts.csv", "metrics.csv", "report.html", "summary.json"]
@@ -53,8 +52,12 @@ def test_backtest_writes_the_four_files_and_prints_the_leaderboard(
     assert set(summary["models"]) == {"ets", "naive", "seasonal_naive"}
     assert summary["folds"] == 3
     assert summary["audit"]["passed"] is True
-    assert "seasonal_naive" in stdout
-    assert "report.html" in stdout
+    lines = stdout.splitlines()
+    assert lines[0].split()[:2] == ["mase", "mase_vs_seasonal_naive"]
+    assert {line.split()[0] for line in lines[2:5]} == {"ets", "naive", "seasonal_naive"}
+    assert "leakage audit passed" in stdout
+    for name in ("forecasts.csv", "metrics.csv", "summary.json", "report.html"):
+        assert f"  {out / name}" in lines
 
 
 def test_naming_a_baseline_in_model_is_harmless(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -206,7 +209,12 @@ def test_column_mapping_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "-q",
     )
     assert status == 0
-    assert set(pd.read_csv(tmp_path / "o" / "forecasts.csv")["unique_id"]) == {"mdeaths", "fdeaths"}
+    forecasts = pd.read_csv(tmp_path / "o" / "forecasts.csv")
+    assert {"sex", "month", "deaths", "y_hat"} <= set(forecasts.columns)
+    assert set(forecasts["sex"]) == {"mdeaths", "fdeaths"}
+    assert set(pd.read_csv(tmp_path / "o" / "metrics.csv")["sex"]) == {"mdeaths", "fdeaths"}
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["settings"]["target"] == "deaths"
+    assert "<!-- deaths -->" in (tmp_path / "o" / "report.html").read_text()  # the value axis's label
 
 
 def test_a_failed_audit_exits_3_and_still_writes_everything(
@@ -214,8 +222,8 @@ def test_a_failed_audit_exits_3_and_still_writes_everything(
 ) -> None:
     data = tsf.load_dataset("air_passengers")
     monkeypatch.setattr(cli, "_load", lambda args: (data, "air"))
-    monkeypatch.setitem(cli.MODELS, "peeker", Peeker)
-    monkeypatch.setattr(cli, "make_model", lambda name, horizon, season: Peeker(horizon=horizon, data=data))
+    monkeypatch.setitem(models.MODELS, "peeker", Peeker)
+    monkeypatch.setattr(models, "make_model", lambda name, horizon, season: Peeker(horizon=horizon, data=data))
     out = tmp_path / "o"
     status, _, err = run(
         capsys, "backtest", "air", "--horizon", "12", "--folds", "3", "--model", "peeker", "--out", str(out), "-q"
@@ -233,7 +241,7 @@ def test_forecast_writes_future_timestamps(capsys: pytest.CaptureFixture[str], t
     )
     assert status == 0
     forecast = pd.read_csv(out, parse_dates=["ds"])
-    assert list(forecast.columns) == ["unique_id", "ds", "y_hat"]
+    assert list(forecast.columns) == ["unique_id", "ds", "model", "y_hat"]
     assert len(forecast) == 2 * 6
     assert forecast["ds"].min() == pd.Timestamp("1980-01-01")
     assert forecast["ds"].max() == pd.Timestamp("1980-06-01")

@@ -170,7 +170,7 @@ def make_tasks(
                 cutoffs=tuple(f.cutoff for f in folds),
                 covariates=plan.covariates,
             )
-            if isinstance(model, LocalForecaster):
+            if isinstance(model, LocalForecaster) and len(usable):  # no usable series: no task
                 for group in np.array_split(np.asarray(usable, dtype=object), min(chunks, len(usable))):
                     tasks.append(
                         Task(

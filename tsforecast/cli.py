@@ -2,6 +2,10 @@
 
 Exit status: 0 success; 2 bad input or usage (one line on stderr, no traceback unless ``--debug``);
 3 the leakage audit failed (every result is still written), so a team can gate CI on a backtest.
+
+Each subcommand imports what it needs when it runs, so ``--help``, ``--version`` and ``datasets``
+answer without loading torch. Messages name parameters as flags (``--time-col``, not ``time_col=``):
+the work runs inside :func:`tsforecast.errors.spelled_as` with :data:`FLAGS`.
 """
 
 from __future__ import annotations
@@ -9,31 +13,65 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import pandas as pd
+from . import __version__
+from .errors import DataError, TsforecastError, spelled_as
 
-from ._validation import check_names
-from .backtest import backtest as run_backtest
-from .covariates import CALENDAR, Covariates
-from .data import dataset_info, infer_freq, list_datasets, load_csv, load_dataset, load_parquet, season_length
-from .errors import DataError, TsforecastError
-from .models import MODELS, make_model
-from .split import WalkForward
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["build_parser", "main"]
+    from .backtest import BacktestResult
+    from .covariates import Covariates
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_AUDIT_FAILED = 0, 2, 3
+__all__ = ["FLAGS", "build_parser", "main"]
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_AUDIT_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+FLAGS = {
+    "time_col": "--time-col",
+    "target_col": "--target-col",
+    "id_col": "--id-col",
+    "fill": "--fill",
+    "date_format": "--date-format",
+    "n_splits": "--folds",
+    "horizon": "--horizon",
+    "step": "--step",
+    "gap": "--gap",
+    "window": "--window",
+    "train_size": "--train-size",
+    "season": "--season",
+    "lookback": "--lookback",
+    "epochs": "--epochs",
+    "seed": "--seed",
+    "model": "--model",
+    "engine": "--engine",
+    "n_jobs": "--jobs",
+    "checkpoint": "--checkpoint",
+    "audit": "--audit",
+    "known_future": "--known-future",
+    "past_only": "--past-only",
+    "static": "--static",
+    "calendar": "--calendar",
+    "future": "--future",
+}
+"""API keyword -> the CLI flag that sets it; messages raised under the CLI name the flag."""
+
 _ALWAYS = ("naive", "seasonal_naive")
+_SHOWN_MODELS = 5
+_RESULT_FILES = ("forecasts.csv", "metrics.csv", "summary.json", "report.html")
+_MODEL_SETTINGS = ("lookback", "epochs", "seed")
 _BACKTEST_EXAMPLE = """example:
   tsforecast backtest air_passengers --horizon 12 --folds 5 --model sgd,ets --out results/
   tsforecast backtest sales.csv --id-col store --time-col date --target-col units --horizon 7 --out results/
   tsforecast backtest elecdaily --horizon 7 --known-future WorkDay --past-only Temperature --out results/"""
 _FORECAST_EXAMPLE = """example:
-  tsforecast forecast air_passengers --horizon 12 --out forecast.csv
+  tsforecast forecast air_passengers --horizon 12 --model sgd,ets --out forecast.csv
   tsforecast forecast sales.csv --horizon 7 --known-future promo --future promo_next_week.csv --out forecast.csv"""
 
 
@@ -44,14 +82,75 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+# --- checks done before any work ------------------------------------------------------------------
+
+
+def _existing_ancestor(path: Path) -> Path:
+    return next(p for p in (path, *path.parents) if p.exists())
+
+
+def _check_can_create_in(path: Path, flag: str) -> None:
+    """Refuse ``path`` if it lies below a file or its nearest existing directory is not writable."""
+    base = _existing_ancestor(path)
+    if not base.is_dir():
+        raise DataError(f"{flag} {str(path)!r} lies below {str(base)!r}, which is a file. Choose another {flag}.")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".tsforecast-probe-", dir=base))  # a real write, which os.access is not
+    except OSError as exc:
+        raise DataError(
+            f"{flag} {str(path)!r} cannot be written: {exc.strerror} in {str(base)!r}. Choose a writable {flag}."
+        ) from exc
+
+
+def _check_directory(path: Path, flag: str, *, force: bool | None) -> None:
+    """An output directory: not a file, creatable and writable; non-empty only with ``--force`` (if given)."""
+    if path.exists() and not path.is_dir():
+        raise DataError(
+            f"{flag} {str(path)!r} is a file, not a directory; it is never overwritten, even with --force. "
+            f"Choose a directory for {flag} (it is created if missing)."
+        )
+    if force is False and path.is_dir() and any(path.iterdir()):
+        raise DataError(f"{flag} {str(path)!r} already exists and is not empty. Choose another {flag} or pass --force.")
+    _check_can_create_in(path, flag)
+
+
+def _check_file(path: Path, flag: str, *, force: bool) -> None:
+    """An output file: not a directory, not an existing file without ``--force``, in a writable directory."""
+    if path.is_dir():
+        raise DataError(
+            f"{flag} {str(path)!r} is a directory; {flag} names the CSV file to write, "
+            f"e.g. {str(path / 'forecast.csv')!r}."
+        )
+    if path.exists() and not force:
+        raise DataError(f"{flag} {str(path)!r} already exists. Choose another {flag} or pass --force to replace it.")
+    _check_can_create_in(path.parent, flag)
+
+
+def _check_inputs_survive(outputs: list[Path], args: argparse.Namespace) -> None:
+    """Refuse to write any output over DATA or the --future file."""
+    inputs = [Path(p).resolve() for p in (args.data, getattr(args, "future", None)) if p is not None]
+    for output in outputs:
+        if output.resolve() in inputs:
+            raise DataError(
+                f"--out would overwrite the input file {str(output)!r}; inputs are never modified. "
+                "Choose another --out."
+            )
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
 def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     """Read DATA: a CSV/Parquet path or a shipped dataset name."""
+    from .data import dataset_info, list_datasets, load_csv, load_dataset, load_parquet
+
     path = Path(args.data)
-    columns = {"time_col": args.time_col, "target_col": args.target_col, "id_col": args.id_col}
+    options: dict[str, Any] = {"time_col": args.time_col, "target_col": args.target_col, "id_col": args.id_col}
+    options.update({k: v for k, v in (("fill", args.fill), ("date_format", args.date_format)) if v is not None})
     if path.suffix.lower() == ".parquet":
-        return load_parquet(path, **columns), str(path)
+        return load_parquet(path, **options), str(path)
     if path.suffix or path.exists():
-        return load_csv(path, **columns), str(path)
+        return load_csv(path, **options), str(path)
     if args.data in list_datasets():
         return load_dataset(args.data), f"shipped dataset {args.data!r} ({dataset_info(args.data).source})"
     close = difflib.get_close_matches(args.data, list_datasets(), n=1)
@@ -59,50 +158,147 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     raise DataError(f"{args.data!r} is neither a file nor a shipped dataset.{hint} See `tsforecast datasets`.")
 
 
-def _models(names: str, *, horizon: int, season: int, args: argparse.Namespace) -> list[Any]:
-    """Build the models named on the command line, reporting every unknown name at once."""
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
+def _user_columns(args: argparse.Namespace) -> dict[str, str]:
+    """The user's names of the id, time and target columns, to write outputs with."""
+    from .data import ID, TARGET, TIME
+
+    if not Path(args.data).suffix and not Path(args.data).exists():
+        return {}  # a shipped dataset: the standard names
+    names = {ID: args.id_col, TIME: args.time_col, TARGET: args.target_col}
+    return {standard: mine for standard, mine in names.items() if mine and mine != standard}
+
+
+def _split_names(text: str | None) -> list[str]:
+    return list(dict.fromkeys(c.strip() for c in (text or "").split(",") if c.strip()))
+
+
+def _models(args: argparse.Namespace, *, horizon: int, season: int) -> list[Any]:
+    """Build the models named by --model, reporting every unknown name at once.
+
+    ``--lookback``, ``--epochs`` and ``--seed`` go to the models that have them (the sgd model);
+    one that no chosen model has is an error rather than silently ignored.
+    """
+    from ._validation import check_names
+    from .models import MODELS, make_model
+
+    wanted = _split_names(args.model)
+    if not wanted:
+        raise DataError(f"--model {args.model!r} names no model. Pass e.g. --model sgd or --model sgd,ets.")
     check_names("model", wanted, MODELS)
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
-    models = []
-    for name in dict.fromkeys(wanted):
-        model = make_model(name, horizon=horizon, season=season)
-        model.set_params(**{k: v for k, v in overrides.items() if k in model.get_params()})
-        models.append(model)
+    models = [make_model(name, horizon=horizon, season=season) for name in wanted]
+    for setting in _MODEL_SETTINGS:
+        value = getattr(args, setting)
+        if value is None:
+            continue
+        takers = [m for m in models if setting in m.get_params()]
+        if not takers:
+            raise DataError(
+                f"--{setting} is a setting of the sgd model, which --model {args.model!r} does not include. "
+                f"Add sgd to --model or drop --{setting}."
+            )
+        for model in takers:
+            model.set_params(**{setting: value})
     return models
-
-
-def _columns(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
 def _covariates(args: argparse.Namespace) -> Covariates | None:
     """The covariates declared by --known-future, --past-only, --static and --calendar (None if none)."""
+    from ._validation import check_names
+    from .covariates import CALENDAR, Covariates
+
     declared = {
-        "known_future": _columns(args.known_future),
-        "past_only": _columns(args.past_only),
-        "static": _columns(args.static),
-        "calendar": _columns(args.calendar),
+        "known_future": _split_names(args.known_future),
+        "past_only": _split_names(args.past_only),
+        "static": _split_names(args.static),
+        "calendar": _split_names(args.calendar),
     }
     check_names("calendar feature", declared["calendar"], CALENDAR)
     return Covariates(**declared) if any(declared.values()) else None  # type: ignore[arg-type]
 
 
 def _season(args: argparse.Namespace, df: pd.DataFrame) -> int:
+    from .data import infer_freq, season_length
+
     return int(args.season or season_length(infer_freq(df)))
 
 
-def _check_out(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise DataError(f"Output {str(out)!r} already exists and is not empty. Choose another --out or pass --force.")
+# --- terminal output ------------------------------------------------------------------------------
 
 
-def _print_table(table: pd.DataFrame) -> None:
-    shown = table[[c for c in ("mae", "rmse", "smape", "mase", "mase_vs_seasonal_naive", "failed") if c in table]]
-    print(shown.to_string(float_format=lambda v: f"{v:.4f}"))
+def _phase(args: argparse.Namespace, text: str) -> None:
+    """Announce a phase of the work on stderr, when it is a terminal and -q was not given."""
+    if not args.quiet and sys.stderr.isatty():
+        print(f"tsforecast {args.command}: {text}", file=sys.stderr, flush=True)
+
+
+def _say(args: argparse.Namespace, text: str = "") -> None:
+    """Print a line of the summary on stdout, unless -q."""
+    if not args.quiet:
+        print(text)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _leaderboard(summary: pd.DataFrame) -> str:
+    """The best models (lowest MASE first), MASE columns first."""
+    columns = ["mase", "mase_vs_seasonal_naive", "mae", "rmse", "smape", "failed"]
+    shown = summary[[c for c in columns if c in summary]].head(_SHOWN_MODELS)
+    text = shown.to_string(float_format=lambda v: f"{v:.4f}", na_rep="n/a")
+    if len(summary) > _SHOWN_MODELS:
+        text += f"\n({len(summary) - _SHOWN_MODELS} more models in metrics.csv)"
+    return text
+
+
+def _audit_line(result: BacktestResult) -> str:
+    if result.audit is None:
+        return "leakage audit not run (--no-audit)"
+    folds = result.audit.folds
+    if result.audit.passed:
+        return (
+            f"leakage audit passed: {folds['fold'].nunique()} folds rerun with the data after their cutoff "
+            f"perturbed ({', '.join(result.audit.perturbations)}), every forecast unchanged"
+        )
+    failed = sorted({int(k) for k in folds.loc[~folds["identical"], "fold"]})
+    return f"leakage audit FAILED on fold(s) {failed}: forecasts changed when only data after the cutoff changed"
+
+
+# --- subcommands ----------------------------------------------------------------------------------
+
+
+def _save(result: BacktestResult, out: Path, columns: dict[str, str]) -> list[Path]:
+    """Write the four result files, with the user's column names in the CSVs; return their paths."""
+    import json
+
+    from .report import write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in _RESULT_FILES]
+    result.forecasts.rename(columns=columns).to_csv(paths[0], index=False)
+    result.metrics.rename(columns=columns).to_csv(paths[1], index=False)
+    paths[2].write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+    write_report(result, paths[3])
+    return paths
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .audit import audit_leakage
+    from .backtest import backtest
+    from .split import WalkForward
+
+    out = Path(args.out)
+    _check_directory(out, "--out", force=args.force)
+    _check_inputs_survive([out / name for name in _RESULT_FILES], args)
+    if args.checkpoint is not None:
+        _check_directory(Path(args.checkpoint), "--checkpoint", force=None)
+    if args.engine == "serial" and args.jobs != 1:
+        raise DataError(
+            f"--jobs {args.jobs} has no effect with the serial engine, which runs one task at a time. "
+            "Add --engine joblib (or dask) to run in parallel, or drop --jobs."
+        )
     df, source = _load(args)
     cv = WalkForward(
         n_splits=args.folds,
@@ -112,66 +308,107 @@ def _backtest(args: argparse.Namespace) -> int:
         window=args.window,
         train_size=args.train_size,
     )
-    out = Path(args.out)
-    _check_out(out, args.force)
     season = _season(args, df)
-    models = _models(args.model, horizon=args.horizon + args.gap, season=season, args=args)
-    result = run_backtest(
+    models = _models(args, horizon=args.horizon + args.gap, season=season)
+    baselines = [b for b in _ALWAYS if b not in _split_names(args.model)]
+    covariates = _covariates(args)
+    _phase(args, f"backtest of {_plural(len(models) + len(baselines), 'model')} over {_plural(args.folds, 'fold')}")
+    result = backtest(
         models,
         df,
         cv,
-        baselines=[b for b in _ALWAYS if b not in args.model.split(",")],
+        baselines=baselines,
         season=season,
         engine=args.engine,
         n_jobs=args.jobs,
         checkpoint=args.checkpoint,
-        audit=args.audit,
-        progress=None if not args.quiet else False,
+        progress=False if args.quiet else None,
         source=source,
-        covariates=_covariates(args),
+        covariates=covariates,
     )
-    result.save(out)
-    _print_table(result.summary())
-    print(f"\nreport: {(out / 'report.html').resolve()}")
-    if result.audit is not None and not result.audit.passed:
-        failed = result.audit.folds[~result.audit.folds["identical"]]
-        print(
-            f"tsforecast backtest: leakage audit FAILED on fold(s) {sorted(set(failed['fold']))}: forecasts changed "
-            "when only data after the cutoff changed. Results were written; see the report's audit section.",
-            file=sys.stderr,
-        )
+    verdict = None
+    if args.audit:
+        _phase(args, "leakage audit: rerunning every fold with the data after its cutoff perturbed")
+        verdict = audit_leakage(models, df, cv, baselines=baselines, season=season, covariates=covariates)
+    columns = _user_columns(args)
+    target = columns.get("y", "y")
+    result = dataclasses.replace(result, audit=verdict, settings={**result.settings, "target": target})
+    _phase(args, f"writing results to {out}")
+    written = _save(result, out, columns)
+    _say(args, _leaderboard(result.summary()))
+    if len(result.skipped):
+        _say(args, f"note: {len(result.skipped)} series left out of a fold (see 'skipped' in summary.json)")
+    _say(args, _audit_line(result))
+    _say(args, "wrote:")
+    for path in written:
+        _say(args, f"  {path}")
+    if verdict is not None and not verdict.passed:
+        print(f"tsforecast backtest: {_audit_line(result)}. Results were written; see {written[3]}.", file=sys.stderr)
         return EXIT_AUDIT_FAILED
     return EXIT_OK
 
 
+def _read_future(args: argparse.Namespace) -> pd.DataFrame:
+    """The --future file, with the user's column names mapped to the standard ones."""
+    import pandas as pd
+
+    path = Path(args.future)
+    if not path.is_file():
+        raise DataError(f"--future {str(path)!r} does not exist. Pass the file of known-future values for the horizon.")
+    try:
+        future = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"--future {str(path)!r} could not be read: {exc}. Is it a valid CSV or Parquet file?") from exc
+    standard = {mine: std for std, mine in _user_columns(args).items()}
+    return future.rename(columns=standard)
+
+
 def _forecast(args: argparse.Namespace) -> int:
-    df, _ = _load(args)
+    import pandas as pd
+
     out = Path(args.out)
-    _check_out(out, args.force)
-    (model,) = _models(args.model, horizon=args.horizon, season=_season(args, df), args=args)
+    _check_file(out, "--out", force=args.force)
+    _check_inputs_survive([out], args)
+    df, _ = _load(args)
+    models = _models(args, horizon=args.horizon, season=_season(args, df))
     covariates = _covariates(args)
     future = None
     if args.future is not None:
-        future = pd.read_parquet(args.future) if args.future.lower().endswith(".parquet") else pd.read_csv(args.future)
-        future = future.rename(columns={args.time_col: "ds", **({args.id_col: "unique_id"} if args.id_col else {})})
+        future = _read_future(args)
     elif covariates is not None and covariates.known_future:
         raise DataError(
             f"--known-future {','.join(covariates.known_future)} needs their values for the horizon: pass "
-            "--future FILE.csv with columns unique_id, ds and those columns."
+            "--future FILE.csv with the id and time columns and those columns."
         )
-    forecast = model.fit(df, covariates=covariates).predict(future=future)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    forecast.to_csv(out, index=False)
-    print(f"{len(forecast)} forecasts for {forecast['unique_id'].nunique()} series written to {out}")
+    from .models import model_name
+
+    parts = []
+    for model in models:
+        _phase(args, f"fitting {model_name(model)}")
+        forecast = model.fit(df, covariates=covariates).predict(future=future)
+        parts.append(forecast.assign(model=model_name(model)))
+    forecasts = pd.concat(parts, ignore_index=True)
+    first = [c for c in ("unique_id", "ds", "model") if c in forecasts]
+    forecasts = forecasts[first + [c for c in forecasts if c not in first]].rename(columns=_user_columns(args))
+    forecasts.to_csv(out, index=False)
+    series = forecasts.iloc[:, 0].nunique()
+    counts = f"{series} series x {_plural(len(models), 'model')} x {_plural(args.horizon, 'step')}"
+    _say(args, f"wrote {len(forecasts)} forecasts ({counts}):")
+    _say(args, f"  {out}")
     return EXIT_OK
 
 
 def _datasets(_: argparse.Namespace) -> int:
+    from .data import dataset_info, list_datasets, load_dataset
+
     print(f"{'name':<16} {'freq':<8} {'season':>6} {'series':>6} {'length':>7}  source")
     for name in list_datasets():
         info, df = dataset_info(name), load_dataset(name)
         print(f"{name:<16} {info.freq:<8} {info.season:>6} {df['unique_id'].nunique():>6} {len(df):>7}  {info.source}")
     return EXIT_OK
+
+
+# --- the parser -----------------------------------------------------------------------------------
 
 
 def _positive(text: str) -> int:
@@ -184,21 +421,51 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of workers, or -1 for all cores, got {text!r}")
+    return value
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or the name of a shipped dataset")
     parser.add_argument("--time-col", default="ds", help="timestamp column (default: ds)")
     parser.add_argument("--target-col", default="y", help="target column (default: y)")
     parser.add_argument("--id-col", default=None, help="series id column for panels (default: unique_id if present)")
+    parser.add_argument(
+        "--date-format", default=None, help="strftime format of the timestamps, e.g. %%d/%%m/%%Y (default: inferred)"
+    )
+    parser.add_argument(
+        "--fill",
+        choices=("ffill", "zero"),
+        default=None,
+        help="insert missing timestamps with the last value or zero (default: refuse gaps)",
+    )
     parser.add_argument("--horizon", type=_positive, required=True, help="steps to forecast")
     parser.add_argument("--season", type=_positive, default=None, help="seasonal period (default: from frequency)")
+    parser.add_argument("--lookback", type=_positive, default=None, help="input window of the sgd model, in steps")
     parser.add_argument("--epochs", type=_positive, default=None, help="training epochs of the sgd model")
     parser.add_argument("--seed", type=int, default=None, help="random seed of the sgd model")
     parser.add_argument("--known-future", default=None, help="comma-separated covariates known for the horizon")
     parser.add_argument("--past-only", default=None, help="comma-separated covariates observed with the target")
     parser.add_argument("--static", default=None, help="comma-separated covariates constant within a series")
-    parser.add_argument("--calendar", default=None, help=f"calendar features from ds: {', '.join(CALENDAR)}")
+    parser.add_argument("--calendar", default=None, help="calendar features from the timestamps, e.g. month,dayofweek")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or logs")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log training (-v epochs, -vv debug)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -206,6 +473,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The ``tsforecast`` argument parser."""
     parser = _Parser(prog="tsforecast", description="Leakage-safe forecasting and walk-forward backtests.")
+    parser.add_argument("--version", action="version", version=f"tsforecast {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     bt = commands.add_parser(
@@ -219,12 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(bt)
     bt.add_argument("--folds", type=_positive, default=5, help="number of folds (default: 5)")
     bt.add_argument("--step", type=_positive, default=None, help="distance between cutoffs (default: horizon)")
-    bt.add_argument("--gap", type=int, default=0, help="steps skipped between cutoff and test (default: 0)")
+    bt.add_argument("--gap", type=_non_negative, default=0, help="steps skipped between cutoff and test (default: 0)")
     bt.add_argument("--window", choices=("expanding", "sliding"), default="expanding", help="training window")
     bt.add_argument("--train-size", type=_positive, default=None, help="length of a sliding training window")
     bt.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets,theta (default: sgd)")
     bt.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True, help="leakage audit (default: on)")
-    bt.add_argument("--jobs", type=int, default=1, help="parallel workers (default: 1)")
+    bt.add_argument("--jobs", type=_workers, default=1, help="parallel workers, -1 for all cores (default: 1)")
     bt.add_argument("--engine", choices=("serial", "joblib", "dask"), default="serial", help="task engine")
     bt.add_argument("--checkpoint", default=None, help="directory to store finished tasks and resume from")
     bt.add_argument("--out", required=True, help="output directory")
@@ -233,12 +501,13 @@ def build_parser() -> argparse.ArgumentParser:
     fc = commands.add_parser(
         "forecast",
         help="fit on all data and forecast the future",
-        description="Fit a model on all the data and write the next --horizon values of every series.",
+        description="Fit each model on all the data and write the next --horizon values of every series "
+        "to one CSV file (columns: id, time, model, y_hat).",
         epilog=_FORECAST_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_arguments(fc)
-    fc.add_argument("--model", default="sgd", help="model name (default: sgd)")
+    fc.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets (default: sgd)")
     fc.add_argument("--future", default=None, help="CSV/Parquet of the known-future covariates for the horizon")
     fc.add_argument("--out", required=True, help="output CSV file")
     fc.set_defaults(run=_forecast)
@@ -257,14 +526,24 @@ def _configure_logging(args: argparse.Namespace) -> None:
     logger.setLevel(logging.ERROR if getattr(args, "quiet", False) else level)
 
 
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename!r}" if exc.filename else exc.strerror
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status."""
     args = build_parser().parse_args(argv)
     _configure_logging(args)
     try:
-        return int(args.run(args))
-    except TsforecastError as exc:
+        with spelled_as(FLAGS):
+            return int(args.run(args))
+    except (TsforecastError, OSError) as exc:
         if args.debug:
             raise
-        print(f"tsforecast {args.command}: error: {exc}", file=sys.stderr)
+        print(f"tsforecast {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"tsforecast {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -322,7 +322,14 @@ def _context(result: BacktestResult) -> dict[str, Any]:
         "skipped_columns": [str(c) for c in skipped.columns],
         "forecast": {
             "figure": figures.forecast_panels(
-                result.data, result.forecasts, result.folds, series, order, styles, context=context
+                result.data,
+                result.forecasts,
+                result.folds,
+                series,
+                order,
+                styles,
+                context=context,
+                ylabel=str(result.settings.get("target", "value")),
             ),
             "note": series_note,
             "context": context,

@@ -311,6 +311,7 @@ def forecast_panels(
     styles: Mapping[str, Style],
     *,
     context: int,
+    ylabel: str = "value",
 ) -> str:
     """Per series, the observed values and every model's forecasts from every fold.
 
@@ -326,6 +327,8 @@ def forecast_panels(
         :func:`model_styles` of the models.
     context : int
         Observations of history shown before the first test span.
+    ylabel : str, default="value"
+        Label of the value axis: the target's name.
 
     Returns
     -------
@@ -366,7 +369,7 @@ def forecast_panels(
         ax.set_title(_text(uid), loc="left", fontsize=10.5, color=ACTUAL_COLOR, fontweight="bold")
         _style_axes(ax)
         _time_axis(ax, is_date)
-        _label(ax, "time" if i >= n - ncols else None, "value")
+        _label(ax, "time" if i >= n - ncols else None, ylabel)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     handles: list[Artist] = [
