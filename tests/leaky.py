@@ -46,6 +46,17 @@ class FutureMean(_Leaky):
         return np.full(self.horizon, self._future(y).mean())
 
 
+class FutureStatistic(_Leaky):
+    """Forecasts a numpy statistic (``"sum"``, ``"min"``, ``"std"`` ...) of the values after the cutoff."""
+
+    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None, statistic: str = "mean") -> None:
+        super().__init__(horizon, data)
+        self.statistic = statistic
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.full(self.horizon, getattr(np, self.statistic)(self._future(y)))
+
+
 class RowCount(_Leaky):
     """Forecasts the last value plus the number of rows after the cutoff: reads only the future's shape."""
 

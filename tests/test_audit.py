@@ -68,6 +68,13 @@ def test_reverse_alone_catches_model_using_future_mean(air: pd.DataFrame) -> Non
     assert (audit.folds["max_abs_diff"] > 0).all()
 
 
+@pytest.mark.parametrize("statistic", ["sum", "mean", "min", "max", "median", "std"])
+def test_noise_changes_every_statistic_of_the_future(air: pd.DataFrame, statistic: str) -> None:
+    model = leaky.FutureStatistic(horizon=12, data=air, statistic=statistic)
+    audit = tsf.audit_leakage(model, air, tsf.WalkForward(3, 12), perturbations=("noise",), fresh_process=False)
+    assert not audit.folds["identical"].any()
+
+
 def test_audit_catches_peek_through_lru_cache(air: pd.DataFrame) -> None:
     leaky.future_mean.cache_clear()
     folds = _caught_by_default_backtest_audit(leaky.LruCachePeeker(horizon=12, data=air), air)

@@ -236,14 +236,17 @@ def audit_leakage(
     (and the baselines) hold to ``df`` is replaced by the perturbed, reshaped frame (sorted by
     series and time, same columns, parsed timestamps). ``df`` itself is never modified.
 
-    What it catches: a model whose forecasts read the values after the cutoff, their mean, sum,
-    minimum, maximum or order, the number of rows after the cutoff or the last timestamp, through
-    the split, the training rows, or a reference to ``df``; with ``fresh_process=True`` also
-    when the read goes through ``functools.lru_cache`` or a module-level cache filled during the
-    clean run. What no in-process check can see: a model that took its own copy of the data
-    before the backtest (a copy is not ``df``, so it is never perturbed), or that reads the data
-    from disk or a database. Against those, build the model from the training rows only
-    (``fit``/``predict`` arguments) and never hand it the full data.
+    What the tests show it catching: a model holding a reference to ``df`` that reads the values
+    after the cutoff, their mean, sum, minimum, maximum, median or standard deviation, the number
+    of rows after the cutoff, or the frame's last timestamp; and, with ``fresh_process=True``
+    (the default), one that reads the future's mean through ``functools.lru_cache`` or a
+    module-level feature cache keyed by the cutoff and filled during the clean run.
+
+    What no in-process check can see: a model that took its own copy of the data before the
+    backtest (the copy is not ``df``, so it is never perturbed), or that reads the data from a file
+    or a database. Against those, never hand the model the full data: it gets the training rows
+    through ``fit``/``predict``, and that is all it needs. With ``fresh_process=False``, a peek
+    memoised during the clean run goes unseen too.
 
     Parameters
     ----------
