@@ -93,7 +93,7 @@ def _scale(values: np.ndarray) -> float:
 
 
 def _perturb(values: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """Replacement for one series' ``m`` future values: ``m + 1`` values (one row more), NaN kept, none added.
+    """Replacement for one series' ``m`` future values: ``m + 1`` values (one row more), finite where the data are.
 
     ``noise`` raises every value by at least the scale, ``constant`` puts them all far above the
     maximum, ``reverse`` reverses them and adds one above the maximum. Where that would overflow,
