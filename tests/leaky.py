@@ -1,6 +1,15 @@
-"""A deliberately leaky model, for the tests that prove the leakage audit catches one."""
+"""Deliberately leaky models, for the tests that prove the leakage audit catches them.
+
+Each holds a reference to the caller's full frame (``data``) and reads something after the
+history it was given: values, their mean, the number of rows, the last timestamp, or the same
+through a memoised function or a feature cache. They forecast one series (the frame's rows in
+order), like a user's quick hack would.
+"""
 
 from __future__ import annotations
+
+import functools
+import os
 
 import numpy as np
 import pandas as pd
@@ -8,14 +17,111 @@ import pandas as pd
 from tsforecast.models import LocalForecaster
 
 
-class Peeker(LocalForecaster):
-    """Leaky on purpose: it kept a reference to the full data and reads ``column`` after the history."""
-
+class _Leaky(LocalForecaster):
     def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None, column: str = "y") -> None:
         self.horizon = horizon
         self.data = data
         self.column = column
 
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
+    def _frame(self) -> pd.DataFrame:
         assert self.data is not None
-        return self.data[self.column].to_numpy(dtype="float64")[len(y) : len(y) + self.horizon]
+        return self.data
+
+    def _future(self, y: np.ndarray) -> np.ndarray:
+        """The column's values after the history ``y`` (rows after the cutoff, one series)."""
+        return self._frame()[self.column].to_numpy(dtype="float64")[len(y) :]
+
+
+class Peeker(_Leaky):
+    """Returns the next ``horizon`` values of the full data."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return self._future(y)[: self.horizon]
+
+
+class FutureMean(_Leaky):
+    """Forecasts the mean of the values after the cutoff: unchanged by any reordering of them."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.full(self.horizon, self._future(y).mean())
+
+
+class FutureStatistic(_Leaky):
+    """Forecasts a numpy statistic (``"sum"``, ``"min"``, ``"std"`` ...) of the values after the cutoff."""
+
+    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None, statistic: str = "mean") -> None:
+        super().__init__(horizon, data)
+        self.statistic = statistic
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.full(self.horizon, getattr(np, self.statistic)(self._future(y)))
+
+
+class RowCount(_Leaky):
+    """Forecasts the last value plus the number of rows after the cutoff: reads only the future's shape."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.full(self.horizon, y[-1] + (len(self._frame()) - len(y)))
+
+
+class LastTimestamp(_Leaky):
+    """Forecasts the last value plus the frame's last timestamp in days: reads only the future's timestamps."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        days = (pd.Timestamp(self._frame()["ds"].max()) - pd.Timestamp("1900-01-01")).days
+        return np.full(self.horizon, y[-1] + days)
+
+
+FRAMES: dict[str, pd.DataFrame] = {}
+
+
+@functools.lru_cache(maxsize=128)
+def future_mean(name: str, cutoff: int) -> float:
+    """A memoised feature: the mean after position ``cutoff`` of the frame registered as ``name``."""
+    return float(FRAMES[name]["y"].iloc[cutoff:].mean())
+
+
+class LruCachePeeker(_Leaky):
+    """Reads the future's mean through ``functools.lru_cache`` keyed by the cutoff."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        FRAMES["data"] = self._frame()
+        return np.full(self.horizon, future_mean("data", len(y)))
+
+
+FEATURES: dict[int, float] = {}
+
+
+class FeatureCachePeeker(_Leaky):
+    """Reads the future's mean through a module-level feature cache keyed by the cutoff."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        if len(y) not in FEATURES:
+            FEATURES[len(y)] = float(self._future(y).mean())
+        return np.full(self.horizon, FEATURES[len(y)])
+
+
+class ExitWhenReshaped(_Leaky):
+    """Forecasts the last value, but ends its process at once when the full data have changed shape."""
+
+    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None, column: str = "y", rows: int = 0) -> None:
+        super().__init__(horizon, data, column)
+        self.rows = rows
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        if len(self._frame()) != self.rows:
+            os._exit(1)
+        return np.repeat(y[-1], self.horizon)
+
+
+class PeekThenFail(_Leaky):
+    """Forecasts the last value, but raises when the full data have changed shape (inside the audit)."""
+
+    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None, column: str = "y", rows: int = 0) -> None:
+        super().__init__(horizon, data, column)
+        self.rows = rows
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        if len(self._frame()) != self.rows:
+            raise RuntimeError(f"boom: the frame has {len(self._frame())} rows")
+        return np.repeat(y[-1], self.horizon)

@@ -1,31 +1,17 @@
-"""The future-perturbation leakage audit: passes honest models, catches leaky ones, loses nothing."""
+"""The future-perturbation leakage audit: passes honest models, catches leaky ones, never touches the data."""
 
 from __future__ import annotations
 
+import threading
+
+import leaky
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from leaky import Peeker
 
 import tsforecast as tsf
-from tsforecast.models import LocalForecaster
-
-CALLS = {"n": 0}
-
-
-class Failing(LocalForecaster):
-    """Forecasts the last value, then fails on its fifth forecast (inside the audit's reruns)."""
-
-    def __init__(self, horizon: int = 1) -> None:
-        self.horizon = horizon
-
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        CALLS["n"] += 1
-        if CALLS["n"] == 5:
-            raise RuntimeError("boom")
-        return np.repeat(y[-1], self.horizon)
 
 
 @pytest.fixture
@@ -41,24 +27,124 @@ def test_honest_models_pass(air: pd.DataFrame) -> None:
     assert audit.perturbed == ("y",)
 
 
+def test_honest_models_raise_no_false_alarm_in_a_fresh_process(air: pd.DataFrame) -> None:
+    sgd = tsf.SGDForecaster(lookback=24, horizon=12, season=12, family="drift", scales=(1.0,), epochs=3)
+    audit = tsf.audit_leakage(sgd, air, tsf.WalkForward(3, 12), baselines=("naive", "seasonal_naive", "ets"))
+    assert audit.passed, audit.folds
+    assert len(audit.folds) == 3
+
+
 def test_a_model_peeking_at_the_full_series_fails(air: pd.DataFrame) -> None:
-    audit = tsf.audit_leakage(Peeker(horizon=12, data=air), air, tsf.WalkForward(3, 12))
+    audit = tsf.audit_leakage(leaky.Peeker(horizon=12, data=air), air, tsf.WalkForward(3, 12), fresh_process=False)
     assert not audit.passed
     assert (audit.folds["max_abs_diff"] > 0).all()
 
 
+def _caught_by_default_backtest_audit(model: tsf.models.LocalForecaster, air: pd.DataFrame) -> pd.DataFrame:
+    res = tsf.backtest(model, air, tsf.WalkForward(2, 12), baselines=(), audit=True)
+    assert res.audit is not None
+    assert not res.audit.passed, res.audit.folds
+    return res.audit.folds
+
+
+def test_audit_catches_model_reading_row_count_after_cutoff(air: pd.DataFrame) -> None:
+    folds = _caught_by_default_backtest_audit(leaky.RowCount(horizon=12, data=air), air)
+    assert (folds["max_abs_diff"] == 1.0).all()  # one more row after the cutoff, whatever the values
+
+
+def test_audit_catches_model_reading_last_timestamp_of_frame(air: pd.DataFrame) -> None:
+    folds = _caught_by_default_backtest_audit(leaky.LastTimestamp(horizon=12, data=air), air)
+    assert (folds["max_abs_diff"] == 31.0).all()  # the frame now ends a month (31 days) later
+
+
+def test_audit_catches_model_using_future_mean(air: pd.DataFrame) -> None:
+    _caught_by_default_backtest_audit(leaky.FutureMean(horizon=12, data=air), air)
+
+
+def test_reverse_alone_catches_model_using_future_mean(air: pd.DataFrame) -> None:
+    model = leaky.FutureMean(horizon=12, data=air)
+    audit = tsf.audit_leakage(model, air, tsf.WalkForward(2, 12), perturbations=("reverse",), fresh_process=False)
+    assert not audit.passed
+    assert (audit.folds["max_abs_diff"] > 0).all()
+
+
+@pytest.mark.parametrize("statistic", ["sum", "mean", "min", "max", "median", "std"])
+def test_noise_changes_every_statistic_of_the_future(air: pd.DataFrame, statistic: str) -> None:
+    model = leaky.FutureStatistic(horizon=12, data=air, statistic=statistic)
+    audit = tsf.audit_leakage(model, air, tsf.WalkForward(3, 12), perturbations=("noise",), fresh_process=False)
+    assert not audit.folds["identical"].any()
+
+
+def test_audit_catches_peek_through_lru_cache(air: pd.DataFrame) -> None:
+    leaky.future_mean.cache_clear()
+    folds = _caught_by_default_backtest_audit(leaky.LruCachePeeker(horizon=12, data=air), air)
+    assert leaky.future_mean.cache_info().hits > 0  # the clean runs did share the cache here
+    assert (folds["max_abs_diff"] > 0).all()
+
+
+def test_audit_catches_feature_cache_keyed_by_cutoff(air: pd.DataFrame) -> None:
+    leaky.FEATURES.clear()
+    folds = _caught_by_default_backtest_audit(leaky.FeatureCachePeeker(horizon=12, data=air), air)
+    assert len(leaky.FEATURES) == 2  # warm in this process: one entry per cutoff
+    assert (folds["max_abs_diff"] > 0).all()
+
+
+def test_an_in_process_audit_misses_a_warm_feature_cache(air: pd.DataFrame) -> None:
+    leaky.FEATURES.clear()
+    model = leaky.FeatureCachePeeker(horizon=12, data=air)
+    tsf.backtest(model, air, tsf.WalkForward(2, 12), baselines=())
+    # The documented limit of fresh_process=False: the reruns read what the clean run cached.
+    assert tsf.audit_leakage(model, air, tsf.WalkForward(2, 12), fresh_process=False).passed
+
+
+def _odd_frame() -> pd.DataFrame:
+    air = tsf.load_dataset("air_passengers")
+    df = pd.DataFrame(
+        {"y": air["y"].astype("int64").to_numpy(), "ds": air["ds"].dt.strftime("%Y-%m").astype(object).to_numpy()},
+        index=pd.Index([f"row{i}" for i in range(len(air))][::-1], name="label"),
+    )
+    df.attrs["source"] = "kept"
+    return df
+
+
+@pytest.mark.parametrize("fresh_process", [True, False])
+def test_audit_restores_frame_exactly_after_shape_change(fresh_process: bool) -> None:
+    df = _odd_frame()
+    before, index, columns = df.copy(deep=True), df.index, df.columns
+    audit = tsf.audit_leakage(
+        leaky.RowCount(horizon=12, data=df), df, tsf.WalkForward(2, 12), fresh_process=fresh_process
+    )
+    assert not audit.passed  # the model did see a frame of another shape
+    failing = leaky.PeekThenFail(horizon=12, data=df, rows=len(df))
+    with pytest.raises(RuntimeError, match=f"boom: the frame has {len(df) + 1} rows"):
+        tsf.audit_leakage(failing, df, tsf.WalkForward(2, 12), fresh_process=fresh_process)
+    pd.testing.assert_frame_equal(df, before, check_exact=True)
+    assert df.index is index
+    assert df.columns is columns
+    assert df.dtypes.tolist() == before.dtypes.tolist()
+    assert df["y"].dtype == np.dtype("int64")
+    assert df.attrs == {"source": "kept"}
+
+
+def test_audit_handles_values_near_1e200() -> None:
+    t = np.arange(60)
+    for level in (1e200, 1e307):
+        y = level * (1 + 0.1 * np.sin(2 * np.pi * t / 12))
+        df = tsf.from_pandas(pd.Series(y, index=pd.date_range("2000-01-01", periods=60, freq="MS")))
+        cv = tsf.WalkForward(3, 6)
+        honest = tsf.audit_leakage("seasonal_naive", df, cv, baselines=("naive",), exhaustive=True, fresh_process=False)
+        assert honest.passed, honest.folds
+        peeking = tsf.audit_leakage(leaky.Peeker(horizon=6, data=df), df, cv, exhaustive=True, fresh_process=False)
+        assert not peeking.passed
+        diffs = peeking.folds["max_abs_diff"].to_numpy()
+        assert (diffs > 0).all()
+        assert np.isfinite(diffs).all()  # the perturbed values were finite: no NaN or inf reached the model
+
+
 def test_exhaustive_audit_runs_every_perturbation_on_every_fold(air: pd.DataFrame) -> None:
-    audit = tsf.audit_leakage("naive", air, tsf.WalkForward(2, 12), exhaustive=True)
+    audit = tsf.audit_leakage("naive", air, tsf.WalkForward(2, 12), exhaustive=True, fresh_process=False)
     assert len(audit.folds) == 2 * 3
     assert audit.passed
-
-
-def test_the_data_are_restored_exactly_even_when_a_rerun_fails() -> None:
-    df = tsf.load_dataset("air_passengers")
-    before = df.copy(deep=True)
-    with pytest.raises(RuntimeError, match="boom"):
-        tsf.audit_leakage(Failing(horizon=12), df, tsf.WalkForward(3, 12))
-    pd.testing.assert_frame_equal(df, before)
 
 
 def test_unknown_perturbation_is_refused(air: pd.DataFrame) -> None:
@@ -66,15 +152,30 @@ def test_unknown_perturbation_is_refused(air: pd.DataFrame) -> None:
         tsf.audit_leakage("naive", air, tsf.WalkForward(2, 12), perturbations=("shift",))
 
 
+def test_an_unpicklable_model_is_refused_for_a_fresh_process(air: pd.DataFrame) -> None:
+    model = leaky.Peeker(horizon=12, data=air)
+    model.lock = threading.Lock()  # type: ignore[attr-defined]
+    with pytest.raises(
+        tsf.DataError, match=r"cannot be pickled .*Define them in an importable module.*fresh_process=False"
+    ):
+        tsf.audit_leakage(model, air, tsf.WalkForward(2, 12))
+
+
+def test_a_rerun_process_that_dies_is_reported(air: pd.DataFrame) -> None:
+    model = leaky.ExitWhenReshaped(horizon=12, data=air, rows=len(air))
+    with pytest.raises(tsf.DataError, match=r"stopped abruptly.*if __name__ == \"__main__\":.*fresh_process=False"):
+        tsf.audit_leakage(model, air, tsf.WalkForward(2, 12))
+
+
 def test_backtest_records_the_audit_verdict(air: pd.DataFrame) -> None:
     honest = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=True)
     assert honest.audit is not None
     assert honest.audit.passed
     assert honest.to_json()["audit"]["passed"] is True
-    leaky = tsf.backtest(Peeker(horizon=12, data=air), air, tsf.WalkForward(2, 12), audit=True)
-    assert leaky.audit is not None
-    assert not leaky.audit.passed
-    assert leaky.to_json()["audit"]["passed"] is False
+    leaked = tsf.backtest(leaky.Peeker(horizon=12, data=air), air, tsf.WalkForward(2, 12), audit=True)
+    assert leaked.audit is not None
+    assert not leaked.audit.passed
+    assert leaked.to_json()["audit"]["passed"] is False
 
 
 BUILT_IN = ("naive", "seasonal_naive", "mean", "drift", "ets", "theta")
@@ -99,10 +200,15 @@ def test_perturbing_the_future_never_changes_a_built_in_forecast(
     df = tsf.from_pandas(pd.Series(y, index=pd.date_range("2000-01-01", periods=length, freq="MS")))
     window = {"window": "sliding", "train_size": 30} if sliding else {}
     cv = tsf.WalkForward(n_splits, horizon, step=step, gap=gap, **window)
-    audit = tsf.audit_leakage(BUILT_IN[0], df, cv, baselines=BUILT_IN[1:], season=12, exhaustive=True)
+    # NOTE: in process, for speed: built-in models keep no cache across runs.
+    audit = tsf.audit_leakage(
+        BUILT_IN[0], df, cv, baselines=BUILT_IN[1:], season=12, exhaustive=True, fresh_process=False
+    )
     assert audit.passed, audit.folds
 
 
 def test_arima_passes_the_audit(air: pd.DataFrame) -> None:
     short = air.iloc[:60]
-    assert tsf.audit_leakage("arima", short, tsf.WalkForward(1, 6), season=12, exhaustive=True).passed
+    assert tsf.audit_leakage(
+        "arima", short, tsf.WalkForward(1, 6), season=12, exhaustive=True, fresh_process=False
+    ).passed

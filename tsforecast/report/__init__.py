@@ -55,9 +55,9 @@ _FREQ_NAMES = {
 }
 
 _PERTURBATIONS = {
-    "noise": "Gaussian noise with 10× the series' spread added to every future value",
-    "constant": "every future value replaced by a huge constant (10⁶ × the largest |y|)",
-    "reverse": "the future values of each series put in reverse order",
+    "noise": "every future value raised by the series' scale plus 10× that scale × |N(0, 1)|; one more row per series",
+    "constant": "every future value replaced by a constant 10⁶ scales above the series' maximum; one more row",
+    "reverse": "the future values of each series in reverse order, plus one more row a scale above the maximum",
 }
 
 
