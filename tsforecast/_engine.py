@@ -29,7 +29,7 @@ from .covariates import Covariates, prepare_frame
 from .data import ID, TARGET, TIME, infer_freq
 from .errors import DataError, LeakageError
 from .models import Forecaster, LocalForecaster, make_model, model_name
-from .models.base import future_times
+from .models.forecaster import future_times
 from .split import Fold, panel_folds
 
 __all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]

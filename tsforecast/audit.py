@@ -23,7 +23,7 @@ from . import _engine
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
 from .errors import DataError
-from .models.base import future_times
+from .models.forecaster import future_times
 
 __all__ = ["PERTURBATIONS", "AuditResult", "audit_leakage"]
 

@@ -1,6 +1,6 @@
 """Baseline forecasters: naive, seasonal naive, mean, drift, and statsmodels ETS / ARIMA / Theta.
 
-Every baseline is a :class:`~tsforecast.models.base.LocalForecaster`: it is estimated separately
+Every baseline is a :class:`~tsforecast.models.forecaster.LocalForecaster`: it is estimated separately
 on each series, and its forecast is a pure function of that series' history (the 1-D array handed
 to ``_forecast``). Nothing is cached between series or calls and nothing random is drawn, so the
 same history always gives a bit-identical forecast, and values after the history's end can never
@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from .._validation import NONE, Interval, Options, check_names
 from ..errors import DataError, DataTypeError
-from .base import LocalForecaster
+from .forecaster import LocalForecaster
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -102,7 +102,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             For invalid data, an undeclared extra column, or a declared column that is missing,
             non-numeric, has missing values, or is static but varies within a series.
         """
-        validate_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
+        self._validate_params()
         frame, self._array_input = as_long_frame(y)
         frame = prepare_frame(frame, covariates, f"{type(self).__name__}.fit")
         self.covariates_ = covariates if covariates is not None and not covariates.empty else None
@@ -170,6 +170,10 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
                 "y_hat": forecasts.reshape(-1),
             }
         )
+
+    def _validate_params(self) -> None:
+        """Check the constructor parameters before any data is prepared; a subclass may add checks."""
+        validate_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
 
     def _fit(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError
