@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .audit import AuditResult, audit_leakage
@@ -59,6 +60,20 @@ __all__ = [
     "ordered_loader",
     "temporal_train_test_split",
 ]
+
+
+def _write_report(result: BacktestResult, path: Path) -> Path:
+    """Render ``result``'s HTML report for :meth:`BacktestResult.save`.
+
+    The package root composes the layers: the report imports the backtest, never the reverse, and
+    it (with matplotlib and Jinja2) loads only when a result is saved.
+    """
+    from .report import write_report
+
+    return write_report(result, path)
+
+
+BacktestResult._write_report = _write_report
 
 _LAZY = {
     "SGDForecaster": ".models.sgd",

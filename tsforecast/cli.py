@@ -21,6 +21,7 @@ from .backtest import backtest as run_backtest
 from .covariates import CALENDAR, Covariates
 from .data import dataset_info, infer_freq, list_datasets, load_csv, load_dataset, load_parquet, season_length
 from .errors import DataError, TsforecastError
+from .metrics import METRICS
 from .models import MODELS, make_model
 from .split import WalkForward
 
@@ -98,7 +99,7 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def _print_table(table: pd.DataFrame) -> None:
-    shown = table[[c for c in ("mae", "rmse", "smape", "mase", "mase_vs_seasonal_naive", "failed") if c in table]]
+    shown = table[[c for c in (*METRICS, "mase_vs_seasonal_naive", "failed") if c in table]]
     print(shown.to_string(float_format=lambda v: f"{v:.4f}"))
 
 

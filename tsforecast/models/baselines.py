@@ -127,12 +127,36 @@ def _constant(y: np.ndarray) -> bool:
     return bool(y.min() == y.max())
 
 
+class _StatisticalForecaster(LocalForecaster):
+    """A statsmodels-backed model (ETS, ARIMA, Theta): a constant series forecasts itself; any other
+    is fitted by ``_forecast_quietly`` with warnings silenced and one BLAS thread (:func:`_fitting`),
+    falling back along its own chain of simpler models."""
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        with _fitting():
+            if _constant(y):
+                return np.full(int(self.horizon), y[0], dtype="float64")
+            return self._forecast_quietly(y)
+
+    def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
 # --------------------------------------------------------------------------------------------- #
 # closed-form baselines                                                                          #
 # --------------------------------------------------------------------------------------------- #
 
 
-class Naive(LocalForecaster):
+class _HorizonOnly(LocalForecaster):
+    """A baseline whose only parameter is ``horizon``."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"horizon": [_POSITIVE_INT]}
+
+    def __init__(self, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+
+class Naive(_HorizonOnly):
     r"""Naive (random-walk) forecast: the last observed value, repeated.
 
     Parameters
@@ -154,11 +178,6 @@ class Naive(LocalForecaster):
     >>> Naive(horizon=3).fit(np.array([1.0, 2.0, 5.0])).predict()
     array([5., 5., 5.])
     """
-
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"horizon": [_POSITIVE_INT]}
-
-    def __init__(self, horizon: int = 1) -> None:
-        self.horizon = horizon
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         return _seasonal_naive(y, self.horizon, 1)
@@ -205,7 +224,7 @@ class SeasonalNaive(LocalForecaster):
         return _seasonal_naive(y, self.horizon, self.season)
 
 
-class Mean(LocalForecaster):
+class Mean(_HorizonOnly):
     r"""Mean forecast: the average of the whole history, repeated.
 
     Parameters
@@ -226,16 +245,11 @@ class Mean(LocalForecaster):
     array([3., 3.])
     """
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"horizon": [_POSITIVE_INT]}
-
-    def __init__(self, horizon: int = 1) -> None:
-        self.horizon = horizon
-
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         return np.full(self.horizon, y.mean(), dtype="float64")
 
 
-class Drift(LocalForecaster):
+class Drift(_HorizonOnly):
     r"""Drift forecast: the line through the first and the last observation, extended.
 
     Parameters
@@ -255,11 +269,6 @@ class Drift(LocalForecaster):
     >>> Drift(horizon=3).fit(np.array([1.0, 2.0, 5.0])).predict()
     array([ 7.,  9., 11.])
     """
-
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"horizon": [_POSITIVE_INT]}
-
-    def __init__(self, horizon: int = 1) -> None:
-        self.horizon = horizon
 
     def min_length(self) -> int:
         """Two observations (one change)."""
@@ -298,7 +307,7 @@ class _EtsSpec:
         return f"ETS({trend}, {season})"
 
 
-class ETS(LocalForecaster):
+class ETS(_StatisticalForecaster):
     r"""Exponential smoothing (Holt-Winters) with a damped trend, fitted by statsmodels.
 
     Parameters
@@ -399,13 +408,7 @@ class ETS(LocalForecaster):
         )
         return np.asarray(model.fit().forecast(self.horizon), dtype="float64")
 
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        with _fitting():
-            return self._forecast_quietly(y)
-
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
-        if _constant(y):
-            return np.full(self.horizon, y[0], dtype="float64")
         for spec in self._specs(y):
             forecast = _try(partial(self._fit_spec, y, spec), str(spec))
             if forecast is not None and _plausible(forecast, y, self.horizon):
@@ -516,7 +519,7 @@ class _ArimaFit:
         return f"ARIMA({p},{d},{q}){season}{' with constant' if self.constant else ''}, AIC {self.aic:.2f}"
 
 
-class ARIMA(LocalForecaster):
+class ARIMA(_StatisticalForecaster):
     r"""Seasonal ARIMA with a small automatic order search by AIC, fitted by statsmodels ``SARIMAX``.
 
     Parameters
@@ -672,14 +675,8 @@ class ARIMA(LocalForecaster):
             aic, rank, (p, d, q), (big_p, D, big_q, season if big_p or big_q or D else 0), constant, result
         )
 
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        with _fitting():
-            return self._forecast_quietly(y)
-
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
         m, n, horizon = int(self.season), len(y), int(self.horizon)
-        if _constant(y):
-            return np.full(horizon, y[0], dtype="float64")
         seasonal = m > 1 and n >= 2 * m
         if self.seasonal_d is not None:
             D = int(self.seasonal_d)
@@ -710,7 +707,7 @@ class ARIMA(LocalForecaster):
 # --------------------------------------------------------------------------------------------- #
 
 
-class Theta(LocalForecaster):
+class Theta(_StatisticalForecaster):
     r"""The Theta method (Assimakopoulos & Nikolopoulos, 2000), fitted by statsmodels.
 
     Parameters
@@ -777,14 +774,8 @@ class Theta(LocalForecaster):
         )
         return np.asarray(model.fit().forecast(self.horizon, theta=2.0), dtype="float64")
 
-    def _forecast(self, y: np.ndarray) -> np.ndarray:
-        with _fitting():
-            return self._forecast_quietly(y)
-
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
         m, horizon = int(self.season), int(self.horizon)
-        if _constant(y):
-            return np.full(horizon, y[0], dtype="float64")
         chain = [True, False] if m > 1 and len(y) >= 2 * m else [False]
         for deseasonalize in chain:
             what = f"Theta({'seasonally adjusted' if deseasonalize else 'no seasonal adjustment'})"

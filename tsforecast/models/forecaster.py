@@ -34,10 +34,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
 from ..covariates import Covariates, prepare_frame, prepare_future
-from ..data import ID, TARGET, TIME, from_pandas, infer_freq
+from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
 from ..errors import DataError
 
-__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "future_times"]
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame"]
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
@@ -53,13 +53,6 @@ def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
             "Pass panels as a DataFrame with columns unique_id, ds, y."
         )
     return from_pandas(pd.Series(values, index=pd.RangeIndex(len(values)))), True
-
-
-def future_times(last: Any, freq: str | int, horizon: int) -> pd.Index:
-    """The ``horizon`` timestamps after ``last`` at frequency ``freq``."""
-    if isinstance(freq, int):
-        return pd.Index(int(last) + freq * np.arange(1, horizon + 1))
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 
 class Forecaster(BaseEstimator):  # type: ignore[misc]
