@@ -82,7 +82,7 @@ class SGDForecaster(Forecaster):
     scales : tuple of float, default=(1.5, 2.0, 3.0)
         Member lookbacks are ``round(scale · lookback)``, each capped so that at least 4 fitting
         and 8 validation windows remain in the shortest series; with ``lookback`` = 2 seasons
-        they span 3, 4 and 6 seasons. One member per family and scale. Measured: these beat
+        they span 3, 4 and 6 seasons. One member per family and scale. Measured (docs/sgd-design.md): these beat
         ``(1.0, 1.5, 2.5)`` on monthly and daily data and tie on quarterly data.
     hidden : int, default=32
         Hidden width of the default network :class:`~tsforecast.models.networks.ResidualMLP`.
@@ -187,10 +187,10 @@ class SGDForecaster(Forecaster):
     per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
     for the horizon (calendar features are computed from the timestamps).
 
-    **Ensemble**: 2 families × 3 lookbacks = 6 members; the forecast is their mean. The research
-    notes (``shared/research-notes.md``) measured each ingredient: predicting the window directly
-    loses to seasonal naive; the residual over an in-window base, log space, the seasonal scale,
-    L1/Huber losses and the two-family ensemble each brought MASE closer to ETS.
+    **Ensemble**: 2 families × 3 lookbacks = 6 members; the forecast is their mean. Each ingredient
+    (the residual over an in-window base, log space, the seasonal scale, L1/Huber losses, the
+    two-family ensemble) was kept because it brought MASE closer to ETS; ``docs/sgd-design.md``
+    records those measurements and which of them ``python scripts/evaluate_sgd.py`` reproduces.
 
     **Divergence**: a non-finite training or validation cost stops the member with a
     ``RuntimeWarning`` and restores its best weights (at worst the base forecast), so a NaN never
