@@ -1,4 +1,4 @@
-"""Tests for tsforecast.models.baselines: closed-form baselines, statsmodels wrappers, registry."""
+"""Tests of models.baselines, .statistical and .arima: closed-form baselines, statsmodels wrappers, registry."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from sklearn.exceptions import NotFittedError
 
 import tsforecast as tsf
 from tsforecast.errors import DataError, DataTypeError
-from tsforecast.models import LocalForecaster, baselines
+from tsforecast.models import LocalForecaster, arima
 from tsforecast.models.baselines import (
     ARIMA,
     BASELINES,
@@ -265,8 +265,8 @@ def test_undifference_inverts_difference(d: int, seasonal_d: int) -> None:
     rng = np.random.default_rng(d + 10 * seasonal_d)
     y = np.cumsum(rng.standard_normal(40)) + 3.0 * np.tile([0.0, 1.0, -1.0, 2.0], 10)
     history, future = y[:32], y[32:]
-    w_future = baselines._difference(y, d, seasonal_d, 4)[-8:]
-    np.testing.assert_allclose(baselines._undifference(history, w_future, d, seasonal_d, 4), future, atol=1e-9)
+    w_future = arima._difference(y, d, seasonal_d, 4)[-8:]
+    np.testing.assert_allclose(arima._undifference(history, w_future, d, seasonal_d, 4), future, atol=1e-9)
 
 
 def test_arima_with_fixed_differences(air: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:

@@ -159,6 +159,17 @@ def test_bad_parameters_are_named_in_fit(param: str, value: Any, message: str) -
         model.fit(seasonal())
 
 
+def test_decay_parameters_are_checked_under_their_own_name_before_the_data() -> None:
+    not_a_series = np.zeros((3, 3))  # would be refused too, but only once the data is prepared
+    with pytest.raises(
+        DataError, match=r"The 'gamma' parameter of SGDForecaster must be a float in the range \(0, 1\)\."
+    ):
+        SGDForecaster(gamma=1.0).fit(not_a_series)
+    with pytest.raises(ShuffleError, match=r"SGDForecaster\(shuffle=True\) was requested"):
+        SGDForecaster(shuffle=True).fit(not_a_series)
+    assert small(decay="step", gamma=1.0).fit(seasonal()).predict().shape == (4,)  # gamma=1 is a constant step decay
+
+
 def test_wrong_parameter_type() -> None:
     with pytest.raises(DataTypeError, match=r"The 'epochs' parameter of SGDForecaster must be an int"):
         small(epochs="many").fit(seasonal())

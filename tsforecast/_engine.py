@@ -26,10 +26,9 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from .covariates import Covariates, prepare_frame
-from .data import ID, TARGET, TIME, infer_freq
+from .data import ID, TARGET, TIME, future_times, infer_freq
 from .errors import DataError, LeakageError
 from .models import Forecaster, LocalForecaster, make_model, model_name
-from .models.base import future_times
 from .split import Fold, panel_folds
 
 __all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]

@@ -33,9 +33,8 @@ import pandas as pd
 
 from . import _engine
 from .covariates import Covariates
-from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
+from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq, season_length
 from .errors import DataError, spell
-from .models.base import future_times
 
 __all__ = ["PERTURBATIONS", "AuditResult", "audit_leakage"]
 

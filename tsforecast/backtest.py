@@ -11,13 +11,13 @@ import json
 import math
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from numbers import Integral
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from . import _engine
@@ -25,7 +25,7 @@ from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
-from .metrics import METRICS
+from .metrics import METRICS, aggregate, error_terms
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -63,6 +63,10 @@ class BacktestResult:
     settings: dict[str, Any]
     data: pd.DataFrame = field(repr=False)
 
+    _write_report: ClassVar[Callable[[BacktestResult, Path], Path]]
+    """Renders ``report.html``: :func:`tsforecast.report.write_report`, wired in by the package root
+    (``tsforecast/__init__.py``), because the report layer sits above the backtest, which never imports it."""
+
     def summary(self) -> pd.DataFrame:
         """Mean of each metric over folds and series, by model, best (lowest MASE) first.
 
@@ -82,7 +86,7 @@ class BacktestResult:
         """Mean absolute error, RMSE, sMAPE and MASE by model and forecast step (1 = first test step)."""
         step = self.forecasts.groupby(["model", "fold", ID], sort=False).cumcount() + 1
         scales = self.metrics.drop_duplicates(["fold", ID]).set_index(["fold", ID])["scale"]
-        by_step = _aggregate(_error_terms(self.forecasts, scales), [self.forecasts["model"], step.rename("step")])
+        by_step = aggregate(_error_terms(self.forecasts, scales), [self.forecasts["model"], step.rename("step")])
         return by_step.reset_index()
 
     def to_json(self) -> dict[str, Any]:
@@ -111,14 +115,12 @@ class BacktestResult:
         Path
             The directory.
         """
-        from .report import write_report
-
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         self.forecasts.to_csv(out / "forecasts.csv", index=False)
         self.metrics.to_csv(out / "metrics.csv", index=False)
         (out / "summary.json").write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
-        write_report(self, out / "report.html")
+        type(self)._write_report(self, out / "report.html")
         return out
 
 
@@ -141,34 +143,16 @@ def _scales(plan: _engine.Plan) -> pd.Series:
 
 
 def _error_terms(forecasts: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
-    """Per forecast point, the terms every metric averages (see :mod:`tsforecast.metrics` for the formulas)."""
-    error = (forecasts[TARGET] - forecasts["y_hat"]).abs()
-    denominator = forecasts[TARGET].abs() + forecasts["y_hat"].abs()
+    """Per forecast point, the :func:`~tsforecast.metrics.error_terms` and whether the forecast is missing."""
     scale = scales.reindex(pd.MultiIndex.from_frame(forecasts[["fold", ID]])).to_numpy()
-    return pd.DataFrame(
-        {
-            "mae": error,
-            "rmse": error**2,
-            "smape": (200 * error / denominator).where(denominator != 0, 0.0),  # 0/0 counts as 0, NaN stays NaN
-            "mase": error / scale,
-            "missing": forecasts["y_hat"].isna(),
-        }
-    )
-
-
-def _aggregate(terms: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
-    """Mean of the terms by ``keys``; a group with a missing forecast scores NaN (never skipped)."""
-    grouped = terms.groupby(keys, sort=False)
-    table = grouped[list(METRICS)].mean()
-    table["rmse"] = np.sqrt(table["rmse"])
-    table.loc[grouped["missing"].any().to_numpy(), list(METRICS)] = np.nan
-    return table
+    terms = pd.DataFrame(error_terms(forecasts[TARGET], forecasts["y_hat"], scale), index=forecasts.index)
+    return terms.assign(missing=forecasts["y_hat"].isna())
 
 
 def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
     scales = _scales(plan)
     keys = [forecasts["model"], forecasts["fold"], forecasts[ID]]
-    table = _aggregate(_error_terms(forecasts, scales), keys)
+    table = aggregate(_error_terms(forecasts, scales), keys)
     table["cutoff"] = forecasts.groupby(keys, sort=False)["cutoff"].first()
     table["scale"] = scales.reindex(table.index.droplevel("model")).to_numpy()
     return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, "scale"]]

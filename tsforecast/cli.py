@@ -243,7 +243,9 @@ def _plural(count: int, noun: str) -> str:
 
 def _leaderboard(summary: pd.DataFrame) -> str:
     """The best models (lowest MASE first), MASE columns first."""
-    columns = ["mase", "mase_vs_seasonal_naive", "mae", "rmse", "smape", "failed"]
+    from .metrics import METRICS
+
+    columns = ["mase", "mase_vs_seasonal_naive", *(m for m in METRICS if m != "mase"), "failed"]
     shown = summary[[c for c in columns if c in summary]].head(_SHOWN_MODELS)
     text = shown.to_string(float_format=lambda v: f"{v:.4f}", na_rep="n/a")
     if len(summary) > _SHOWN_MODELS:

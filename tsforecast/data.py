@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -41,9 +42,13 @@ from ._validation import NONE, Options, check_names, validate_params
 from .errors import DataError, DataTypeError, spell
 
 __all__ = [
+    "FREQUENCY_NAMES",
     "DatasetInfo",
     "dataset_info",
+    "describe_freq",
+    "format_time",
     "from_pandas",
+    "future_times",
     "infer_freq",
     "list_datasets",
     "load_csv",
@@ -666,3 +671,71 @@ def season_length(freq: str | int) -> int:
         return 1
     base = str(freq).split("-")[0]
     return _SEASONS.get(base, 1)
+
+
+# ------------------------------------------------------------------------------- time helpers ---- #
+
+FREQUENCY_NAMES = {
+    "MS": "monthly",
+    "ME": "monthly",
+    "M": "monthly",
+    "QS": "quarterly",
+    "QE": "quarterly",
+    "Q": "quarterly",
+    "YS": "yearly",
+    "YE": "yearly",
+    "Y": "yearly",
+    "AS": "yearly",
+    "W": "weekly",
+    "D": "daily",
+    "B": "business-daily",
+    "h": "hourly",
+    "H": "hourly",
+    "30min": "half-hourly",
+    "min": "every minute",
+}
+"""Plain names of pandas frequency aliases (the anchor, e.g. ``-JAN``, is ignored)."""
+
+
+def describe_freq(freq: Any) -> str:
+    """A frequency in words: ``"monthly (MS)"``, ``"integer time index, step 1"``, ``"—"`` for ``None``.
+
+    Examples
+    --------
+    >>> describe_freq("QS-JAN"), describe_freq(1), describe_freq("5D")
+    ('quarterly (QS-JAN)', 'integer time index, step 1', 'daily (5D)')
+    """
+    if freq is None:
+        return "—"
+    if isinstance(freq, int) or str(freq).lstrip("-").isdigit():
+        return f"integer time index, step {freq}"
+    base = str(freq).split("-")[0]
+    name = FREQUENCY_NAMES.get(base) or FREQUENCY_NAMES.get(base.lstrip("0123456789"))
+    return f"{name} ({freq})" if name else str(freq)
+
+
+def format_time(value: Any) -> str:
+    """A timestamp as ``YYYY-MM-DD`` (midnight) or ``YYYY-MM-DD HH:MM``; anything else with ``str``.
+
+    Examples
+    --------
+    >>> format_time(pd.Timestamp("2024-03-01")), format_time(pd.Timestamp("2024-03-01 06:30")), format_time(7)
+    ('2024-03-01', '2024-03-01 06:30', '7')
+    """
+    if isinstance(value, pd.Timestamp | np.datetime64 | datetime):
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def future_times(last: Any, freq: str | int, horizon: int) -> pd.Index:
+    """The ``horizon`` timestamps after ``last`` at frequency ``freq``.
+
+    Examples
+    --------
+    >>> future_times(pd.Timestamp("2024-01-01"), "MS", 2).strftime("%Y-%m").tolist(), future_times(9, 1, 2).tolist()
+    (['2024-02', '2024-03'], [10, 11])
+    """
+    if isinstance(freq, int):
+        return pd.Index(int(last) + freq * np.arange(1, horizon + 1))
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]

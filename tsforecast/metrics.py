@@ -1,9 +1,13 @@
 """Point-forecast accuracy metrics: MAE, RMSE, sMAPE and MASE.
 
-Every metric is a pure function ``metric(y_true, y_pred, **context) -> float`` on two 1-D
-array-likes of equal length, compared position by position (pandas indexes are not aligned).
-``mase`` also needs the training part of the series and the season length; :func:`score`
-computes every metric in :data:`METRICS` for one forecast.
+Each formula is written once, vectorised, in :func:`error_terms`: the per-point term a metric
+averages (RMSE then takes the square root). The backtest scores many forecasts at once with
+:func:`error_terms` and :func:`aggregate`; the functions :func:`mae`, :func:`rmse`,
+:func:`smape` and :func:`mase` score one forecast, ``metric(y_true, y_pred, **context) -> float``
+on two 1-D array-likes of equal length, compared position by position (pandas indexes are not
+aligned). ``mase`` also needs the training part of the series and the season length;
+:func:`score` computes every metric in :data:`METRICS` for one forecast. :data:`METRICS` is the
+one registry of metric names, in report order.
 
 Missing values are never skipped: a NaN anywhere in ``y_true`` or ``y_pred`` makes the metric
 NaN, so a diverged forecast cannot vanish from a backtest. Aggregate results with NaN-aware
@@ -17,12 +21,13 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import Interval, validate_params
 from .errors import DataError, DataTypeError
 
-__all__ = ["METRICS", "mae", "mase", "mase_scale", "rmse", "score", "smape"]
+__all__ = ["LABELS", "METRICS", "aggregate", "error_terms", "mae", "mase", "mase_scale", "rmse", "score", "smape"]
 
 
 def _as_1d(name: str, values: ArrayLike) -> NDArray[np.float64]:
@@ -47,6 +52,51 @@ def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[NDArray[np.float64], ND
     if true.size == 0:
         raise DataError("y_true and y_pred are empty; a metric needs at least one observation.")
     return true, pred
+
+
+def error_terms(y_true: ArrayLike, y_pred: ArrayLike, scale: ArrayLike = 1.0) -> dict[str, NDArray[np.float64]]:
+    """Per forecast point, the term each metric averages: the one implementation of every formula.
+
+    ``mae``: ``|e|``; ``rmse``: ``e²`` (the root is taken after averaging, see :func:`aggregate`);
+    ``smape``: ``200·|e| / (|y| + |ŷ|)``, an exact 0/0 counting as 0; ``mase``: ``|e| / scale``,
+    ``scale`` the :func:`mase_scale` of each point's series (an array, or one number). NaN stays
+    NaN. Inputs are converted with ``np.asarray`` and broadcast; no validation.
+
+    Examples
+    --------
+    >>> {k: v.tolist() for k, v in error_terms([1.0, 0.0], [3.0, 0.0], scale=2.0).items()}
+    {'mae': [2.0, 0.0], 'rmse': [4.0, 0.0], 'smape': [100.0, 0.0], 'mase': [1.0, 0.0]}
+    """
+    true, pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    error = np.abs(true - pred)
+    denominator = np.abs(true) + np.abs(pred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "mae": error,
+            "rmse": error**2,
+            # NOTE: only exact 0/0 terms become 0; NaN denominators (NaN inputs) stay NaN and propagate.
+            "smape": np.where(denominator != 0, 200 * error / denominator, 0.0),
+            "mase": error / np.asarray(scale, dtype=np.float64),
+        }
+
+
+def aggregate(terms: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
+    """Every metric by ``keys``: the mean of the :func:`error_terms` columns (root for RMSE).
+
+    ``terms`` holds a column per metric and a boolean ``missing`` (no forecast at that point); a
+    group with a missing forecast scores NaN, so a failed forecast is never skipped.
+    """
+    grouped = terms.groupby(keys, sort=False)
+    table = grouped[list(METRICS)].mean()
+    table["rmse"] = np.sqrt(table["rmse"])
+    table.loc[grouped["missing"].any().to_numpy(), list(METRICS)] = np.nan
+    return table
+
+
+def _mean_term(name: str, y_true: ArrayLike, y_pred: ArrayLike) -> np.floating[Any]:
+    """The mean of metric ``name``'s term over one forecast, after validating the inputs."""
+    true, pred = _pair(y_true, y_pred)
+    return np.mean(error_terms(true, pred)[name])
 
 
 def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -80,8 +130,7 @@ def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     >>> mae([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
     1.0
     """
-    true, pred = _pair(y_true, y_pred)
-    return float(np.mean(np.abs(true - pred)))
+    return float(_mean_term("mae", y_true, y_pred))
 
 
 def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -115,8 +164,7 @@ def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     >>> rmse([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 8.0])
     2.0
     """
-    true, pred = _pair(y_true, y_pred)
-    return float(np.sqrt(np.mean(np.square(true - pred))))
+    return float(np.sqrt(_mean_term("rmse", y_true, y_pred)))
 
 
 def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -155,12 +203,7 @@ def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     >>> round(smape([100.0, 0.0, 50.0], [110.0, 0.0, -50.0]), 4)  # terms 10/210, 0/0 := 0, 100/100
     69.8413
     """
-    true, pred = _pair(y_true, y_pred)
-    numerator = np.abs(true - pred)
-    denominator = np.abs(true) + np.abs(pred)
-    # NOTE: only exact 0/0 terms become 0; NaN denominators (NaN inputs) stay NaN and propagate.
-    ratio = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0)
-    return float(200.0 * np.mean(ratio))
+    return float(_mean_term("smape", y_true, y_pred))
 
 
 def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike, season: int) -> float:
@@ -214,8 +257,9 @@ def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike, season: in
     0.5
     """
     validate_params("mase", {"season": season}, {"season": [Interval(Integral, 1, None, closed="left")]})
-    true, pred = _pair(y_true, y_pred)
-    error = np.mean(np.abs(true - pred))
+    error = _mean_term("mae", y_true, y_pred)
+    # NOTE: the scale is one number here, so this is the mean of the "mase" terms; dividing the
+    # mean keeps an exact forecast of a zero-scale history at 0/0 = NaN and any error at inf.
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.divide(error, mase_scale(y_train, season)))
 
@@ -241,6 +285,9 @@ Metric = Callable[..., float]
 
 METRICS: dict[str, Metric] = {"mae": mae, "rmse": rmse, "smape": smape, "mase": mase}
 """Every metric by name, in report order; ``mase`` takes the keywords ``y_train`` and ``season``."""
+
+LABELS: dict[str, str] = {"mae": "MAE", "rmse": "RMSE", "smape": "sMAPE (0–200)", "mase": "MASE"}
+"""How a report or table heads each metric of :data:`METRICS`."""
 
 _NEEDS_TRAINING = frozenset({"mase"})
 

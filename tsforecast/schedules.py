@@ -34,7 +34,7 @@ from torch.optim.lr_scheduler import ExponentialLR, LambdaLR, LRScheduler, Reduc
 from ._validation import Interval, Options, validate_params
 from .errors import DataError
 
-__all__ = ["DECAYS", "make_scheduler", "simulate", "step_scheduler"]
+__all__ = ["DECAYS", "check_decay_params", "make_scheduler", "simulate", "step_scheduler"]
 
 DECAYS = ("step", "inverse_time", "exponential", "plateau", "none")
 """Names accepted by ``decay``."""
@@ -45,7 +45,7 @@ DEFAULT_GAMMA = 0.5
 DEFAULT_PATIENCE = 10
 
 
-def _check_decay_params(owner: str, *, decay: Any, decay_rate: Any, step_size: Any, gamma: Any, patience: Any) -> None:
+def check_decay_params(owner: str, *, decay: Any, decay_rate: Any, step_size: Any, gamma: Any, patience: Any) -> None:
     """Validate the decay parameters; ``gamma`` must be < 1 for ``"plateau"`` (torch refuses 1)."""
     validate_params(owner, {"decay": decay}, {"decay": [Options(DECAYS)]})
     validate_params(
@@ -246,7 +246,7 @@ def make_scheduler(
     [0.1, 0.1, 0.05, 0.05, 0.025]
     """
     validate_params("make_scheduler", {"optimizer": optimizer}, {"optimizer": [Optimizer]})
-    _check_decay_params(
+    check_decay_params(
         "make_scheduler", decay=decay, decay_rate=decay_rate, step_size=step_size, gamma=gamma, patience=patience
     )
     # NOTE: numpy scalars become Python numbers here, or e.g. a float32 gamma would turn every later
@@ -350,7 +350,7 @@ def simulate(
     >>> simulate("exponential", 1.0, 3, decay_rate=1.0).round(4).tolist()
     [1.0, 0.3679, 0.1353]
     """
-    _check_decay_params(
+    check_decay_params(
         "simulate", decay=decay, decay_rate=decay_rate, step_size=step_size, gamma=gamma, patience=patience
     )
     validate_params(

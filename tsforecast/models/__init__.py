@@ -1,12 +1,23 @@
-"""Forecasting models: the torch SGD forecaster and the baselines, behind one interface."""
+"""Forecasting models: the torch SGD forecaster and the baselines, behind one interface.
+
+The SGD forecaster is loaded on first use (``SGDForecaster``, ``MODELS["sgd"]``,
+``make_model("sgd")``), so importing the models does not import torch.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
+
 from .._validation import check_names
 from ..errors import DataTypeError
-from .base import Forecaster, LocalForecaster
 from .baselines import ARIMA, BASELINES, ETS, Drift, Mean, Naive, SeasonalNaive, Theta, make_baseline
-from .sgd import SGDForecaster
+from .forecaster import Forecaster, LocalForecaster
+
+if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time, so that torch loads only when used
+    from .sgd import SGDForecaster
 
 __all__ = [
     "ARIMA",
@@ -24,8 +35,49 @@ __all__ = [
     "model_name",
 ]
 
-MODELS: dict[str, type[Forecaster]] = {"sgd": SGDForecaster, **BASELINES}
-"""Every model by the name ``backtest`` and the CLI accept."""
+
+def __getattr__(name: str) -> Any:
+    """Load ``SGDForecaster`` (and torch) on first access."""
+    if name == "SGDForecaster":
+        return importlib.import_module(f"{__name__}.sgd").SGDForecaster
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Registry(MutableMapping[str, "type[Forecaster]"]):
+    """Model classes by name, like a dict; ``"sgd"`` is imported (with torch) only when it is looked up."""
+
+    def __init__(self, baselines: Mapping[str, type[Forecaster]]) -> None:
+        self._classes: dict[str, type[Forecaster] | None] = {"sgd": None, **baselines}  # None: not imported yet
+
+    def __getitem__(self, name: str) -> type[Forecaster]:
+        cls = self._classes[name]
+        if cls is None:
+            cls = self._classes[name] = __getattr__("SGDForecaster")
+        return cls
+
+    def __setitem__(self, name: str, cls: type[Forecaster]) -> None:
+        self._classes[name] = cls
+
+    def __delitem__(self, name: str) -> None:
+        del self._classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._classes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._classes)
+
+    def loaded(self) -> Iterator[tuple[str, type[Forecaster]]]:
+        """The ``(name, class)`` pairs whose class is already imported (never imports torch)."""
+        imported = f"{__name__}.sgd" in sys.modules  # NOTE: an SGDForecaster may exist without a registry lookup
+        return ((name, self[name]) for name, cls in self._classes.items() if cls is not None or imported)
+
+
+MODELS = _Registry(BASELINES)
+"""Every model by the name ``backtest`` and the CLI accept (a read-only mapping name -> class)."""
 
 
 def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
@@ -42,13 +94,13 @@ def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
         raise DataTypeError(f"A model name must be a string, got {type(name).__name__} {name!r}.")
     check_names("model", [name], MODELS)
     if name == "sgd":
-        return SGDForecaster(lookback=max(2 * season, 8), horizon=horizon, season=season)
+        return MODELS["sgd"](lookback=max(2 * season, 8), horizon=horizon, season=season)  # type: ignore[call-arg]
     return make_baseline(name, horizon=horizon, season=season)
 
 
 def model_name(model: Forecaster) -> str:
     """The registry name of a model's class (e.g. ``"ets"``), or its class name in lower case."""
-    for name, cls in MODELS.items():
+    for name, cls in MODELS.loaded():
         if type(model) is cls:
             return name
     return type(model).__name__.lower()

@@ -17,10 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from ..data import describe_freq, format_time
+from ..metrics import LABELS, METRICS
 from . import figures
 from .figures import Style, model_styles
 
@@ -33,26 +34,6 @@ MAX_PANELS = 6
 """Most series drawn in the forecast-versus-actual figure (the hardest ones for the best model)."""
 
 TITLE = "tsforecast backtest report"
-
-_FREQ_NAMES = {
-    "MS": "monthly",
-    "ME": "monthly",
-    "M": "monthly",
-    "QS": "quarterly",
-    "QE": "quarterly",
-    "Q": "quarterly",
-    "YS": "yearly",
-    "YE": "yearly",
-    "Y": "yearly",
-    "AS": "yearly",
-    "W": "weekly",
-    "D": "daily",
-    "B": "business-daily",
-    "h": "hourly",
-    "H": "hourly",
-    "30min": "half-hourly",
-    "min": "every minute",
-}
 
 _PERTURBATIONS = {
     "noise": "every future value raised by the series' scale plus 10× that scale × |N(0, 1)|; one more row per series",
@@ -101,20 +82,7 @@ def _time(value: Any) -> str:
     if isinstance(value, str):
         value = value.removesuffix(" 00:00:00")
         return value
-    if isinstance(value, pd.Timestamp | np.datetime64 | _dt.datetime):
-        stamp = pd.Timestamp(value)
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _frequency(freq: Any) -> str:
-    if freq is None:
-        return "—"
-    if isinstance(freq, int) or str(freq).lstrip("-").isdigit():
-        return f"integer time index, step {freq}"
-    base = str(freq).split("-")[0]
-    name = _FREQ_NAMES.get(base) or _FREQ_NAMES.get(base.lstrip("0123456789"))
-    return f"{name} ({freq})" if name else str(freq)
+    return format_time(value)
 
 
 def _refit(refit: Any) -> str:
@@ -140,7 +108,7 @@ def _subject(result: BacktestResult) -> str:
 
 
 def _leaderboard(summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, Any]:
-    metrics = ["mae", "rmse", "smape", "mase"]
+    metrics = list(METRICS)
     best_values = {m: summary[m].min(skipna=True) for m in metrics}
     has_ratio = "mase_vs_seasonal_naive" in summary.columns
     rows = []
@@ -165,7 +133,7 @@ def _leaderboard(summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, A
                 "folds": int(row["folds"]),
             }
         )
-    return {"rows": rows, "has_ratio": has_ratio}
+    return {"rows": rows, "has_ratio": has_ratio, "labels": [LABELS[m] for m in metrics]}
 
 
 def _panel_series(result: BacktestResult, best: str) -> tuple[list[str], str]:
@@ -206,7 +174,7 @@ def _settings(result: BacktestResult, styles: dict[str, Style]) -> dict[str, Any
         ("Series", f"{s.get('series', len(ids))}: {shown}", False),
         ("Length", length_text, False),
         ("Time range", f"{_time(s.get('start'))} → {_time(s.get('end'))}", False),
-        ("Frequency", _frequency(s.get("freq")), False),
+        ("Frequency", describe_freq(s.get("freq")), False),
         ("Season", f"{s.get('season', '—')} periods per cycle (used by seasonal naive and MASE)", False),
         ("Horizon", f"{s.get('horizon', '—')} steps ahead", False),
         ("Splitter", str(s.get("cv", "—")), True),
@@ -309,7 +277,7 @@ def _context(result: BacktestResult) -> dict[str, Any]:
             "folds": n_folds,
             "horizon": result.settings.get("horizon", "—"),
             "series": int(result.data["unique_id"].nunique()),
-            "freq": _frequency(freq).split(" (")[0],
+            "freq": describe_freq(freq).split(" (")[0],
             "span": f"{_time(result.settings.get('start'))} → {_time(result.settings.get('end'))}",
             "models": len(order),
         },

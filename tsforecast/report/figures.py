@@ -29,6 +29,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
+from ..data import format_time
+
 __all__ = [
     "ACTUAL_COLOR",
     "REFERENCE_MODELS",
@@ -146,13 +148,6 @@ def time_step(data: pd.DataFrame, freq: Any) -> Any:
 def _advance(values: Any, step: Any) -> pd.Index:
     index = pd.Index(values)
     return index + step
-
-
-def _fmt_time(value: Any) -> str:
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        stamp = pd.Timestamp(value)
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
-    return str(value)
 
 
 def _style_axes(ax: Axes) -> None:
@@ -279,7 +274,7 @@ def fold_timeline(folds: pd.DataFrame, data: pd.DataFrame, freq: Any) -> str:
         ax.plot(
             [train_end[i]] * 2, [y[i] - 0.45, y[i] + 0.45], color=ACTUAL_COLOR, linewidth=1.3, solid_capstyle="butt"
         )
-    labels = [f"fold {int(k)}  ·  cutoff {_fmt_time(c)}" for k, c in zip(folds["fold"], folds["cutoff"], strict=True)]
+    labels = [f"fold {int(k)}  ·  cutoff {format_time(c)}" for k, c in zip(folds["fold"], folds["cutoff"], strict=True)]
     ax.set_yticks(y, labels=labels)
     ax.set_ylim(n - 0.4, -0.6)
     ax.set_xlim(first - 0.01 * (last - first), last + 0.01 * (last - first))
@@ -506,7 +501,7 @@ def error_by_fold(
     if many:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
-        ax.set_xticks(fold_ids, labels=[f"{k}\n{_fmt_time(cutoffs[k])}" for k in fold_ids], fontsize=8)
+        ax.set_xticks(fold_ids, labels=[f"{k}\n{format_time(cutoffs[k])}" for k in fold_ids], fontsize=8)
     _label(ax, "fold" if many else "fold and cutoff", f"{metric.upper()} (mean over series)")
     _top_legend(fig, order, styles)
     return _finish(fig, f"{metric.upper()} by fold and model")

@@ -34,10 +34,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
 from ..covariates import Covariates, prepare_frame, prepare_future
-from ..data import ID, TARGET, TIME, from_pandas, infer_freq
+from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
 from ..errors import DataError
 
-__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "future_times"]
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame"]
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
@@ -53,13 +53,6 @@ def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
             "Pass panels as a DataFrame with columns unique_id, ds, y."
         )
     return from_pandas(pd.Series(values, index=pd.RangeIndex(len(values)))), True
-
-
-def future_times(last: Any, freq: str | int, horizon: int) -> pd.Index:
-    """The ``horizon`` timestamps after ``last`` at frequency ``freq``."""
-    if isinstance(freq, int):
-        return pd.Index(int(last) + freq * np.arange(1, horizon + 1))
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 
 class Forecaster(BaseEstimator):  # type: ignore[misc]
@@ -102,7 +95,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             For invalid data, an undeclared extra column, or a declared column that is missing,
             non-numeric, has missing values, or is static but varies within a series.
         """
-        validate_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
+        self._validate_params()
         frame, self._array_input = as_long_frame(y)
         frame = prepare_frame(frame, covariates, f"{type(self).__name__}.fit")
         self.covariates_ = covariates if covariates is not None and not covariates.empty else None
@@ -170,6 +163,10 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
                 "y_hat": forecasts.reshape(-1),
             }
         )
+
+    def _validate_params(self) -> None:
+        """Check the constructor parameters before any data is prepared; a subclass may add checks."""
+        validate_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
 
     def _fit(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError

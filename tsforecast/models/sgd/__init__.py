@@ -1,0 +1,31 @@
+"""The torch forecaster :class:`SGDForecaster`: small networks trained by decayed SGD on ordered windows.
+
+Where things live:
+
+- :mod:`.estimator` -- the public estimator, its parameters and their checks, fit and predict;
+- :mod:`.base_forecast` -- the ``"drift"`` and ``"decomposed"`` base forecasts, the seasonal
+  indices and the per-window normalisation;
+- :mod:`.training_data` -- windows, covariate inputs and the time-ordered validation split;
+- :mod:`.training` -- the training loop (epochs, early stopping, logging, divergence);
+- :mod:`.checkpoint` -- the ``save``/``load`` file format.
+
+``docs/sgd-design.md`` explains the design and the measurements behind the defaults.
+"""
+
+from __future__ import annotations
+
+from .base_forecast import FAMILIES, Recipe, damped_base_matrix, drift_base_matrix, normalise, seasonal_indices
+from .estimator import LOSSES, SGDForecaster
+from .training_data import temporal_split
+
+__all__ = [
+    "FAMILIES",
+    "LOSSES",
+    "Recipe",
+    "SGDForecaster",
+    "damped_base_matrix",
+    "drift_base_matrix",
+    "normalise",
+    "seasonal_indices",
+    "temporal_split",
+]

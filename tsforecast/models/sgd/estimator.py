@@ -1,0 +1,502 @@
+"""The public estimator :class:`SGDForecaster` and its parameters.
+
+The forecaster is an ensemble of *members*. Each member is one explicit
+:class:`~tsforecast.models.sgd.base_forecast.Recipe`: a base forecast computed inside the input
+window (:mod:`~tsforecast.models.sgd.base_forecast`), a network that predicts the scaled residual
+over that base, a loss and a window weighting. Its training data is built by
+:mod:`~tsforecast.models.sgd.training_data`, its training loop is
+:mod:`~tsforecast.models.sgd.training`, and :meth:`SGDForecaster.save` writes the format of
+:mod:`~tsforecast.models.sgd.checkpoint`. ``docs/sgd-design.md`` explains the design and the
+measurements behind the defaults.
+
+Nothing after a forecast's origin can reach it: every input window is normalised by its own
+statistics, the seasonal indices of the ``"decomposed"`` family are estimated on the history the
+forecast is made from, validation windows are the most recent ones (never random), and batches
+are visited in time order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from functools import partial
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+from torch.utils.data import BatchSampler, SequentialSampler
+
+from ..._validation import NONE, Interval, Options
+from ...data import ID, TARGET, season_length
+from ...errors import SHUFFLE_REASON, DataError, ShuffleError
+from ...schedules import check_decay_params
+from ...windows import check_no_shuffle
+from ..forecaster import Forecaster
+from ..networks import ModuleFactory, ResidualMLP
+from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
+from .checkpoint import read_checkpoint, restore, write_checkpoint
+from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
+from .training_data import (
+    MIN_VAL_WINDOWS,
+    ModelSeries,
+    adjustments,
+    fit_scalers,
+    histories,
+    member_windows,
+    model_series,
+)
+
+__all__ = ["LOSSES", "SGDForecaster"]
+
+LOSSES = ("auto", "huber", "l1", "mse")
+"""Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
+
+_FAMILY_LOSS = {"drift": "huber", "decomposed": "l1"}
+_FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0}
+_MIN_FIT_WINDOWS = 4
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+_DECAY_PARAMS = ("decay", "decay_rate", "step_size", "gamma", "patience")
+
+
+class SGDForecaster(Forecaster):
+    """Ensemble of small torch networks trained by decayed SGD to correct in-window base forecasts.
+
+    Parameters
+    ----------
+    lookback : int, default=24
+        Base input window length ``L``, at least two seasons (two seasons is a good choice: 24 for
+        monthly data). Members use ``scales`` multiples of it, shortened for short histories but
+        never below ``L``; :meth:`min_length` is computed from ``L``.
+    horizon : int, default=12
+        Number of steps forecast in one shot.
+    season : int, optional
+        Seasonal period ``m``; ``None`` infers it from the data frequency
+        (:func:`tsforecast.data.season_length`: 12 monthly, 4 quarterly, 7 daily, ...; 1 for a
+        plain array, so pass ``season=`` with arrays of seasonal data).
+    family : {"both", "drift", "decomposed"}, default="both"
+        Base-forecast families of the members (see :class:`Recipe`).
+    scales : tuple of float, default=(1.5, 2.0, 3.0)
+        Member lookbacks are ``round(scale · lookback)``, each capped so that at least 4 fitting
+        and 8 validation windows remain in the shortest series; with ``lookback`` = 2 seasons
+        they span 3, 4 and 6 seasons. One member per family and scale. Measured (docs/sgd-design.md): these beat
+        ``(1.0, 1.5, 2.5)`` on monthly and daily data and tie on quarterly data.
+    hidden : int, default=32
+        Hidden width of the default network :class:`~tsforecast.models.networks.ResidualMLP`.
+    module : callable, optional
+        A factory ``module(lookback, horizon, channels) -> torch.nn.Module`` mapping inputs of
+        shape ``(N, C, L)`` to ``(N, horizon)``; it replaces the default network. Its output is
+        read as the scaled residual over the base, so zero-initialised output layers start
+        training at the base forecast.
+    loss : {"auto", "huber", "l1", "mse"}, default="auto"
+        Training cost on scaled residuals. ``"auto"`` uses each family's measured best:
+        Huber (δ = 0.5) for ``"drift"``, L1 for ``"decomposed"``.
+    lr : float, default=0.01
+        Initial learning rate of :class:`torch.optim.SGD`.
+    momentum : float, default=0.9
+        SGD momentum.
+    weight_decay : float, default=0.0
+        SGD L2 penalty.
+    decay : {"plateau", "step", "inverse_time", "exponential", "none"}, default="plateau"
+        Learning-rate decay (:mod:`tsforecast.schedules`), stepped once per epoch; ``"plateau"``
+        steps on the validation cost.
+    decay_rate : float, default=0.01
+        ``k`` of the ``"inverse_time"`` and ``"exponential"`` decays.
+    step_size : int, default=50
+        Epochs between reductions of the ``"step"`` decay.
+    gamma : float, default=0.5
+        Reduction factor of ``"step"`` and ``"plateau"``.
+    patience : int, default=10
+        Epochs without validation improvement before ``"plateau"`` reduces the rate.
+    epochs : int, default=300
+        Most epochs per member.
+    max_steps : int, default=1200
+        Most optimizer steps per member: the epoch budget is ``min(epochs, max_steps // steps per
+        epoch)`` (at least one epoch).
+    batch_size : int, default=32
+        Windows per series per step: a panel of ``n`` series trains on batches of
+        ``batch_size · n`` windows, so its step count does not grow with the number of series.
+    validation : float, default=0.15
+        Fraction of the windows held out for validation (at least 8), the most recent ones.
+    early_stopping : int or None, default=40
+        Stop a member after this many epochs without a lower validation cost and restore its best
+        weights; ``None`` trains every epoch of the budget (the best weights are still restored).
+    clip : float, optional
+        Clip the gradient norm at this value before each step.
+    seed : int, default=0
+        Seeds the networks' initialisation (member ``i`` uses ``seed + i``); the global torch
+        random state is left untouched.
+    shuffle : bool, default=False
+        Present only to be refused: ``shuffle=True`` raises :class:`~tsforecast.errors.ShuffleError`.
+
+    Attributes
+    ----------
+    season_ : int
+        Seasonal period used.
+    log_ : bool
+        Whether the model works on the log of the series (every training value is > 0).
+    recipes_ : list of Recipe
+        The members' recipes, lookbacks after capping.
+    best_epochs_ : list of int
+        Per member, the epoch whose weights were kept (0: the untrained base forecast).
+    history_ : DataFrame
+        One row per member and epoch: ``member, epoch, lr, train_cost, val_cost``; ``lr`` is the
+        rate the optimizer used in that epoch.
+    freq_, last_seen_, covariates_
+        See :class:`~tsforecast.models.forecaster.Forecaster`.
+
+    Raises
+    ------
+    ShuffleError
+        From ``fit`` if ``shuffle=True``.
+    DataError
+        From ``fit``/``predict`` for a parameter out of range, a series shorter than
+        :meth:`min_length` (``predict``: than the longest member lookback), or, on the log scale,
+        a history with a value <= 0.
+
+    Notes
+    -----
+    **Recipe of one member** (``z`` = log of the series when every training value is > 0, else
+    the series itself; window ``w`` = the last ``L`` values of ``z``, after removing seasonal
+    indices for the ``"decomposed"`` family):
+
+    1. ``base`` = the family's base forecast, a fixed linear map of ``w``;
+    2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
+       shape ``(N, C, L)``;
+    3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
+       the untrained member forecasts the base;
+    4. forecast ``= base + scale · r`` (plus the seasonal indices; ``exp`` back from log space).
+
+    **Training**: every window of the training data at stride 1, each inside one series; the last
+    15 % (≥ 8) by target time are validation windows, and fitting windows whose targets overlap
+    theirs are purged. ``torch.optim.SGD`` (lr 0.01, momentum 0.9), batches of 32 windows in time
+    order, ``ReduceLROnPlateau`` (factor 0.5, patience 10) on the validation cost, at most 300
+    epochs / 1,200 steps, early stopping after 40 epochs without improvement with the best
+    weights restored, the untrained base counting as epoch 0 -- so training can never make a
+    member worse than its base on the validation windows.
+
+    **Covariates** (``fit(df, covariates=tsf.Covariates(...))``): they feed only the network that
+    predicts the residual, never the base, and the network's output layers start at zero, so an
+    untrained member still forecasts its base. Past-only columns are extra channels of the
+    ``(N, 1 + P, L)`` input, each normalised by its own statistics in the window; known-future
+    values over the window's horizon (``K·h`` numbers) and the static values (``S``) form an extra
+    vector into the network, standardised with means and deviations of the training frame (fitted
+    per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
+    for the horizon (calendar features are computed from the timestamps).
+
+    **Ensemble**: 2 families × 3 lookbacks = 6 members; the forecast is their mean. Each ingredient
+    (the residual over an in-window base, log space, the seasonal scale, L1/Huber losses, the
+    two-family ensemble) was kept because it brought MASE closer to ETS; ``docs/sgd-design.md``
+    records those measurements and which of them ``python scripts/evaluate_sgd.py`` reproduces.
+
+    **Divergence**: a non-finite training or validation cost stops the member with a
+    ``RuntimeWarning`` and restores its best weights (at worst the base forecast), so a NaN never
+    reaches a forecast silently.
+
+    **Determinism**: no randomness besides the networks' initialisation, drawn inside
+    ``torch.random.fork_rng``; training runs on one torch thread (restored afterwards), so the same
+    data and seed give bit-identical forecasts in any process.
+
+    **Save format**: :meth:`save` writes one ``torch.save`` file holding only tensors and strings
+    (the JSON config, the members' ``state_dict`` tensors, the training data needed by
+    ``predict()``, and a SHA-256 digest of all of them); :meth:`load` reads it with
+    ``weights_only=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(96)
+    >>> y = 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t
+    >>> model = SGDForecaster(lookback=24, horizon=12, season=12, epochs=3).fit(y)
+    >>> model.predict().shape
+    (12,)
+    >>> list(model.history_.columns)
+    ['member', 'epoch', 'lr', 'train_cost', 'val_cost']
+    """
+
+    uses_covariates: ClassVar[bool] = True
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "lookback": [_POSITIVE_INT],
+        "horizon": [_POSITIVE_INT],
+        "season": [_POSITIVE_INT, NONE],
+        "family": [Options(("both", *FAMILIES))],
+        "scales": [tuple],
+        "hidden": [_POSITIVE_INT],
+        "loss": [Options(LOSSES)],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "epochs": [_POSITIVE_INT],
+        "max_steps": [_POSITIVE_INT],
+        "batch_size": [_POSITIVE_INT],
+        "validation": [Interval(Real, 0, 0.5, closed="neither")],
+        "early_stopping": [_POSITIVE_INT, NONE],
+        "clip": [Interval(Real, 0, None, closed="neither"), NONE],
+        "seed": [Interval(Integral, 0, None, closed="left")],
+        "shuffle": [Options((False, True))],
+    }
+
+    def __init__(
+        self,
+        lookback: int = 24,
+        horizon: int = 12,
+        *,
+        season: int | None = None,
+        family: str = "both",
+        scales: tuple[float, ...] = (1.5, 2.0, 3.0),
+        hidden: int = 32,
+        module: ModuleFactory | None = None,
+        loss: str = "auto",
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        decay: str = "plateau",
+        decay_rate: float = 0.01,
+        step_size: int = 50,
+        gamma: float = 0.5,
+        patience: int = 10,
+        epochs: int = 300,
+        max_steps: int = 1200,
+        batch_size: int = 32,
+        validation: float = 0.15,
+        early_stopping: int | None = 40,
+        clip: float | None = None,
+        seed: int = 0,
+        shuffle: bool = False,
+    ) -> None:
+        self.lookback = lookback
+        self.horizon = horizon
+        self.season = season
+        self.family = family
+        self.scales = scales
+        self.hidden = hidden
+        self.module = module
+        self.loss = loss
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.decay = decay
+        self.decay_rate = decay_rate
+        self.step_size = step_size
+        self.gamma = gamma
+        self.patience = patience
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.validation = validation
+        self.early_stopping = early_stopping
+        self.clip = clip
+        self.seed = seed
+        self.shuffle = shuffle
+
+    # ---------------------------------------------------------------- sizes and parameters ---- #
+
+    def _min_length(self, lookback: int) -> int:
+        # lookback + horizon for one window, then 8 validation + (horizon - 1) purged + 4 fitting windows
+        return lookback + 2 * self.horizon + MIN_VAL_WINDOWS + _MIN_FIT_WINDOWS - 2
+
+    def min_length(self) -> int:
+        """Fewest observations a series needs to be fitted: ``lookback + 2·horizon + 10``.
+
+        One window needs ``lookback + horizon`` values; training needs 8 validation windows, the
+        ``horizon - 1`` windows purged before them, and 4 fitting windows (the untrained base is
+        always a candidate, so few fitting windows cannot make a member worse on validation).
+        """
+        return self._min_length(self.lookback)
+
+    def _validate_params(self) -> None:
+        """Check every parameter under the name the user typed, before any data is prepared."""
+        super()._validate_params()
+        check_decay_params(type(self).__name__, **{name: getattr(self, name) for name in _DECAY_PARAMS})
+        if self.shuffle:
+            raise ShuffleError(
+                f"SGDForecaster(shuffle=True) was requested. {SHUFFLE_REASON} "
+                "Leave shuffle=False: the windows are visited in time order."
+            )
+        bad_scale = not self.scales or any(isinstance(s, bool) or not isinstance(s, Real) or s < 1 for s in self.scales)
+        if bad_scale:
+            raise DataError(
+                f"The 'scales' parameter of SGDForecaster must be a non-empty tuple of numbers >= 1. "
+                f"Got {self.scales!r} instead."
+            )
+
+    def _check_lookback(self, season: int) -> None:
+        if self.lookback < 2 * season:
+            raise DataError(
+                f"The 'lookback' parameter of SGDForecaster must be at least two seasons (2 x season={season} = "
+                f"{2 * season}) so the base forecasts can estimate a seasonal slope. Got {self.lookback} instead."
+            )
+
+    def _recipes(self, shortest: int) -> list[Recipe]:
+        cap = shortest - self._min_length(0)  # the longest lookback the shortest series can train
+        families = FAMILIES if self.family == "both" else (self.family,)
+        return [
+            Recipe(
+                family=family,
+                lookback=min(round(scale * self.lookback), cap),
+                loss=_FAMILY_LOSS[family] if self.loss == "auto" else self.loss,
+                recency=_FAMILY_RECENCY[family],
+            )
+            for family in families
+            for scale in self.scales
+        ]
+
+    # ------------------------------------------------------------------------- data to series ---- #
+
+    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool) -> ModelSeries:
+        """The frame's histories in model space, after checking their lengths (and signs on the log scale)."""
+        values = histories(frame)
+        for uid, y in zip(sorted(frame[ID].unique()), values, strict=True):
+            self._check_history(uid, y, minimum=minimum, log=log)
+        return model_series(
+            frame,
+            values,
+            log=log,
+            season=self.season_,
+            horizon=self.horizon,
+            seasonal=self.family != "drift",
+            covariates=getattr(self, "covariates_", None),
+            scalers=self._scalers,
+        )
+
+    def _check_history(self, uid: str, y: np.ndarray, *, minimum: int, log: bool) -> None:
+        if len(y) < minimum:
+            raise DataError(
+                f"Series {uid!r} has {len(y)} observations; SGDForecaster(lookback={self.lookback}, "
+                f"horizon={self.horizon}) needs at least {minimum}. Provide a longer history or reduce "
+                "lookback or horizon."
+            )
+        if log and y.min() <= 0:
+            raise DataError(
+                f"Series {uid!r} has a value <= 0 ({y.min():g}), but the model was fitted on the log of strictly "
+                "positive series. Forecast positive histories with it, or refit on data including such values."
+            )
+
+    # ------------------------------------------------------------------------------- training ---- #
+
+    def _build_module(self, recipe: Recipe, index: int) -> nn.Module:
+        factory = self.module if self.module is not None else partial(ResidualMLP, hidden=self.hidden)
+        channels, extra = self._layout()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + index)
+            if extra:
+                return factory(recipe.lookback, self.horizon, channels, extra=extra)  # type: ignore[call-arg]
+            return factory(recipe.lookback, self.horizon, channels)
+
+    def _layout(self) -> tuple[int, int]:
+        """Input channels ``1 + P`` and the extra-input length ``K·h + S`` of the networks."""
+        cov = getattr(self, "covariates_", None)
+        if cov is None:
+            return 1, 0
+        return 1 + len(cov.past_only), len(cov.future_columns) * self.horizon + len(cov.static)
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        season = self.season if self.season is not None else season_length(self.freq_)
+        self._check_lookback(season)
+        self.season_ = season
+        self.log_ = bool(frame[TARGET].min() > 0)
+        self._scalers = fit_scalers(frame, self.covariates_)
+        series = self._series(frame, minimum=self.min_length(), log=self.log_)
+        self.recipes_ = self._recipes(min(len(z) for z in series.z))
+        members, histories = [], []
+        with single_thread():
+            for index, recipe in enumerate(self.recipes_):
+                member, history = self._fit_member(index, recipe, series)
+                members.append(member)
+                histories.append(history)
+        self._members = members
+        self.best_epochs_ = [member.best_epoch for member in members]
+        self.history_ = pd.concat(histories, ignore_index=True)
+
+    def _fit_member(self, index: int, recipe: Recipe, series: ModelSeries) -> tuple[Member, pd.DataFrame]:
+        windows, fit, val = member_windows(
+            series,
+            recipe,
+            season=self.season_,
+            horizon=self.horizon,
+            validation=self.validation,
+            extra=bool(self._layout()[1]),
+        )
+        module = self._build_module(recipe, index)
+        sampler = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
+        check_no_shuffle(sampler, where="SGDForecaster")
+        settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
+        best_epoch, rows = Trainer(settings, module, recipe, index).run(windows.rows(fit), windows.rows(val), sampler)
+        return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+    # ----------------------------------------------------------------------------- predicting ---- #
+
+    def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
+        longest = max(recipe.lookback for recipe in self.recipes_)
+        series = self._series(frame, minimum=longest, log=self.log_)
+        extra = None
+        cov = self.covariates_
+        if cov is not None and self._layout()[1]:
+            mean, std = self._scalers["known"]
+            assert future is not None  # the base class always builds it for a model with covariates
+            known = (future[list(cov.future_columns)].to_numpy(dtype="float64") - mean) / std  # (n·h, K)
+            n = len(series.z)
+            blocks = known.reshape(n, self.horizon, -1).transpose(0, 2, 1).reshape(n, -1)  # (n, K·h), like training
+            assert series.static is not None
+            extra = torch.as_tensor(np.hstack([blocks, series.static]), dtype=torch.float32)
+        with single_thread(), torch.no_grad():
+            forecasts = [self._member_forecast(member, series, extra) for member in self._members]
+        stacked = np.stack(forecasts)
+        return np.mean(np.exp(stacked) if self.log_ else stacked, axis=0)
+
+    def _member_forecast(self, member: Member, series: ModelSeries, extra: torch.Tensor | None = None) -> np.ndarray:
+        """One member's forecasts ``(n_series, horizon)`` in model space."""
+        m, h, lookback = self.season_, self.horizon, member.recipe.lookback
+        shifts = adjustments(series, member.recipe, h)
+        last = np.stack([(z - s[: len(z)])[-lookback:] for z, s in zip(series.z, shifts, strict=True)])
+        windows = torch.as_tensor(last[:, None, :], dtype=torch.float32)
+        if series.past is not None and len(series.past):
+            ends = np.cumsum([len(z) for z in series.z])
+            past = np.stack([series.past[:, end - lookback : end] for end in ends])  # (n, P, L)
+            windows = torch.cat([windows, torch.as_tensor(past, dtype=torch.float32)], dim=1)
+        inputs, base, scale = normalise(windows, family_base_matrix(member.recipe, h, m), m)
+        adjusted = (base + scale * forward(member.module, inputs, extra)).double().numpy()
+        return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
+
+    # ---------------------------------------------------------------------------- persistence ---- #
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to one file (see Notes: *Save format*).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the model has not been fitted.
+        """
+        check_is_fitted(self)
+        write_checkpoint(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, *, module: ModuleFactory | None = None) -> SGDForecaster:
+        """Restore a model written by :meth:`save`; its forecasts are identical.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+        module : callable, optional
+            The module factory, required if the model was fitted with a custom ``module``
+            (a factory is code, which the file deliberately does not hold).
+
+        Raises
+        ------
+        DataError
+            If the file is missing, not a file written by :meth:`save`, or was modified since.
+        """
+        config, tensors = read_checkpoint(Path(path))
+        if config["custom_module"] and module is None:
+            raise DataError(
+                f"{str(path)!r} was fitted with a custom module factory; pass it as load(path, module=...)."
+            )
+        params = config["params"]
+        model = cls(**{**params, "scales": tuple(params["scales"])}, module=module)
+        restore(model, config, tensors)
+        return model
