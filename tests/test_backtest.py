@@ -241,7 +241,7 @@ def test_checkpoint_keeps_finished_folds_of_an_interrupted_run(air: pd.DataFrame
     finally:
         INTERRUPT["after"] = 10**9
     assert len(FITS) == 2
-    assert len(list(tmp_path.rglob("*.pkl"))) == 2
+    assert len(list(tmp_path.rglob("*.tsfc"))) == 2
     FITS.clear()
     resumed = tsf.backtest(Interrupted(horizon=12), air, cv, baselines=(), checkpoint=tmp_path)
     cutoffs = sorted(resumed.forecasts["cutoff"].unique())
