@@ -256,3 +256,13 @@ def test_concurrent_runs_sharing_a_checkpoint_directory_agree(air: pd.DataFrame,
         again = tsf.backtest(LastValue(horizon=12), air, tsf.WalkForward(4, 12), baselines=(), checkpoint=tmp_path)
     assert FITS == []
     pd.testing.assert_frame_equal(again.forecasts, fresh.forecasts)
+
+
+def test_model_code_hashes_source_and_names_versioned_packages() -> None:
+    dynamic = type("Dynamic", (LastValue,), {})  # no source file holds its definition
+    described = _checkpoint.model_code(dynamic(horizon=12)).split("; ")
+    assert described[0] == f"{__name__}.Dynamic of {__name__} (no installed package), source unavailable"
+    assert described[1].startswith(f"{__name__}.LastValue sha256:")
+    assert any(d.startswith("tsforecast.models.base.LocalForecaster sha256:") for d in described)
+    sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_checkpoint._version('scikit-learn')}"
+    assert sklearn in described
