@@ -46,7 +46,8 @@ class BacktestResult:
     folds : DataFrame
         One row per fold: ``fold, train_start, cutoff, test_start, test_end, series``.
     skipped : DataFrame
-        Series left out of a fold (no data before the cutoff, or too short for a model), with the reason.
+        Series left out of a fold (no data before the cutoff, too short for a model, or not in the
+        model fitted at an earlier fold of its refit block), with the reason.
     training : DataFrame
         Per-epoch training log (``lr, train_cost, val_cost`` ...) of models that keep one, by model and fold.
     audit : AuditResult or None
@@ -225,7 +226,8 @@ def backtest(
         (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise).
     refit : bool or int, default=True
         ``True`` refits every fold; an int ``k`` refits every ``k`` folds and in between applies the
-        last fitted model to the longer history; ``False`` fits on the first fold only.
+        last fitted model to the longer history; ``False`` fits on the first fold only. A series
+        that starts after a fit is listed in ``skipped`` until the next refit.
     engine : {"serial", "joblib", "dask"}, default="serial"
         Where tasks run. ``"dask"`` uses the current ``distributed`` client if there is one, or a
         ``LocalCluster`` on 127.0.0.1 with ``n_jobs`` workers, or the cluster at ``scheduler``.
