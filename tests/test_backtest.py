@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -226,9 +227,15 @@ def test_joblib_and_dask_engines_give_the_serial_result_exactly() -> None:
     pd.testing.assert_frame_equal(serial.metrics, distributed.metrics)
 
 
-def test_dask_engine_starts_a_loopback_cluster_when_there_is_no_client(air: pd.DataFrame) -> None:
+def test_dask_engine_starts_a_loopback_cluster_when_there_is_no_client(
+    air: pd.DataFrame, capfd: pytest.CaptureFixture[str]
+) -> None:
     serial = tsf.backtest("naive", air, tsf.WalkForward(2, 12))
-    distributed = tsf.backtest("naive", air, tsf.WalkForward(2, 12), engine="dask", n_jobs=1)
+    capfd.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        distributed = tsf.backtest("naive", air, tsf.WalkForward(2, 12), engine="dask", n_jobs=1)
+    assert ([str(w.message) for w in caught], capfd.readouterr().err) == ([], "")  # quiet start and shutdown
     pd.testing.assert_frame_equal(serial.forecasts, distributed.forecasts)
 
 
@@ -241,7 +248,7 @@ def test_checkpoint_keeps_finished_folds_of_an_interrupted_run(air: pd.DataFrame
     finally:
         INTERRUPT["after"] = 10**9
     assert len(FITS) == 2
-    assert len(list(tmp_path.rglob("*.pkl"))) == 2
+    assert len(list(tmp_path.rglob("*.tsfc"))) == 2
     FITS.clear()
     resumed = tsf.backtest(Interrupted(horizon=12), air, cv, baselines=(), checkpoint=tmp_path)
     cutoffs = sorted(resumed.forecasts["cutoff"].unique())

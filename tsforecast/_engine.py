@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,10 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from ._checkpoint import CheckpointStore, Unstorable, model_code, runtime_versions
 from .covariates import Covariates, prepare_frame
 from .data import ID, TARGET, TIME, future_times, infer_freq
-from .errors import DataError, LeakageError
+from .errors import DataError, LeakageError, spell
 from .models import Forecaster, LocalForecaster, make_model, model_name
 from .split import Fold, panel_folds
 
@@ -51,11 +54,15 @@ class Task:
     covariates: Covariates | None = None
     futures: tuple[pd.DataFrame | None, ...] = field(default=(), repr=False)
 
-    def key(self, fingerprint: str) -> str:
-        """A digest of everything the task's result depends on, for checkpoints."""
-        parts = [fingerprint, self.model_name, repr(sorted(self.model.get_params(deep=False).items()))]
-        parts += [repr(self.folds), repr(self.series)]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    def key(self, context: str) -> str:
+        """A digest of everything the task's result depends on, for checkpoints.
+
+        ``context`` digests the data, the run settings and the runtime versions (see :func:`execute`);
+        the task adds its model's name, parameters and code, its folds and its series.
+        """
+        params = repr(sorted(self.model.get_params(deep=False).items()))
+        parts = [context, self.model_name, params, model_code(self.model), repr(self.folds), repr(self.series)]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,20 @@ def _blocks(n_folds: int, refit: bool | int) -> list[tuple[int, ...]]:
     return [tuple(range(start, min(start + every, n_folds))) for start in range(0, n_folds, every)]
 
 
-def _forecast_span(fold: Fold, grid: pd.Index) -> int:
-    """Steps from the cutoff to the last test timestamp of a fold (gap included), on the data's time grid."""
-    return int(grid.get_loc(fold.test[TIME].max()) - grid.get_loc(fold.cutoff))
+def _forecast_span(folds: list[Fold], grid: pd.Index) -> int:
+    """Most steps from a cutoff to the last test timestamp of its fold (gap included), on the data's time grid.
+
+    Folds without test rows (every series with test rows started after the cutoff) need no forecast.
+    """
+    spans = [grid.get_loc(f.test[TIME].max()) - grid.get_loc(f.cutoff) for f in folds if len(f.test)]
+    if not spans:
+        skipped = sorted({uid for f in folds for uid in f.skipped})
+        raise DataError(
+            f"None of the {len(folds)} folds has a series with data both before its cutoff and after it "
+            f"(series with test rows but no history: {', '.join(skipped)}). Use fewer folds or a shorter "
+            "horizon, so that the cutoffs fall after the series start."
+        )
+    return int(max(spans))
 
 
 def make_plan(
@@ -100,7 +118,7 @@ def make_plan(
     prepare_frame(df, covariates, "backtest")
     folds = list(panel_folds(cv, df))
     grid = pd.Index(df[TIME].unique()).sort_values()
-    horizon = max(_forecast_span(f, grid) for f in folds)
+    horizon = _forecast_span(folds, grid)
     models: dict[str, Forecaster] = {}
     members = list(model) if isinstance(model, (list, tuple)) else [model]
     for spec in [*members, *baselines]:
@@ -147,7 +165,8 @@ def make_tasks(
     every series on its own, so the grouping never changes a forecast.
     """
     wanted = set(range(len(plan.folds)) if fold_indices is None else fold_indices)
-    tasks, short = [], []
+    tasks: list[Task] = []
+    left_out: list[tuple[str, Fold, str, Any]] = []
     for name, model in plan.models.items():
         need = max(model.min_length(), 3)  # a fitted series needs 3 timestamps to show its frequency
         for block in _blocks(len(plan.folds), plan.refit):
@@ -157,7 +176,9 @@ def make_tasks(
             folds = [plan.folds[k] for k in block]
             sizes = folds[0].train.groupby(ID, sort=True).size()
             usable = sizes.index[sizes >= need]
-            short += [(name, k, plan.folds[k].cutoff, uid) for k in block for uid in sizes.index[sizes < need]]
+            left_out += [
+                (name, fold, reason, uid) for fold in folds for uid, reason in _left_out(fold, usable, need, block[0])
+            ]
             columns = [ID, TIME, TARGET, *(plan.covariates.data_columns if plan.covariates else ())]
             trains = [f.train[f.train[ID].isin(usable)][columns] for f in folds]
             tests = [f.test[f.test[ID].isin(usable)][[ID, TIME, TARGET]] for f in folds]
@@ -184,9 +205,30 @@ def make_tasks(
                 tasks.append(
                     Task(**common, trains=tuple(trains), tests=tuple(tests), futures=tuple(futures))  # type: ignore[arg-type]
                 )
-    skipped = pd.DataFrame(short, columns=["model", "fold", "cutoff", ID])
-    skipped["reason"] = "too short for the model"
+    skipped = pd.DataFrame(
+        [(name, fold.index, fold.cutoff, uid, reason) for name, fold, reason, uid in left_out],
+        columns=["model", "fold", "cutoff", ID, "reason"],
+    )
     return tasks, skipped
+
+
+def _left_out(fold: Fold, fitted: pd.Index, need: int, fitted_at: int) -> list[tuple[str, str]]:
+    """The series with test rows in ``fold`` that a model fitted at fold ``fitted_at`` on ``fitted`` cannot forecast.
+
+    Each comes with the reason: too short for the model, or (after a later start) not among the
+    series of the model fitted at an earlier fold of the refit block.
+    """
+    sizes = fold.train[ID].value_counts()
+    missing = pd.Index(fold.test[ID].unique()).difference(fitted)
+    return [
+        (
+            uid,
+            "too short for the model"
+            if fold.index == fitted_at or sizes[uid] < need
+            else f"not in the model fitted at fold {fitted_at}; use refit=True",
+        )
+        for uid in missing
+    ]
 
 
 @dataclass(frozen=True)
@@ -237,44 +279,76 @@ def fingerprint(df: pd.DataFrame, *settings: Any) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class _Checkpointed:
-    """Run a task, storing its result under ``directory`` and reusing a stored one."""
-
-    directory: Path | None
-    fingerprint: str
-
-    def __call__(self, task: Task) -> TaskResult:
-        if self.directory is None:
-            return run_task(task)
-        path = self.directory / f"{task.key(self.fingerprint)}.pkl"
-        if path.exists():
-            result: TaskResult = pd.read_pickle(path)
-            return result
-        result = run_task(task)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        pd.to_pickle(result, partial)
-        partial.replace(path)  # atomic: a killed run never leaves half a checkpoint
-        return result
-
-
 def _show_progress(progress: bool | None) -> bool:
     return sys.stderr.isatty() if progress is None else bool(progress)
 
 
+def _indexed(position: int, task: Task) -> tuple[int, TaskResult]:
+    return position, run_task(task)
+
+
 @contextlib.contextmanager
-def _dask_client(n_jobs: int) -> Iterator[Any]:
+def _dask_client(n_jobs: int, scheduler: str | None) -> Iterator[Any]:
+    """The client to run tasks on: of ``scheduler``, else the user's current one, else of a quiet local cluster."""
     from distributed import Client, LocalCluster, get_client
 
-    try:
-        yield get_client()  # the user's client: their cluster runs the tasks
-    except ValueError:
-        workers = max(1, n_jobs if n_jobs > 0 else os.cpu_count() or 1)
-        with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster,
-            Client(cluster) as client,
-        ):
+    if scheduler is not None:
+        try:
+            connected = Client(scheduler, set_as_default=False)
+        except (OSError, ValueError) as exc:  # NOTE: a refused or timed-out connection, or a malformed address
+            raise DataError(
+                f"No Dask scheduler answered at {scheduler!r} ({exc}). Start one (`dask scheduler`) and pass "
+                f"the address it prints as {spell('scheduler')}."
+            ) from exc
+        with connected as client:
             yield client
+        return
+    try:
+        current = get_client()  # the user's client: their cluster runs the tasks
+    except ValueError:
+        current = None
+    # NOTE: yield outside the try: an error of a task (a DataError is a ValueError) must surface as it is.
+    if current is not None:
+        yield current
+        return
+    workers = max(1, n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
+
+
+def _completed(
+    tasks: list[Task], *, engine: str, n_jobs: int, scheduler: str | None
+) -> Iterator[tuple[int, TaskResult]]:
+    """Run tasks with the chosen engine; yield each result with its task's position as soon as it is done."""
+    if engine == "serial":
+        for position, task in enumerate(tasks):
+            yield position, run_task(task)
+    elif engine == "joblib":
+        from joblib import Parallel, delayed
+
+        yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(_indexed)(position, task) for position, task in enumerate(tasks)
+        )
+    else:
+        from distributed import as_completed
+
+        with _dask_client(n_jobs, scheduler) as client:
+            futures = client.map(_indexed, range(len(tasks)), tasks, pure=False)
+            try:
+                for future in as_completed(futures, loop=client.loop):
+                    yield future.result()  # re-raises a task's own exception
+            finally:
+                client.cancel(futures)
 
 
 def execute(
@@ -285,32 +359,51 @@ def execute(
     checkpoint: str | os.PathLike[str] | None,
     fingerprint: str,
     progress: bool | None,
+    scheduler: str | None = None,
 ) -> list[TaskResult]:
-    """Run tasks with the chosen engine; results come back in task order whatever the engine."""
-    directory = None if checkpoint is None else Path(checkpoint) / fingerprint[:16]
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-    run: Callable[[Task], TaskResult] = _Checkpointed(directory, fingerprint)
-    bar = tqdm(total=len(tasks), desc="backtest", unit="task", disable=not _show_progress(progress))
-    with bar:
-        if engine == "serial":
-            results = []
-            for task in tasks:
-                results.append(run(task))
-                bar.update()
-            return results
-        if engine == "joblib":
-            from joblib import Parallel, delayed
+    """Run tasks with the chosen engine; results come back in task order whatever the engine.
 
-            results = []
-            for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run)(t) for t in tasks):
-                results.append(result)
-                bar.update()
-            return results
-        from distributed import as_completed
-
-        with _dask_client(n_jobs) as client:
-            futures = client.map(run, tasks, pure=False)
-            for _ in as_completed(futures):
-                bar.update()
-            return list(client.gather(futures))
+    With ``checkpoint``, results are read and written by this process alone (never by a worker,
+    which may not share its disk): stored results whose key matches are reused, every other task
+    runs and its result is stored as soon as it arrives. Files that cannot be reused are
+    recomputed, with one warning naming them.
+    """
+    results: list[TaskResult | None] = [None] * len(tasks)
+    store, keys = None, [""] * len(tasks)
+    if checkpoint is not None:
+        store = CheckpointStore(Path(checkpoint) / fingerprint[:16])
+        store.directory.mkdir(parents=True, exist_ok=True)
+        context = hashlib.sha256(f"{fingerprint}\x1f{sorted(runtime_versions().items())!r}".encode()).hexdigest()
+        keys = [task.key(context) for task in tasks]
+        for position, key in enumerate(keys):
+            stored = store.load(key, ("forecasts", "training"))
+            if stored is not None and stored["forecasts"] is not None:
+                results[position] = TaskResult(stored["forecasts"], stored["training"])
+        if store.problems:
+            warnings.warn(
+                f"{len(store.problems)} checkpoint file(s) in {store.directory} could not be reused and are "
+                f"recomputed: {'; '.join(store.problems)}.",
+                stacklevel=3,
+            )
+    todo = [position for position, result in enumerate(results) if result is None]
+    unstorable: list[str] = []
+    done = len(tasks) - len(todo)
+    with tqdm(
+        total=len(tasks), initial=done, desc="backtest", unit="task", disable=not _show_progress(progress)
+    ) as bar:
+        for i, result in _completed([tasks[p] for p in todo], engine=engine, n_jobs=n_jobs, scheduler=scheduler):
+            position = todo[i]
+            results[position] = result
+            if store is not None:
+                try:
+                    store.save(keys[position], {"forecasts": result.forecasts, "training": result.training})
+                except Unstorable as exc:
+                    unstorable.append(f"{tasks[position].model_name} folds {list(tasks[position].folds)} ({exc})")
+            bar.update()
+    if unstorable:
+        warnings.warn(
+            f"{len(unstorable)} task result(s) were not checkpointed, and will be recomputed on a rerun: "
+            f"{'; '.join(unstorable)}.",
+            stacklevel=3,
+        )
+    return results  # type: ignore[return-value]

@@ -25,6 +25,7 @@ from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
+from .errors import DataError, spell
 from .metrics import METRICS, aggregate, error_terms
 
 __all__ = ["BacktestResult", "backtest"]
@@ -45,7 +46,8 @@ class BacktestResult:
     folds : DataFrame
         One row per fold: ``fold, train_start, cutoff, test_start, test_end, series``.
     skipped : DataFrame
-        Series left out of a fold (no data before the cutoff, or too short for a model), with the reason.
+        Series left out of a fold (no data before the cutoff, too short for a model, or not in the
+        model fitted at an earlier fold of its refit block), with the reason.
     training : DataFrame
         Per-epoch training log (``lr, train_cost, val_cost`` ...) of models that keep one, by model and fold.
     audit : AuditResult or None
@@ -186,6 +188,7 @@ def backtest(
     progress: bool | None = None,
     source: str | None = None,
     covariates: Covariates | None = None,
+    scheduler: str | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest of a model and baselines; honest by construction, and checked.
 
@@ -207,15 +210,20 @@ def backtest(
         (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise).
     refit : bool or int, default=True
         ``True`` refits every fold; an int ``k`` refits every ``k`` folds and in between applies the
-        last fitted model to the longer history; ``False`` fits on the first fold only.
+        last fitted model to the longer history; ``False`` fits on the first fold only. A series
+        that starts after a fit is listed in ``skipped`` until the next refit.
     engine : {"serial", "joblib", "dask"}, default="serial"
         Where tasks run. ``"dask"`` uses the current ``distributed`` client if there is one, or a
-        ``LocalCluster`` on 127.0.0.1 with ``n_jobs`` workers. Results are identical across engines.
+        ``LocalCluster`` on 127.0.0.1 with ``n_jobs`` workers, or the cluster at ``scheduler``.
+        Results are identical across engines.
     n_jobs : int, default=1
         Parallel workers for ``joblib``/``dask`` (``-1``: all cores).
     checkpoint : path, optional
-        Directory where each finished task is stored; a rerun with the same data and settings
-        reuses them, so a run killed half-way keeps its finished folds.
+        Directory where each finished task is stored, by this process (never by a worker); a
+        rerun with the same data, settings, model parameters and code and package versions
+        reuses them, so a run killed half-way keeps its finished folds. Files are read as data,
+        never unpickled; one that is damaged or written for another configuration is recomputed
+        with a warning.
     audit : bool, default=False
         Run :func:`~tsforecast.audit_leakage` on the same settings and record its verdict.
     progress : bool, optional
@@ -227,6 +235,9 @@ def backtest(
         model is fitted on the rows up to the cutoff (target, past-only, known-future and static
         columns) and forecasts with a future frame holding only the known-future columns over its
         horizon. The baselines are univariate and ignore covariates.
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler (e.g. ``"tcp://127.0.0.1:8786"``) to
+        run the tasks on, with ``engine="dask"``. Its workers need tsforecast and the model's code.
 
     Returns
     -------
@@ -238,8 +249,8 @@ def backtest(
         If the splitter shuffles or a fold trains on or after its test data, or a fitted model
         saw data after its cutoff.
     DataError
-        For bad data, unknown model names, a bad ``season``/``refit``/``engine``, or folds the data
-        cannot hold.
+        For bad data, unknown model names, a bad ``season``/``refit``/``engine``, folds the data
+        cannot hold, or a ``scheduler`` without ``engine="dask"``.
 
     Examples
     --------
@@ -250,15 +261,21 @@ def backtest(
     """
     validate_params(
         "backtest",
-        {"season": season, "refit": refit, "engine": engine, "n_jobs": n_jobs, "audit": audit},
+        {"season": season, "refit": refit, "engine": engine, "n_jobs": n_jobs, "audit": audit, "scheduler": scheduler},
         {
             "season": [Interval(Integral, 1, None, closed="left"), NONE],
             "refit": [Options((True, False)), Interval(Integral, 1, None, closed="left")],
             "engine": [Options(_engine.ENGINES)],
             "n_jobs": [Interval(Integral, -1, None, closed="left")],
             "audit": [Options((True, False))],
+            "scheduler": [str, NONE],
         },
     )
+    if scheduler is not None and engine != "dask":
+        raise DataError(
+            f"A scheduler ({scheduler!r}) runs tasks on a Dask cluster, but the engine is {engine!r}. "
+            f"Set {spell('engine')} to 'dask', or leave out {spell('scheduler')}."
+        )
     data = from_pandas(df)
     freq = infer_freq(data)
     season = season_length(freq) if season is None else season
@@ -269,7 +286,13 @@ def backtest(
     tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
     fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
     results = _engine.execute(
-        tasks, engine=engine, n_jobs=n_jobs, checkpoint=checkpoint, fingerprint=fingerprint, progress=progress
+        tasks,
+        engine=engine,
+        n_jobs=n_jobs,
+        checkpoint=checkpoint,
+        fingerprint=fingerprint,
+        progress=progress,
+        scheduler=scheduler,
     )
     forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
     order = {name: i for i, name in enumerate(plan.models)}

@@ -1,0 +1,268 @@
+"""Checkpoints are untrusted input: never executed, verified by digest, keyed on everything a result depends on."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast as tsf
+from tsforecast import _checkpoint
+from tsforecast.models import LocalForecaster
+
+FITS: list[str] = []
+
+
+class LastValue(LocalForecaster):
+    """Forecasts the last value plus ``offset``; records every fit."""
+
+    def __init__(self, horizon: int = 1, offset: float = 0.0) -> None:
+        self.horizon = horizon
+        self.offset = offset
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        FITS.append(str(frame["ds"].max()))
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.repeat(y[-1] + self.offset, self.horizon)
+
+
+class Annotated(LastValue):
+    """Keeps a training log with a column of lists, which no checkpoint file can hold without pickle."""
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        super()._fit(frame)
+        self.history_ = pd.DataFrame({"epoch": [1], "note": [[1, 2]]})
+
+
+class Planted:
+    """A pickle payload: unpickling it creates ``marker`` (as a real attack would run any command)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return Path.touch, (self.marker,)
+
+
+@pytest.fixture
+def air() -> pd.DataFrame:
+    return tsf.load_dataset("air_passengers")
+
+
+@pytest.fixture(autouse=True)
+def _clear_fits() -> None:
+    FITS.clear()
+
+
+def run(df: pd.DataFrame, directory: Path, model: LocalForecaster | None = None) -> tsf.BacktestResult:
+    model = LastValue(horizon=12) if model is None else model
+    return tsf.backtest(model, df, tsf.WalkForward(2, 12), baselines=(), checkpoint=directory)
+
+
+def rerun_recording_warnings(df: pd.DataFrame, directory: Path) -> tuple[tsf.BacktestResult, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(df, directory)
+    return result, [str(w.message) for w in caught]
+
+
+def test_planted_pickle_in_checkpoint_dir_never_runs(air: pd.DataFrame, tmp_path: Path) -> None:
+    first = run(air, tmp_path / "ckpt")
+    files = sorted((tmp_path / "ckpt").rglob("*.tsfc"))  # the exact names the tasks read
+    assert len(files) == 2
+    payload = pickle.dumps(Planted(tmp_path / "ran"))
+    pickle.loads(pickle.dumps(Planted(tmp_path / "proof")))
+    assert (tmp_path / "proof").exists()  # the payload is live: unpickling it would run it
+    for path in files:
+        path.write_bytes(payload)
+    FITS.clear()
+    with pytest.warns(UserWarning, match=r"2 checkpoint file\(s\) .* recomputed: .*not a tsforecast checkpoint"):
+        second = run(air, tmp_path / "ckpt")
+    assert not (tmp_path / "ran").exists()
+    assert len(FITS) == 2  # both tasks recomputed
+    pd.testing.assert_frame_equal(first.forecasts, second.forecasts)
+    assert all(not path.read_bytes().startswith(payload[:2]) for path in files)  # replaced by real checkpoints
+
+
+@pytest.mark.parametrize("keep", [0, 10, 0.5, -1], ids=["empty", "in-header", "half", "last-byte-lost"])
+def test_truncated_checkpoint_is_recomputed_with_one_warning(air: pd.DataFrame, tmp_path: Path, keep: float) -> None:
+    first = run(air, tmp_path)
+    path = sorted(tmp_path.rglob("*.tsfc"))[0]
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep) if isinstance(keep, float) else keep])
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path)
+    assert len(messages) == 1
+    assert f"{path.name} (" in messages[0]
+    assert len(FITS) == 1
+    pd.testing.assert_frame_equal(first.forecasts, second.forecasts)
+    FITS.clear()
+    _, messages = rerun_recording_warnings(air, tmp_path)  # the recomputed file was stored again
+    assert (FITS, messages) == ([], [])
+
+
+def test_checkpoint_failing_its_digest_is_recomputed(air: pd.DataFrame, tmp_path: Path) -> None:
+    first = run(air, tmp_path)
+    path = sorted(tmp_path.rglob("*.tsfc"))[0]
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF  # one flipped byte in the last column: still well-formed, but not what was written
+    path.write_bytes(bytes(data))
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path)
+    assert len(messages) == 1
+    assert "fails its sha256 digest" in messages[0]
+    assert len(FITS) == 1
+    pd.testing.assert_frame_equal(first.forecasts, second.forecasts)
+
+
+def test_checkpoint_of_another_configuration_is_recomputed(air: pd.DataFrame, tmp_path: Path) -> None:
+    first = run(air, tmp_path)
+    one, other = sorted(tmp_path.rglob("*.tsfc"))
+    other.write_bytes(one.read_bytes())  # a valid file, under the name of another task
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path)
+    assert len(messages) == 1
+    assert f"{other.name} (written for another configuration)" in messages[0]
+    assert len(FITS) == 1
+    pd.testing.assert_frame_equal(first.forecasts, second.forecasts)
+
+
+MODEL_SOURCE = """
+import numpy as np
+from tsforecast.models import LocalForecaster
+
+
+class Edited(LocalForecaster):
+    def __init__(self, horizon=1):
+        self.horizon = horizon
+
+    def _forecast(self, y):
+        return np.repeat({expression}, self.horizon)
+"""
+
+
+def _import_edited(directory: Path, expression: str) -> type[LocalForecaster]:
+    (directory / "edited_model.py").write_text(MODEL_SOURCE.format(expression=expression))
+    sys.modules.pop("edited_model", None)
+    importlib.invalidate_caches()
+    module = importlib.import_module("edited_model")
+    return module.Edited  # type: ignore[no-any-return]
+
+
+def test_editing_model_code_invalidates_checkpoint(
+    air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.delitem(sys.modules, "edited_model", raising=False)
+    before = run(air, tmp_path / "ckpt", _import_edited(tmp_path, "y[-1]")(horizon=12))
+    after = run(air, tmp_path / "ckpt", _import_edited(tmp_path, "y[-1] + 1.0")(horizon=12))
+    np.testing.assert_array_equal(after.forecasts["y_hat"], before.forecasts["y_hat"] + 1.0)
+    sys.modules.pop("edited_model")
+
+
+def test_changing_a_model_parameter_invalidates_checkpoint(air: pd.DataFrame, tmp_path: Path) -> None:
+    before = run(air, tmp_path, LastValue(horizon=12))
+    after = run(air, tmp_path, LastValue(horizon=12, offset=1.0))
+    np.testing.assert_array_equal(after.forecasts["y_hat"], before.forecasts["y_hat"] + 1.0)
+
+
+def test_package_version_is_part_of_the_key(air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(air, tmp_path)
+    real = _checkpoint._version
+    monkeypatch.setattr(_checkpoint, "_version", lambda name: "99.0" if name == "tsforecast" else real(name))
+    FITS.clear()
+    _, messages = rerun_recording_warnings(air, tmp_path)
+    assert len(FITS) == 2  # nothing reused from the other version, and nothing to warn about
+    assert messages == []
+
+
+def test_resume_reuses_every_intact_checkpoint_and_gives_the_same_result(tmp_path: Path) -> None:
+    panel = tsf.load_dataset("uk_lung_deaths")
+    late = panel[(panel["unique_id"] == "fdeaths") & (panel["ds"] >= "1978-06-01")]
+    df = pd.concat([panel[panel["unique_id"] == "mdeaths"], late], ignore_index=True)
+    cv = tsf.WalkForward(3, 6)
+    fresh = tsf.backtest(LastValue(horizon=6), df, cv, baselines=("seasonal_naive",))
+    tsf.backtest(LastValue(horizon=6), df, cv, baselines=("seasonal_naive",), checkpoint=tmp_path)
+    FITS.clear()
+    resumed = tsf.backtest(LastValue(horizon=6), df, cv, baselines=("seasonal_naive",), checkpoint=tmp_path)
+    assert FITS == []
+    pd.testing.assert_frame_equal(resumed.forecasts, fresh.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.skipped, fresh.skipped, check_exact=True)
+    assert len(fresh.skipped)  # the comparison covers skipped series
+
+
+def test_sgd_training_log_round_trips_exactly(air: pd.DataFrame, tmp_path: Path) -> None:
+    model = tsf.SGDForecaster(lookback=24, horizon=12, epochs=2, seed=0)
+    first = tsf.backtest(model, air, tsf.WalkForward(2, 12), baselines=(), checkpoint=tmp_path)
+    second = tsf.backtest(model, air, tsf.WalkForward(2, 12), baselines=(), checkpoint=tmp_path)
+    assert len(first.training)
+    pd.testing.assert_frame_equal(second.training, first.training, check_exact=True)
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts, check_exact=True)
+
+
+def test_frames_round_trip_exactly_through_a_checkpoint_file() -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": pd.Series(["a", "é\x00", "", None], dtype="str"),
+            "ds": pd.to_datetime(["2020-01-01", None, "2020-03-01", "1677-09-22"]).as_unit("us"),
+            "local": pd.date_range("2020-03-29", periods=4, freq="h", tz="Europe/Paris"),
+            "fold": np.array([0, 1, -(2**62), 3], dtype=np.int64),
+            "y": [np.nan, -0.0, np.inf, 1e-300],
+            "flag": [True, False, True, False],
+            "text": pd.Series(["x", None, "y", "x"], dtype=object),
+            "step": pd.to_timedelta([1, 2, None, 4], unit="D"),
+        }
+    )
+    empty = frame.iloc[:0]
+    frames = {"forecasts": frame, "training": None, "skipped": empty}
+    restored = _checkpoint.decode(_checkpoint.encode("k" * 64, frames), "k" * 64, tuple(frames))
+    assert restored["training"] is None
+    for name in ("forecasts", "skipped"):
+        pd.testing.assert_frame_equal(restored[name], frames[name].reset_index(drop=True), check_exact=True)
+
+
+def test_unstorable_training_log_is_not_checkpointed_with_one_warning(air: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match=r"2 task result\(s\) were not checkpointed.*'note' of dtype object"):
+        run(air, tmp_path, Annotated(horizon=12))
+    assert list(tmp_path.rglob("*.tsfc")) == []
+
+
+def test_concurrent_runs_sharing_a_checkpoint_directory_agree(air: pd.DataFrame, tmp_path: Path) -> None:
+    fresh = tsf.backtest(LastValue(horizon=12), air, tsf.WalkForward(4, 12), baselines=())
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(
+                lambda _: tsf.backtest(
+                    LastValue(horizon=12), air, tsf.WalkForward(4, 12), baselines=(), checkpoint=tmp_path
+                ),
+                range(2),
+            )
+        )
+    for result in runs:
+        pd.testing.assert_frame_equal(result.forecasts, fresh.forecasts)
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".tsfc"] == []  # no temp files left
+    FITS.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every stored file is intact
+        again = tsf.backtest(LastValue(horizon=12), air, tsf.WalkForward(4, 12), baselines=(), checkpoint=tmp_path)
+    assert FITS == []
+    pd.testing.assert_frame_equal(again.forecasts, fresh.forecasts)
+
+
+def test_model_code_hashes_source_and_names_versioned_packages() -> None:
+    dynamic = type("Dynamic", (LastValue,), {})  # no source file holds its definition
+    described = _checkpoint.model_code(dynamic(horizon=12)).split("; ")
+    assert described[0] == f"{__name__}.Dynamic of {__name__} (no installed package), source unavailable"
+    assert described[1].startswith(f"{__name__}.LastValue sha256:")
+    assert any(d.startswith("tsforecast.models.base.LocalForecaster sha256:") for d in described)
+    sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_checkpoint._version('scikit-learn')}"
+    assert sklearn in described
