@@ -137,6 +137,17 @@ def es_forecasts(z: np.ndarray, params: dict[str, float | np.ndarray], horizon: 
 # --------------------------------------------------------------------- the prototype model ---- #
 
 
+class _Zero(torch.nn.Module):
+    """A network whose correction is zero: the member forecasts its base."""
+
+    def __init__(self, horizon: int) -> None:
+        super().__init__()
+        self.horizon = horizon
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(inputs.shape[0], self.horizon)
+
+
 class ESResearch(SGDForecaster):
     """SGDForecaster with extra ``"es"`` members (research only: not part of the package)."""
 
@@ -215,12 +226,18 @@ class ESResearch(SGDForecaster):
         base = np.stack([f[-1] for f in self._es])
         return base + (scale * _forward(member.module, inputs, extra)).double().numpy()
 
-    def member_forecasts(self) -> np.ndarray:
-        """Forecasts of every member in the data's space, shape ``(members, n_series, horizon)``."""
+    def member_forecasts(self, shrink: float = 1.0) -> np.ndarray:
+        """Forecasts of every member in the data's space, shape ``(members, n_series, horizon)``.
+
+        ``shrink`` scales each network's correction: ``base + shrink · (forecast - base)`` in model space.
+        """
         longest = max(r.lookback for r in self.recipes_)
         series = self._series(self._train_frame, minimum=longest, log=self.log_)
+        zero = _Zero(self.horizon)
         with _single_thread(), torch.no_grad():
             stacked = np.stack([self._member_forecast(member, series) for member in self._members])
+            bases = np.stack([self._member_forecast(_Member(m.recipe, zero, 0), series) for m in self._members])
+        stacked = bases + shrink * (stacked - bases)
         return np.exp(stacked) if self.log_ else stacked
 
     def es_base(self) -> np.ndarray:
@@ -240,6 +257,7 @@ VARIANTS = (
     "ES base",
     "ES only+base",
     "default+ES+base",
+    "default+ES ½",
     "ETS",
 )
 MEMBERS = {"default": slice(0, 6), "default+ES": slice(0, 9), "ES only": slice(6, 9)}
@@ -276,6 +294,7 @@ def evaluate(name: str, df: pd.DataFrame, n_folds: int, epochs: int) -> tuple[di
         stacked = model.member_forecasts()
         forecasts["ES only+base"] = np.concatenate([stacked[6:9], model.es_base()[None]]).mean(axis=0)
         forecasts["default+ES+base"] = np.concatenate([stacked, model.es_base()[None]]).mean(axis=0)
+        forecasts["default+ES ½"] = model.member_forecasts(shrink=0.5).mean(axis=0)
         forecasts["ETS"] = ETS(horizon=horizon, season=season).fit(fold.train).predict()
         for variant in VARIANTS:
             values = forecasts[variant]
