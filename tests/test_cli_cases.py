@@ -94,13 +94,6 @@ def test_a_29_month_series_backtests_with_the_too_short_fold_left_out(
     assert "1 series left out of a fold" in stdout
 
 
-@pytest.mark.xfail(
-    raises=KeyError,
-    strict=False,
-    reason="tsforecast/_engine.py make_plan -> _forecast_span: the fold whose cutoff is the last month of 'old' has "
-    "an empty test set ('new' has no data before it and is skipped), so fold.test['ds'].max() is NaT and "
-    "grid.get_loc(NaT) raises KeyError: NaT; the engine must skip empty folds when it measures the span",
-)
 def test_a_handover_panel_backtests(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     old = pd.DataFrame({"unique_id": "old", "ds": pd.date_range("2000-01-01", periods=96, freq="MS")})
     new = pd.DataFrame({"unique_id": "new", "ds": pd.date_range("2008-01-01", periods=24, freq="MS")})
@@ -284,11 +277,6 @@ def _short_for_sgd(tmp_path: Path) -> list[str]:
     return ["forecast", str(monthly(tmp_path / "m.csv", 20)), "--model", "sgd", "--epochs", "1"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="these messages in data.py, split.py and models/sgd.py name parameters through spell() on the "
-    "loaders', splitter's and models' branches; this checks the flags reach the terminal once merged",
-)
 @pytest.mark.parametrize(
     ("case", "flag", "api"),
     [
@@ -411,8 +399,6 @@ def _run_cli(argv: list[str]) -> str:
 
 @pytest.mark.parametrize("argv", LIGHT_COMMANDS)
 def test_help_version_and_datasets_do_not_import_torch(argv: list[str]) -> None:
-    if _loads_torch("import tsforecast"):
-        pytest.xfail("`import tsforecast` loads torch; tsforecast/__init__.py becomes lazy on another branch")
     assert not _loads_torch(_run_cli(argv))
 
 

@@ -232,7 +232,7 @@ def test_custom_module_must_be_passed_to_load(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "error", "message"),
     [
-        (seasonal(25), DataError, r"has 25 observations; SGDForecaster\(lookback=8, horizon=4\) needs at least 26"),
+        (seasonal(25), DataError, r"25 observations; SGDForecaster with lookback=8 and horizon=4 needs at least 26"),
         (np.r_[seasonal(40), np.nan], DataError, "NaN or infinite"),
         (np.ones((40, 2)), DataError, r"Expected a 1-D array .* shape \(40, 2\)"),
         (np.array([]), DataError, "empty"),

@@ -87,7 +87,8 @@ def test_min_length_is_exactly_the_shortest_length_that_works(cv: WalkForward) -
     sliding = f", train_size={cv.train_size}" if cv.window == "sliding" else ""
     pattern = (
         rf"Too few positions: {needed - 1} for n_splits={cv.n_splits}, horizon={cv.horizon}, step={_step(cv)}, "
-        rf"gap={cv.gap}{sliding}; at least {needed} are required\. Reduce n_splits, horizon or step"
+        rf"gap={cv.gap}{sliding}; at least {needed} are required\. Reduce the number of folds \(n_splits=\), "
+        r"the horizon \(horizon=\) or the step \(step=\)"
     )
     with pytest.raises(DataError, match=pattern):
         list(cv.split(np.arange(needed - 1)))

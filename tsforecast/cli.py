@@ -53,6 +53,7 @@ FLAGS = {
     "engine": "--engine",
     "n_jobs": "--jobs",
     "checkpoint": "--checkpoint",
+    "scheduler": "--scheduler",
     "audit": "--audit",
     "known_future": "--known-future",
     "past_only": "--past-only",
@@ -324,6 +325,7 @@ def _backtest(args: argparse.Namespace) -> int:
         engine=args.engine,
         n_jobs=args.jobs,
         checkpoint=args.checkpoint,
+        scheduler=args.scheduler,
         progress=False if args.quiet else None,
         source=source,
         covariates=covariates,
@@ -497,6 +499,12 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--jobs", type=_workers, default=1, help="parallel workers, -1 for all cores (default: 1)")
     bt.add_argument("--engine", choices=("serial", "joblib", "dask"), default="serial", help="task engine")
     bt.add_argument("--checkpoint", default=None, help="directory to store finished tasks and resume from")
+    bt.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="address of a running dask.distributed scheduler (e.g. tcp://127.0.0.1:8786); needs --engine dask",
+    )
     bt.add_argument("--out", required=True, help="output directory")
     bt.set_defaults(run=_backtest)
 

@@ -39,7 +39,7 @@ from pandas.tseries.api import guess_datetime_format
 from pandas.tseries.frequencies import to_offset
 
 from ._validation import NONE, Options, check_names, validate_params
-from .errors import DataError, DataTypeError, spell
+from .errors import DataError, DataTypeError, spell, spell_value
 
 __all__ = [
     "FREQUENCY_NAMES",
@@ -73,12 +73,6 @@ def _warn(message: str) -> None:
     while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
         frame, level = frame.f_back, level + 1
     warnings.warn(message, UserWarning, stacklevel=level)
-
-
-def _spell_value(param: str, value: str) -> str:
-    """``param='value'`` for a Python caller, ``--param 'value'`` on the command line."""
-    spelled = spell(param)
-    return f"{spelled}{value!r}" if spelled.endswith("=") else f"{spelled} {value!r}"
 
 
 @dataclass(frozen=True)
@@ -346,11 +340,11 @@ def _pick_reading(
         _warn(
             f"Column {time_col!r} has dates such as {example!r} that read both day-first and month-first; "
             f"read as {fmt!r}, the only reading that gives a regular series without duplicates. "
-            f"Pass {_spell_value('date_format', fmt)} to say so and silence this warning."
+            f"Pass {spell_value('date_format', fmt)} to say so and silence this warning."
         )
         return result
     outcome = "both readings give" if valid else "neither reading gives"
-    remedies = " or ".join(_spell_value("date_format", fmt) for fmt, _ in readings)
+    remedies = " or ".join(spell_value("date_format", fmt) for fmt, _ in readings)
     raise DataError(
         f"Column {time_col!r} has dates such as {example!r} that read both day-first and month-first, and "
         f"{outcome} a regular series without duplicates. Say which with {remedies}."
@@ -418,7 +412,7 @@ def _read_text(text: pd.Series, time_col: str) -> list[tuple[str, pd.Series]]:
     raise DataError(
         f"Column {time_col!r} mixes date formats: row 0 is {text.iloc[0]!r} ({shown}) but row {row} is "
         f"{text.iloc[row]!r}. Write every timestamp in one format (ISO 8601 such as 2020-01-31 is safest) "
-        f"and, if it is not ISO, name it with {spell('date_format')} (e.g. {_spell_value('date_format', '%d/%m/%Y')})."
+        f"and, if it is not ISO, name it with {spell('date_format')} (e.g. {spell_value('date_format', '%d/%m/%Y')})."
     )
 
 
@@ -433,7 +427,7 @@ def _parse_text(text: pd.Series, time_col: str, fmt: str, strict: bool = True) -
             parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
         except ValueError:
             raise DataError(
-                f"{_spell_value('date_format', fmt)} is not a usable strftime format: {exc}. "
+                f"{spell_value('date_format', fmt)} is not a usable strftime format: {exc}. "
                 "Use codes such as '%Y-%m-%d %H:%M' or '%d/%m/%Y'."
             ) from exc
         # Several time zones in one column: placeable on one clock (UTC) only if every row has an offset.
@@ -449,7 +443,7 @@ def _parse_text(text: pd.Series, time_col: str, fmt: str, strict: bool = True) -
         row = int(np.argmax(parsed.isna().to_numpy()))
         raise DataError(
             f"Column {time_col!r} row {row} holds {text.iloc[row]!r}, which does not match "
-            f"{_spell_value('date_format', fmt)}. Fix that row, or pass the format the column is written in."
+            f"{spell_value('date_format', fmt)}. Fix that row, or pass the format the column is written in."
         )
     if not several_offsets and str(parsed.dt.tz) in ("None", "UTC"):
         return parsed
@@ -630,7 +624,7 @@ def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
             more = f" and {len(absent) - _MAX_LISTED} more" if len(absent) > _MAX_LISTED else ""
             raise DataError(
                 f"Series {uid!r} has {len(absent)} missing timestamp(s) at frequency {freq}: {shown}{more}. "
-                f"Insert them explicitly with {_spell_value('fill', 'ffill')} or {_spell_value('fill', 'zero')}, "
+                f"Insert them explicitly with {spell_value('fill', 'ffill')} or {spell_value('fill', 'zero')}, "
                 "or resample the data."
             )
         if len(absent):

@@ -24,6 +24,7 @@ __all__ = [
     "ShuffleError",
     "TsforecastError",
     "spell",
+    "spell_value",
     "spelled_as",
 ]
 
@@ -55,6 +56,21 @@ def spell(param: str) -> str:
     if spellings is not None and param in spellings:
         return spellings[param]
     return f"{param}="
+
+
+def spell_value(param: str, value: object) -> str:
+    """A setting as the user would write it: ``n_splits=5`` from Python, ``--folds 5`` on the command line.
+
+    Examples
+    --------
+    >>> spell_value("fill", "ffill")
+    "fill='ffill'"
+    >>> with spelled_as({"n_splits": "--folds"}):
+    ...     spell_value("n_splits", 5)
+    '--folds 5'
+    """
+    spelled = spell(param)
+    return f"{spelled}{value!r}" if spelled.endswith("=") else f"{spelled} {value!r}"
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from sklearn.model_selection import BaseCrossValidator
 
 from ._validation import NONE, Interval, Options, validate_params
 from .data import ID, TIME
-from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError
+from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError, spell, spell_value
 
 __all__ = ["Fold", "WalkForward", "check_temporal_cv", "panel_folds", "temporal_train_test_split"]
 
@@ -191,11 +191,12 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         step, _ = self._validate()
         needed = self.min_length()
         if n_samples < needed:
-            sliding = f", train_size={self.train_size}" if self.window == "sliding" else ""
+            settings = [("n_splits", self.n_splits), ("horizon", self.horizon), ("step", step), ("gap", self.gap)]
+            settings += [("train_size", self.train_size)] if self.window == "sliding" else []
             raise DataError(
-                f"Too few positions: {n_samples} for n_splits={self.n_splits}, horizon={self.horizon}, "
-                f"step={step}, gap={self.gap}{sliding}; at least {needed} are required. "
-                "Reduce n_splits, horizon or step, or provide a longer series."
+                f"Too few positions: {n_samples} for {', '.join(spell_value(k, v) for k, v in settings)}; at least "
+                f"{needed} are required. Reduce the number of folds ({spell('n_splits')}), the horizon "
+                f"({spell('horizon')}) or the step ({spell('step')}), or provide a longer series."
             )
         last = n_samples - 1 - self.gap - self.horizon
         return last - step * np.arange(self.n_splits - 1, -1, -1)

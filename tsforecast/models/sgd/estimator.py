@@ -32,7 +32,7 @@ from torch.utils.data import BatchSampler, SequentialSampler
 
 from ..._validation import NONE, Interval, Options
 from ...data import ID, TARGET, season_length
-from ...errors import SHUFFLE_REASON, DataError, ShuffleError
+from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_value
 from ...schedules import check_decay_params
 from ...windows import check_no_shuffle
 from ..forecaster import Forecaster
@@ -365,9 +365,10 @@ class SGDForecaster(Forecaster):
     def _check_history(self, uid: str, y: np.ndarray, *, minimum: int, log: bool) -> None:
         if len(y) < minimum:
             raise DataError(
-                f"Series {uid!r} has {len(y)} observations; SGDForecaster(lookback={self.lookback}, "
-                f"horizon={self.horizon}) needs at least {minimum}. Provide a longer history or reduce "
-                "lookback or horizon."
+                f"Series {uid!r} has {len(y)} observations; SGDForecaster with "
+                f"{spell_value('lookback', self.lookback)} and {spell_value('horizon', self.horizon)} needs at least "
+                f"{minimum}. Provide a longer history or "
+                f"reduce the lookback ({spell('lookback')}) or the horizon ({spell('horizon')})."
             )
         if log and y.min() <= 0:
             raise DataError(
