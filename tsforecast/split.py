@@ -191,7 +191,12 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         step, _ = self._validate()
         needed = self.min_length()
         if n_samples < needed:
-            settings: list[tuple[str, object]] = [("n_splits", self.n_splits), ("horizon", self.horizon), ("step", step), ("gap", self.gap)]
+            settings: list[tuple[str, object]] = [
+                ("n_splits", self.n_splits),
+                ("horizon", self.horizon),
+                ("step", step),
+                ("gap", self.gap),
+            ]
             settings += [("train_size", self.train_size)] if self.window == "sliding" else []
             raise DataError(
                 f"Too few positions: {n_samples} for {', '.join(spell_value(k, v) for k, v in settings)}; at least "
