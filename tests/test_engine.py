@@ -164,3 +164,20 @@ def test_backtest_on_a_running_cluster_matches_serial_quietly(
     # The checkpoints were written by this process, relative to its working directory, not a worker's.
     assert list((tmp_path / "ckpt").rglob("*.tsfc"))
     assert list(workers_dir.iterdir()) == []
+
+
+def test_cli_backtest_on_a_running_cluster_matches_serial_with_a_clean_stderr(
+    cluster: tuple[str, Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tsforecast import cli
+
+    scheduler, _ = cluster
+    common = ["backtest", "uk_lung_deaths", "--horizon", "6", "--folds", "3", "--model", "naive", "--no-audit", "-q"]
+    assert cli.main([*common, "--out", str(tmp_path / "serial")]) == 0
+    capfd.readouterr()
+    status = cli.main([*common, "--engine", "dask", "--scheduler", scheduler, "--out", str(tmp_path / "dask")])
+    assert status == 0
+    assert capfd.readouterr().err == ""
+    serial = pd.read_csv(tmp_path / "serial" / "forecasts.csv")
+    distributed = pd.read_csv(tmp_path / "dask" / "forecasts.csv")
+    pd.testing.assert_frame_equal(distributed, serial, check_exact=True)
