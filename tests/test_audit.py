@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import leaky
 import numpy as np
@@ -157,15 +161,16 @@ def test_unknown_perturbation_is_refused(air: pd.DataFrame) -> None:
 def test_an_unpicklable_model_is_refused_for_a_fresh_process(air: pd.DataFrame) -> None:
     model = leaky.Peeker(horizon=12, data=air)
     model.lock = threading.Lock()  # type: ignore[attr-defined]
-    with pytest.raises(
-        tsf.DataError, match=r"cannot be pickled .*Define them in an importable module.*fresh_process=False"
-    ):
+    with pytest.raises(tsf.DataError, match=r"cannot be pickled .*Make them picklable, or pass fresh_process=False"):
         tsf.audit_leakage(model, air, tsf.WalkForward(2, 12))
 
 
 def test_a_rerun_process_that_dies_is_reported(air: pd.DataFrame) -> None:
     model = leaky.ExitWhenReshaped(horizon=12, data=air, rows=len(air))
-    with pytest.raises(tsf.DataError, match=r"stopped abruptly.*if __name__ == \"__main__\":.*fresh_process=False"):
+    with pytest.raises(
+        tsf.DataError,
+        match=r"stopped abruptly.*a model that ends the process, or pass fresh_process=False",
+    ):
         tsf.audit_leakage(model, air, tsf.WalkForward(2, 12))
 
 
@@ -214,3 +219,35 @@ def test_arima_passes_the_audit(air: pd.DataFrame) -> None:
     assert tsf.audit_leakage(
         "arima", short, tsf.WalkForward(1, 6), season=12, exhaustive=True, fresh_process=False
     ).passed
+
+
+UNGUARDED_SCRIPT = """
+import numpy as np
+import tsforecast as tsf
+from tsforecast.models import LocalForecaster
+
+df = tsf.load_dataset("air_passengers")
+
+
+class PeekAtTheEnd(LocalForecaster):  # defined in the script itself: it reaches the fresh process by value
+    def __init__(self, horizon=1, data=None):
+        self.horizon = horizon
+        self.data = data
+
+    def _forecast(self, y):
+        return np.full(self.horizon, float(self.data["y"].iloc[-1]))
+
+
+print(tsf.audit_leakage("naive", df, tsf.WalkForward(2, 12)).passed)
+print(tsf.audit_leakage(PeekAtTheEnd(horizon=12, data=df), df, tsf.WalkForward(2, 12)).passed)
+"""
+
+
+def test_audit_in_an_unguarded_script_runs_and_catches_a_model_defined_there(tmp_path: Path) -> None:
+    script = tmp_path / "quick_look.py"  # no `if __name__ == "__main__":` guard, as people write them
+    script.write_text(UNGUARDED_SCRIPT)
+    package = str(Path(tsf.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]

@@ -20,16 +20,16 @@ known); static ones are left alone.
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import pickle
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+import cloudpickle
 import numpy as np
 import pandas as pd
+from loky import ProcessPoolExecutor
 
 from . import _engine
 from .covariates import Covariates
@@ -185,26 +185,24 @@ def _rerun_pickled(payload: bytes) -> list[Any]:
 def _rerun_in_fresh_process(
     model: Any, baselines: tuple[Any, ...], df: pd.DataFrame, data: pd.DataFrame, spec: _Reruns
 ) -> list[Any]:
+    # NOTE: loky starts a fresh interpreter that does not rerun the caller's main script (so an
+    # unguarded script works), and cloudpickle sends classes defined in that script by value. The
+    # model, the baselines and the frames travel in one payload, so references between them hold.
     try:
-        payload = pickle.dumps((model, baselines, df, data, spec))
+        payload = cloudpickle.dumps((model, baselines, df, data, spec))
     except (pickle.PicklingError, TypeError, AttributeError) as error:
         raise DataError(
             f"The audit reruns the folds in a fresh process, but the model, the data or the splitter cannot be "
-            f"pickled ({error}). Define them in an importable module, or pass {spell('fresh_process')}False "
+            f"pickled ({error}). Make them picklable, or pass {spell('fresh_process')}False "
             "(the reruns then share this process's caches, so a peek memoised during the clean run goes unseen)."
         ) from error
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        context.set_forkserver_preload(["tsforecast"])  # a fresh interpreter that ran no user code
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=1) as pool:
             results: list[Any] = pool.submit(_rerun_pickled, payload).result()
     except BrokenProcessPool as error:
         raise DataError(
-            "The fresh process running the audit's reruns stopped abruptly (killed, out of memory, or it exited). "
-            "Python starts it by importing the main script: guard a script's entry point with "
-            f'`if __name__ == "__main__":`, or pass {spell("fresh_process")}False.'
+            "The fresh process running the audit's reruns stopped abruptly (killed, out of memory, or the model "
+            f"exited it). Look for a model that ends the process, or pass {spell('fresh_process')}False."
         ) from error
     return results
 
@@ -274,11 +272,11 @@ def audit_leakage(
         As for :func:`~tsforecast.backtest`. Past-only columns are perturbed with ``y`` after each
         cutoff, known-future columns after the end of each fold's horizon.
     fresh_process : bool, default=True
-        Run the perturbed reruns in a fresh Python process (``forkserver``, else ``spawn``) that
-        receives the model, baselines and ``df`` pickled together, so references between them
-        hold and no cache of the clean run is shared. They must be picklable, and a script that
-        calls the audit must guard its entry point with ``if __name__ == "__main__":``. ``False``
-        reruns in this process: faster, but a peek memoised during the clean run goes unseen.
+        Run the perturbed reruns in a fresh Python interpreter (a ``loky`` worker, which does not
+        rerun the caller's script) that receives the model, baselines and ``df`` pickled together
+        (``cloudpickle``), so references between them hold and no cache of the clean run is
+        shared. They must be picklable. ``False`` reruns in this process: faster, but a peek
+        memoised during the clean run goes unseen.
 
     Returns
     -------
