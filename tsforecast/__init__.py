@@ -1,7 +1,7 @@
 """tsforecast: leakage-safe time-series forecasting and honest walk-forward backtests.
 
 ``import tsforecast`` does not import torch: ``SGDForecaster`` and the window loaders
-(``WindowDataset``, ``ordered_loader``, ``check_no_shuffle``) load it on first access.
+(``WindowDataset``, ``ordered_loader``, ``OrderedSampler``, ``check_no_shuffle``) load it on first access.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .split import Fold, WalkForward, check_temporal_cv, temporal_train_test_spl
 
 if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time, so that torch loads only when used
     from .models.sgd import SGDForecaster
-    from .windows import WindowDataset, check_no_shuffle, ordered_loader
+    from .windows import OrderedSampler, WindowDataset, check_no_shuffle, ordered_loader
 
 __version__ = "0.1.0"
 
@@ -38,6 +38,7 @@ __all__ = [
     "LeakageError",
     "Mean",
     "Naive",
+    "OrderedSampler",
     "SGDForecaster",
     "SeasonalNaive",
     "ShuffleError",
@@ -77,6 +78,7 @@ BacktestResult._write_report = _write_report
 
 _LAZY = {
     "SGDForecaster": ".models.sgd",
+    "OrderedSampler": ".windows",
     "WindowDataset": ".windows",
     "check_no_shuffle": ".windows",
     "ordered_loader": ".windows",
