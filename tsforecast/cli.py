@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -415,34 +415,24 @@ def _datasets(_: argparse.Namespace) -> int:
 # --- the parser -----------------------------------------------------------------------------------
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _integer(minimum: int, expected: str, *, also: tuple[int, ...] = ()) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum`` (or one of ``also``), else ``expected ..., got '...'``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum and value not in also:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1 and value != -1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of workers, or -1 for all cores, got {text!r}")
-    return value
+_positive = _integer(1, "a positive integer")
+_non_negative = _integer(0, "an integer >= 0")
+_workers = _integer(1, "a positive number of workers, or -1 for all cores", also=(-1,))
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
