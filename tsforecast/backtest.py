@@ -25,6 +25,7 @@ from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
+from .intervals import check_interval_method, check_levels
 from .metrics import METRICS
 
 __all__ = ["BacktestResult", "backtest"]
@@ -202,6 +203,8 @@ def backtest(
     progress: bool | None = None,
     source: str | None = None,
     covariates: Covariates | None = None,
+    level: Any = None,
+    interval_method: str = "conformal",
 ) -> BacktestResult:
     """Walk-forward backtest of a model and baselines; honest by construction, and checked.
 
@@ -243,6 +246,11 @@ def backtest(
         model is fitted on the rows up to the cutoff (target, past-only, known-future and static
         columns) and forecasts with a future frame holding only the known-future columns over its
         horizon. The baselines are univariate and ignore covariates.
+    level : float or sequence of float, optional
+        Prediction-interval levels in percent (e.g. ``(80, 95)``): ``.forecasts`` gets the columns
+        ``y_lo_L, y_hi_L`` of every model, calibrated inside each fold's training data.
+    interval_method : {"conformal", "native"}, default="conformal"
+        How the intervals are made (see ``Forecaster.predict``).
 
     Returns
     -------
@@ -275,11 +283,21 @@ def backtest(
             "audit": [Options((True, False))],
         },
     )
+    levels = None if level is None else check_levels(level)
+    check_interval_method(interval_method)
     data = from_pandas(df)
     freq = infer_freq(data)
     season = season_length(freq) if season is None else season
     plan = _engine.make_plan(
-        model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
+        model,
+        data,
+        cv,
+        baselines=tuple(baselines),
+        season=season,
+        refit=refit,
+        covariates=covariates,
+        level=levels,
+        interval_method=interval_method,
     )
     workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
     tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
