@@ -7,9 +7,11 @@ forecasting", NeurIPS; the same scheme as statsforecast's ``ConformalIntervals``
 only on the data the model was fitted on:
 
 1. **Origins.** On the sorted timestamps ``t_0 < ... < t_{G-1}`` of the fitted data and the
-   model's horizon ``h``, the calibration origins are the ``N = n_windows · h`` latest positions
-   whose whole horizon is still inside the data: ``i = G-1-h, G-2-h, ..., G-h-N``. They form
-   ``n_windows`` blocks of ``h`` consecutive origins.
+   model's horizon ``h``, the calibration origins are the ``N = B · h`` latest positions whose
+   whole horizon is still inside the data: ``i = G-1-h, G-2-h, ..., G-h-N``. They form
+   ``B = max(n_windows, ceil(20 / h))`` blocks of ``h`` consecutive origins (``n_windows = 5`` by
+   default; at least 20 origins, so that a 95% band has enough residuals of its own), fewer when
+   the data are short.
 2. **Forecasts.** For each block, a :func:`sklearn.base.clone` of the model is fitted on the rows
    up to the block's earliest origin, then forecasts from every origin of the block (its history
    up to that origin; a refit every ``h`` origins, as a backtest with ``refit=h`` would). A block
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INTERVAL_METHODS",
+    "MIN_ORIGINS",
     "N_WINDOWS",
     "Calibration",
     "band_columns",
@@ -70,6 +73,9 @@ __all__ = [
 N_WINDOWS = 5
 """Calibration blocks of ``horizon`` origins each (fewer when the data are short): 60 residuals per
 series and step for monthly data with ``h = 12``, enough for a per-series 95% band (19 needed)."""
+
+MIN_ORIGINS = 20
+"""Fewest calibration origins wanted whatever the horizon: more blocks are used when ``n_windows · h`` is below."""
 
 INTERVAL_METHODS = ("conformal", "native")
 
@@ -208,7 +214,7 @@ def _blocks(n_times: int, horizon: int, n_windows: int) -> list[np.ndarray]:
     """Origin positions (ascending) of each calibration block, latest block first."""
     latest = n_times - 1 - horizon
     blocks = []
-    for b in range(n_windows):
+    for b in range(max(n_windows, math.ceil(MIN_ORIGINS / horizon))):
         first = latest - (b + 1) * horizon + 1
         if first < 0:
             break
@@ -228,7 +234,8 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
     season : int
         Season length of the MASE scales used when residuals are pooled across series.
     n_windows : int, default=N_WINDOWS
-        Most calibration blocks of ``horizon`` origins each.
+        Calibration blocks of ``horizon`` origins each (more when they hold under
+        :data:`MIN_ORIGINS` origins; fewer when the data are short).
 
     Returns
     -------
@@ -239,7 +246,7 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
     DataError
         If the data are too short to forecast from a single origin inside them.
     LeakageError
-        If a calibration fit or residual used data after the model's ``last_seen_``.
+        If a calibration fit recorded a ``last_seen_`` after the origin it was fitted at.
     """
     horizon = int(model.horizon)
     times = pd.Index(frame[TIME].unique()).sort_values()
@@ -260,10 +267,10 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
         fitted = clone(model)
         train = start[start[ID].isin(kept)]
         fitted.fit(train) if covariates is None else fitted.fit(train, covariates=covariates)
-        if fitted.last_seen_ > model.last_seen_:
+        if fitted.last_seen_ > times[block[0]]:
             raise LeakageError(
-                f"A calibration fit saw data up to {fitted.last_seen_}, after the model's last_seen_ "
-                f"{model.last_seen_}."
+                f"A calibration fit of {type(model).__name__} on data up to the origin {times[block[0]]} recorded "
+                f"last_seen_={fitted.last_seen_}: it read data after its training rows. Fit only on the frame given."
             )
         histories, futures, keys = [], [], {}
         for position in block:
@@ -294,10 +301,7 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
         )
     order = np.sort(np.asarray(used))[::-1]  # latest origin first
     last_target = times[int(order[0]) + horizon]
-    if last_target > model.last_seen_:
-        raise LeakageError(
-            f"Calibration residuals reach {last_target}, after the model's last_seen_ {model.last_seen_}."
-        )
+    assert last_target <= model.last_seen_, "calibration targets lie inside the fitted data by construction"
     return Calibration(residuals[:, order, :], series, series_scales(data, season), times[order], last_target)
 
 
