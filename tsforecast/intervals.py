@@ -113,7 +113,7 @@ def check_levels(level: Any) -> tuple[float, ...]:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, Real):
             raise DataTypeError(f"{spell('level')}{value!r} is not a number ({type(value).__name__}). {remedy}")
-        if not (math.isfinite(value) and 0 < value < 100):
+        if not (math.isfinite(value) and 0 < float(value) < 100):
             raise DataError(f"{spell('level')}{value!r} is not strictly between 0 and 100. {remedy}")
     floats = [float(v) for v in values]
     if len(set(floats)) != len(floats):

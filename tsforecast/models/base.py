@@ -121,7 +121,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.covariates_ = covariates if covariates is not None and not covariates.empty else None
         self.freq_ = infer_freq(frame)
         self.last_seen_ = frame[TIME].max()
-        vars(self).pop("conformal_", None)  # a refit drops the interval calibration of the previous fit
+        self.__dict__.pop("conformal_", None)  # a refit drops the interval calibration of the previous fit
         self._fit(frame)
         self._train_frame = frame
         return self
