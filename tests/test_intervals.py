@@ -266,3 +266,16 @@ def test_interval_metrics() -> None:
 def test_msis_refuses_a_bad_level(level: Any) -> None:
     with pytest.raises(DataError, match="level must be a coverage percentage strictly between 0 and 100, got"):
         msis([1.0], [0.0], [2.0], level=level, y_train=[0.0, 1.0], season=1)
+
+
+class InfiniteBand(Naive):
+    """A native band that diverged."""
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        band = np.full((len(levels), self.horizon), np.inf)
+        return -band, band
+
+
+def test_a_non_finite_band_is_refused() -> None:
+    with pytest.raises(DataError, match=r"InfiniteBand produced a non-finite prediction interval \(native\)"):
+        InfiniteBand(horizon=2).fit(seasonal(20)).predict(level=80, interval_method="native")
