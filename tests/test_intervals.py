@@ -279,3 +279,13 @@ class InfiniteBand(Naive):
 def test_a_non_finite_band_is_refused() -> None:
     with pytest.raises(DataError, match=r"InfiniteBand produced a non-finite prediction interval \(native\)"):
         InfiniteBand(horizon=2).fit(seasonal(20)).predict(level=80, interval_method="native")
+
+
+def test_declared_covariates_travel_into_the_calibration_fits() -> None:
+    df = frame(seasonal(40)).assign(price=np.arange(40.0), temperature=np.cos(np.arange(40.0)))
+    cov = tsf.Covariates(known_future=["price"], past_only=["temperature"])
+    model = Naive(horizon=2).fit(df, covariates=cov)
+    future = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2003-05-01", periods=2, freq="MS"), "price": 1.0})
+    out = model.predict(future=future, level=80)
+    assert_nested_and_finite(out.assign(y_lo_95=out["y_lo_80"], y_hi_95=out["y_hi_80"]))
+    assert model.conformal_.residuals.shape == (1, 20, 2)
