@@ -110,7 +110,11 @@ def test_a_series_with_enough_residuals_gets_its_own_quantile_and_a_short_one_th
     scales = pd.Series([1.0, 2.0], index=["a", "b"])
     calibration = Calibration(residuals, pd.Index(["a", "b"]), scales, pd.RangeIndex(19), 30)
     q = conformal_half_widths(
-        calibration, (80.0, 95.0), pd.Index(["a", "b", "new"]), scales.reindex(["a", "b", "new"]).fillna(3.0)
+        calibration,
+        (80.0, 95.0),
+        pd.Index(["a", "b", "new"]),
+        scales.reindex(["a", "b", "new"]).fillna(3.0),
+        np.ones((3, 1)),
     )
     # a: ranks ceil(20 * 0.8) = 16 and ceil(20 * 0.95) = 19 of 1..19
     assert q[:, 0, 0].tolist() == [16.0, 19.0]
@@ -123,7 +127,7 @@ def test_too_few_residuals_even_pooled_are_refused() -> None:
     residuals = np.arange(1.0, 6.0).reshape(1, 5, 1)
     calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(5), 9)
     with pytest.raises(DataError, match=r"Too few calibration residuals for level=95: 5 per horizon step .* 6 needed"):
-        conformal_half_widths(calibration, (95.0,), pd.Index(["a"]), pd.Series([1.0], index=["a"]))
+        conformal_half_widths(calibration, (95.0,), pd.Index(["a"]), pd.Series([1.0], index=["a"]), np.ones((1, 1)))
 
 
 def test_data_too_short_to_calibrate_is_refused() -> None:
@@ -289,3 +293,17 @@ def test_declared_covariates_travel_into_the_calibration_fits() -> None:
     out = model.predict(future=future, level=80)
     assert_nested_and_finite(out.assign(y_lo_95=out["y_lo_80"], y_hi_95=out["y_hi_80"]))
     assert model.conformal_.residuals.shape == (1, 20, 2)
+
+
+def test_relative_scores_scale_the_band_with_the_forecast() -> None:
+    residuals = np.arange(1.0, 20.0).reshape(1, 19, 1) / 100  # relative residuals 1% .. 19%
+    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([5.0], index=["a"]), pd.RangeIndex(19), 30, True)
+    q = conformal_half_widths(calibration, (80.0,), pd.Index(["a"]), pd.Series([5.0], index=["a"]), np.array([[200.0]]))
+    assert q[0, 0, 0] == pytest.approx(0.16 * 200.0)
+
+
+@pytest.mark.parametrize(("shift", "relative"), [(0.0, True), (-30.0, False)])
+def test_relative_scores_only_for_positive_series(shift: float, relative: bool) -> None:
+    model = SeasonalNaive(horizon=4, season=4).fit(frame(seasonal(40) + shift))
+    model.predict(level=80)
+    assert model.conformal_.relative is relative

@@ -18,7 +18,10 @@ only on the data the model was fitted on:
    is used only while some series still has ``min_length()`` points at its earliest origin;
    series shorter than that sit the block out.
 3. **Scores.** The absolute residuals :math:`r_{s,i,j} = |y_{s,i+j} - \hat y_{s,i+j \mid i}|` per
-   series ``s``, origin ``i`` and horizon step ``j``.
+   series ``s``, origin ``i`` and horizon step ``j``; when every training value and every
+   calibration forecast is positive, the *relative* residuals :math:`r_{s,i,j} / \hat y_{s,i+j \mid i}`
+   (a normalised nonconformity score: the band then scales with the forecast, as the errors of a
+   growing positive series do).
 4. **Quantiles.** For level :math:`1-\alpha` and the :math:`n` residuals of a series and step, the
    half-width is their :math:`\lceil (n+1)(1-\alpha) \rceil`-th smallest value, i.e. the empirical
    quantile at :math:`\lceil (n+1)(1-\alpha) \rceil / n` (the finite-sample correction of split
@@ -26,8 +29,9 @@ only on the data the model was fitted on:
    (:math:`\lceil (n+1)(1-\alpha) \rceil > n`, e.g. fewer than 19 at 95%), the residuals of every
    series are pooled after dividing each by its series' MASE scale (in-sample seasonal-naive MAE),
    and the pooled quantile is multiplied back by the series' scale.
-5. **Bands.** :math:`\hat y \pm q_{s,j}`: symmetric, and nested across levels by construction
-   (a higher level takes a higher order statistic of the same residuals).
+5. **Bands.** :math:`\hat y \pm q_{s,j}` (relative scores: :math:`\hat y (1 \pm q_{s,j})`):
+   symmetric, and nested across levels by construction (a higher level takes a higher order
+   statistic of the same residuals). With relative scores no MASE scaling is needed to pool.
 
 Every residual pairs a forecast from an origin inside the fitted data with an actual value inside
 it too, so in a backtest the calibration of a fold never touches that fold's test span: the
@@ -201,6 +205,8 @@ class Calibration:
         Origin timestamps, in the order of the second axis.
     last_target : Timestamp or int
         The last timestamp any residual used.
+    relative : bool
+        Whether ``residuals`` are relative to the forecast (``|y - y_hat| / y_hat``).
     """
 
     residuals: np.ndarray
@@ -208,6 +214,7 @@ class Calibration:
     scales: pd.Series
     origins: pd.Index
     last_target: Any
+    relative: bool = False
 
 
 def _blocks(n_times: int, horizon: int, n_windows: int) -> list[np.ndarray]:
@@ -257,6 +264,7 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
     need = max(model.min_length(), 3)
     actual = data.set_index([ID, TIME])[TARGET]
     residuals = np.full((len(series), len(times), horizon), np.nan)
+    forecasts = np.full_like(residuals, np.nan)
     used = []
     for block in _blocks(len(times), horizon, n_windows):
         start = data[data[TIME] <= times[block[0]]]
@@ -291,7 +299,8 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
         step = predicted.groupby(ID, sort=False).cumcount().to_numpy()
         uid = series[s]
         truth = actual.reindex(pd.MultiIndex.from_arrays([uid, predicted[TIME]])).to_numpy(dtype="float64")
-        residuals[s, origin, step] = np.abs(truth - predicted["y_hat"].to_numpy(dtype="float64"))
+        forecasts[s, origin, step] = predicted["y_hat"].to_numpy(dtype="float64")
+        residuals[s, origin, step] = np.abs(truth - forecasts[s, origin, step])
         used.extend(block.tolist())
     if not used:
         raise DataError(
@@ -302,7 +311,11 @@ def calibrate(model: Forecaster, frame: pd.DataFrame, *, season: int, n_windows:
     order = np.sort(np.asarray(used))[::-1]  # latest origin first
     last_target = times[int(order[0]) + horizon]
     assert last_target <= model.last_seen_, "calibration targets lie inside the fitted data by construction"
-    return Calibration(residuals[:, order, :], series, series_scales(data, season), times[order], last_target)
+    relative = bool((data[TARGET] > 0).all() and (np.isnan(forecasts) | (forecasts > 0)).all())
+    if relative:
+        residuals = residuals / forecasts
+    scales = series_scales(data, season)
+    return Calibration(residuals[:, order, :], series, scales, times[order], last_target, relative)
 
 
 def _ranked(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -316,14 +329,15 @@ def _ranked(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def conformal_half_widths(
-    calibration: Calibration, levels: Sequence[float], series: pd.Index, scales: pd.Series
+    calibration: Calibration, levels: Sequence[float], series: pd.Index, scales: pd.Series, forecasts: np.ndarray
 ) -> np.ndarray:
     """Half-widths ``q`` of the bands, shape ``(n_levels, n_series, horizon)``, for ``series`` in order.
 
     A series with enough residuals of its own gets its own quantile per step; any other series
     (too few residuals, or not in the calibration, e.g. a new series given to ``predict``) gets
     the pooled quantile of scaled residuals times its scale (``scales``, from the history it is
-    forecast from).
+    forecast from). Relative residuals are pooled as they are, and every quantile is multiplied
+    by the forecast (``forecasts``, shape ``(n_series, horizon)``).
 
     Raises
     ------
@@ -333,12 +347,14 @@ def conformal_half_widths(
     residuals = calibration.residuals
     position = calibration.series.get_indexer(series)
     known = position >= 0
-    pooled_sample = (residuals / calibration.scales.to_numpy()[:, None, None]).reshape(1, -1, residuals.shape[2])
+    divisor = 1.0 if calibration.relative else calibration.scales.to_numpy()[:, None, None]
+    pooled_sample = (residuals / divisor).reshape(1, -1, residuals.shape[2])
     # NOTE: a series uses its own residuals at every level or at none (decided at the highest level), so the
     # bands stay nested: each level is a higher order statistic of the same sample.
     _, own_ok = _ranked(residuals, max(levels))
     use_own = known[:, None] & own_ok[np.maximum(position, 0)]
     scale = scales.reindex(series).to_numpy()[:, None]
+    multiplier = np.abs(forecasts) if calibration.relative else 1.0
     out = np.empty((len(levels), len(series), residuals.shape[2]))
     for k, level in enumerate(levels):
         own, _ = _ranked(residuals, level)
@@ -349,5 +365,7 @@ def conformal_half_widths(
                 f"Too few calibration residuals for {spell('level')}{level:g}: {count} per horizon step over all "
                 f"series, {int(conformal_rank(count, level))} needed. Provide longer histories or lower the level."
             )
-        out[k] = np.where(use_own, own[np.maximum(position, 0)], scale * pooled)
+        out[k] = multiplier * np.where(
+            use_own, own[np.maximum(position, 0)], pooled if calibration.relative else scale * pooled
+        )
     return out

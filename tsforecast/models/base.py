@@ -227,7 +227,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             if getattr(self, "conformal_", None) is None:
                 self.conformal_ = calibrate(self, self._train_frame, season=season)
             series = pd.Index(sorted(frame[ID].unique()))
-            q = conformal_half_widths(self.conformal_, levels, series, series_scales(frame, season))
+            q = conformal_half_widths(self.conformal_, levels, series, series_scales(frame, season), forecasts)
             lo, hi = forecasts - q, forecasts + q
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             raise DataError(
