@@ -34,11 +34,13 @@ only on the data the model was fitted on:
    statistic of the same residuals). With relative scores no MASE scaling is needed to pool.
 
 Every residual pairs a forecast from an origin inside the fitted data with an actual value inside
-it too, so in a backtest the calibration of a fold never touches that fold's test span: the
-calibration records the last timestamp it read (``last_target``) and it is checked against the
-model's ``last_seen_``. The cost is ``n_windows`` refits plus ``N`` forecasts (for local models,
-which are re-estimated on every history, ``N`` fits per series); it is paid once per fitted
-model, on the first ``predict(level=...)``, and never when ``level`` is ``None``.
+it too, so in a backtest the calibration of a fold never touches that fold's test span. The
+calibration records the last timestamp it read (``last_target``, at most the model's
+``last_seen_``), and each calibration fit's ``last_seen_`` is checked against its origin
+(fit-scope provenance, as the backtest checks a fit against its cutoff). The cost is ``B`` refits
+plus ``N`` forecasts (for local models, which are re-estimated on every history, ``N`` fits per
+series); it is paid once per fitted model, on the first ``predict(level=...)``, and never when
+``level`` is ``None``.
 """
 
 from __future__ import annotations
