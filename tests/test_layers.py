@@ -16,10 +16,10 @@ PACKAGE = ROOT / "tsforecast"
 LAYERS = [
     ["errors"],
     ["_validation"],
-    ["data"],
+    ["data", "seasonality"],
     ["split", "windows", "schedules", "metrics", "covariates"],
     ["models"],
-    ["_engine", "backtest", "audit"],
+    ["_checkpoint", "_engine", "backtest", "audit"],
     ["report"],
     ["cli"],
     ["__main__", ""],  # "": the package root, which composes the layers

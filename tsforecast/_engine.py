@@ -32,6 +32,7 @@ from .covariates import Covariates, prepare_frame
 from .data import ID, TARGET, TIME, future_times, infer_freq
 from .errors import DataError, LeakageError, spell
 from .models import Forecaster, LocalForecaster, make_model, model_name
+from .models.intervals import band_columns
 from .split import Fold, panel_folds
 
 __all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]
@@ -53,15 +54,18 @@ class Task:
     series: tuple[str, ...] | None = None
     covariates: Covariates | None = None
     futures: tuple[pd.DataFrame | None, ...] = field(default=(), repr=False)
+    level: tuple[float, ...] | None = None
+    interval_method: str = "conformal"
 
     def key(self, context: str) -> str:
         """A digest of everything the task's result depends on, for checkpoints.
 
         ``context`` digests the data, the run settings and the runtime versions (see :func:`execute`);
-        the task adds its model's name, parameters and code, its folds and its series.
+        the task adds its model's name, parameters and code, its folds, its series and its interval settings.
         """
         params = repr(sorted(self.model.get_params(deep=False).items()))
         parts = [context, self.model_name, params, model_code(self.model), repr(self.folds), repr(self.series)]
+        parts.append(repr((self.level, self.interval_method)))
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -77,6 +81,8 @@ class Plan:
     skipped: pd.DataFrame
     covariates: Covariates | None = None
     data: pd.DataFrame | None = field(default=None, repr=False)
+    level: tuple[float, ...] | None = None
+    interval_method: str = "conformal"
 
 
 def _blocks(n_folds: int, refit: bool | int) -> list[tuple[int, ...]]:
@@ -109,6 +115,8 @@ def make_plan(
     season: int,
     refit: bool | int,
     covariates: Covariates | None = None,
+    level: tuple[float, ...] | None = None,
+    interval_method: str = "conformal",
 ) -> Plan:
     """Cut the folds and build the models, checking everything that can be checked before fitting.
 
@@ -140,7 +148,7 @@ def make_plan(
         columns=["fold", "cutoff", ID, "reason"],
     )
     covariates = covariates if covariates is not None and not covariates.empty else None
-    return Plan(folds, models, horizon, season, refit, skipped, covariates, df)
+    return Plan(folds, models, horizon, season, refit, skipped, covariates, df, level, interval_method)
 
 
 def _future_frame(plan: Plan, cutoff: Any, horizon: int, usable: pd.Index) -> pd.DataFrame | None:
@@ -189,6 +197,8 @@ def make_tasks(
                 folds=block,
                 cutoffs=tuple(f.cutoff for f in folds),
                 covariates=plan.covariates,
+                level=plan.level,
+                interval_method=plan.interval_method,
             )
             if isinstance(model, LocalForecaster) and len(usable):  # no usable series: no task
                 for group in np.array_split(np.asarray(usable, dtype=object), min(chunks, len(usable))):
@@ -258,7 +268,9 @@ def run_task(task: Task) -> TaskResult:
                 )
             if isinstance(getattr(model, "history_", None), pd.DataFrame):
                 logs.append(model.history_.assign(model=task.model_name, fold=fold))
-        given = {} if future is None else {"future": future}
+        given: dict[str, Any] = {} if future is None else {"future": future}
+        if task.level is not None:  # NOTE: only then, so a user's predict(y_new) without level= keeps working
+            given.update(level=task.level, interval_method=task.interval_method)
         predicted = model.predict(**given) if i == 0 else model.predict(train, **given)
         frame = test.merge(predicted, on=[ID, TIME], how="left", validate="one_to_one")
         if frame["y_hat"].isna().any():
@@ -267,7 +279,8 @@ def run_task(task: Task) -> TaskResult:
                 f"{task.model_name} gave no forecast for {missing[ID]!r} at {missing[TIME]} in fold {fold}: "
                 "its predict() must return the next `horizon` timestamps of every series it was given."
             )
-        frames.append(frame.assign(cutoff=cutoff, fold=fold, model=task.model_name)[FORECAST_COLUMNS])
+        bands = band_columns(task.level) if task.level is not None else []
+        frames.append(frame.assign(cutoff=cutoff, fold=fold, model=task.model_name)[FORECAST_COLUMNS + bands])
     return TaskResult(pd.concat(frames, ignore_index=True), pd.concat(logs, ignore_index=True) if logs else None)
 
 

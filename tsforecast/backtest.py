@@ -27,6 +27,7 @@ from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
 from .errors import DataError, spell
 from .metrics import METRICS, aggregate, error_terms
+from .models.intervals import check_interval_method, check_levels
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -189,6 +190,8 @@ def backtest(
     source: str | None = None,
     covariates: Covariates | None = None,
     scheduler: str | None = None,
+    level: Any = None,
+    interval_method: str = "conformal",
 ) -> BacktestResult:
     """Walk-forward backtest of a model and baselines; honest by construction, and checked.
 
@@ -238,6 +241,11 @@ def backtest(
     scheduler : str, optional
         Address of a running ``dask.distributed`` scheduler (e.g. ``"tcp://127.0.0.1:8786"``) to
         run the tasks on, with ``engine="dask"``. Its workers need tsforecast and the model's code.
+    level : float or sequence of float, optional
+        Prediction-interval levels in percent (e.g. ``(80, 95)``): ``.forecasts`` gets the columns
+        ``y_lo_L, y_hi_L`` of every model, calibrated inside each fold's training data.
+    interval_method : {"conformal", "native"}, default="conformal"
+        How the intervals are made (see ``Forecaster.predict``).
 
     Returns
     -------
@@ -276,11 +284,21 @@ def backtest(
             f"A scheduler ({scheduler!r}) runs tasks on a Dask cluster, but the engine is {engine!r}. "
             f"Set {spell('engine')} to 'dask', or leave out {spell('scheduler')}."
         )
+    levels = None if level is None else check_levels(level)
+    check_interval_method(interval_method)
     data = from_pandas(df)
     freq = infer_freq(data)
     season = season_length(freq) if season is None else season
     plan = _engine.make_plan(
-        model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
+        model,
+        data,
+        cv,
+        baselines=tuple(baselines),
+        season=season,
+        refit=refit,
+        covariates=covariates,
+        level=levels,
+        interval_method=interval_method,
     )
     workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
     tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)

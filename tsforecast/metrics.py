@@ -326,3 +326,145 @@ def score(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike, season: i
         name: metric(y_true, y_pred, **context) if name in _NEEDS_TRAINING else metric(y_true, y_pred)
         for name, metric in METRICS.items()
     }
+
+
+# --------------------------------------------------------------------------------------------- #
+# prediction-interval metrics: vectorised over points, one value per point averaged             #
+# --------------------------------------------------------------------------------------------- #
+
+
+def _bounds(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> tuple[NDArray[np.float64], ...]:
+    """Validate an interval forecast: three 1-D arrays of one shape, non-empty."""
+    true, lower = _pair(y_true, lo)
+    _, upper = _pair(y_true, hi)
+    return true, lower, upper
+
+
+def _alpha(level: float) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating, np.integer)) or not 0 < level < 100:
+        raise DataError(f"level must be a coverage percentage strictly between 0 and 100, got {level!r}.")
+    return 1.0 - float(level) / 100.0
+
+
+def coverage(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float:
+    r"""Empirical coverage: the share of observations inside their interval (bounds included).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    lo, hi : array-like of shape (n,)
+        Lower and upper bounds, position by position.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; NaN if any input is NaN.
+
+    Raises
+    ------
+    DataError, DataTypeError
+        As :func:`mae`.
+
+    Notes
+    -----
+    .. math:: \mathrm{coverage} = \frac{1}{n} \sum_{t=1}^{n} \mathbb{1}[\ell_t \le y_t \le u_t]
+
+    Examples
+    --------
+    >>> coverage([1.0, 2.0, 3.0, 4.0], [0.0, 2.5, 3.0, 0.0], [2.0, 3.0, 3.0, 3.0])
+    0.5
+    """
+    true, lower, upper = _bounds(y_true, lo, hi)
+    if np.isnan(true).any() or np.isnan(lower).any() or np.isnan(upper).any():
+        return float("nan")
+    return float(np.mean((lower <= true) & (true <= upper)))
+
+
+def interval_width(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, y_train: ArrayLike, season: int) -> float:
+    r"""Mean interval width, scaled like MASE by the in-sample seasonal-naive MAE.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values (only their count and shape are checked: the width does not depend on them).
+    lo, hi : array-like of shape (n,)
+        Lower and upper bounds.
+    y_train : array-like of shape (m,)
+        The training part of the series, for the scale.
+    season : int
+        Season length ``s`` of the scale, >= 1.
+
+    Returns
+    -------
+    float
+        The scaled mean width; NaN/inf as :func:`mase` when the scale is undefined or zero.
+
+    Notes
+    -----
+    .. math:: \mathrm{width} = \frac{\frac{1}{n} \sum_{t=1}^{n} (u_t - \ell_t)}
+                                    {\frac{1}{m - s} \sum_{t=s+1}^{m} |y^{\mathrm{train}}_t - y^{\mathrm{train}}_{t-s}|}
+
+    Examples
+    --------
+    >>> interval_width([5.0, 7.0], [4.0, 5.0], [6.0, 9.0], y_train=[0.0, 2.0, 4.0, 6.0], season=1)
+    1.5
+    """
+    _, lower, upper = _bounds(y_true, lo, hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.divide(np.mean(upper - lower), mase_scale(y_train, season)))
+
+
+def msis(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, level: float, y_train: ArrayLike, season: int) -> float:
+    r"""Mean scaled interval score (MSIS) of the M4 competition: width plus penalties for misses, scaled.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Observed values.
+    lo, hi : array-like of shape (n,)
+        Lower and upper bounds of the central ``level`` % interval.
+    level : float
+        The interval's nominal coverage in percent, strictly between 0 and 100 (``a = 1 - level/100``).
+    y_train : array-like of shape (m,)
+        The training part of the series, for the scale.
+    season : int
+        Season length ``s`` of the scale, >= 1.
+
+    Returns
+    -------
+    float
+        The MSIS (lower is better); NaN/inf as :func:`mase` when the scale is undefined or zero.
+
+    Raises
+    ------
+    DataError
+        If ``level`` is not strictly between 0 and 100, or as :func:`mae`.
+
+    Notes
+    -----
+    With :math:`a = 1 - \mathrm{level}/100` (Gneiting & Raftery, 2007; M4 competitor's guide, 2018):
+
+    .. math::
+
+        \mathrm{MSIS} = \frac{\frac{1}{n} \sum_{t=1}^{n} \left[(u_t - \ell_t)
+              + \frac{2}{a} (\ell_t - y_t) \mathbb{1}[y_t < \ell_t]
+              + \frac{2}{a} (y_t - u_t) \mathbb{1}[y_t > u_t]\right]}
+             {\frac{1}{m - s} \sum_{t=s+1}^{m} |y^{\mathrm{train}}_t - y^{\mathrm{train}}_{t-s}|}
+
+    Examples
+    --------
+    Widths 2 and 4, and the second value misses its interval by 1: penalty ``2 / 0.05 · 1 = 40``;
+    ``(2 + 44) / 2`` over the scale 2:
+
+    >>> round(msis([5.0, 10.0], [4.0, 5.0], [6.0, 9.0], level=95, y_train=[0.0, 2.0, 4.0, 6.0], season=1), 6)
+    11.5
+    """
+    a = _alpha(level)
+    true, lower, upper = _bounds(y_true, lo, hi)
+    penalty = (2.0 / a) * (np.maximum(lower - true, 0.0) + np.maximum(true - upper, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.divide(np.mean(upper - lower + penalty), mase_scale(y_train, season)))
+
+
+__all__ += ["coverage", "interval_width", "msis"]

@@ -19,9 +19,13 @@ import numpy as np
 from .._validation import NONE, Interval
 from ..errors import DataError
 from .statistical import (
+    _N_PATHS,
     _POSITIVE_INT,
     _constant,
+    _fitting,
     _last_resort,
+    _last_resort_bands,
+    _path_bands,
     _plausible,
     _StatisticalForecaster,
     _try,
@@ -293,15 +297,61 @@ class ARIMA(_StatisticalForecaster):
             aic, rank, (p, d, q), (big_p, D, big_q, season if big_p or big_q or D else 0), constant, result
         )
 
-    def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
-        m, n, horizon = int(self.season), len(y), int(self.horizon)
-        seasonal = m > 1 and n >= 2 * m
+    def _differences(self, y: np.ndarray) -> tuple[int, int, np.ndarray]:
+        """``d``, ``D`` (steps 1-2 of the order search) and the differenced series ``w``."""
+        m = int(self.season)
         if self.seasonal_d is not None:
             D = int(self.seasonal_d)
         else:
-            D = int(seasonal and _seasonal_strength(y, m) >= _SEASONAL_STRENGTH)
+            D = int(m > 1 and len(y) >= 2 * m and _seasonal_strength(y, m) >= _SEASONAL_STRENGTH)
         d = int(self.d) if self.d is not None else int(_kpss_rejects(_difference(y, 0, D, m)))
-        w = _difference(y, d, D, m)
+        return d, D, _difference(y, d, D, m)
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Native bands: quantiles of 1,000 paths of the differenced series simulated (seeded) by the
+        chosen ``SARIMAX`` fit, each integrated back to ``y``; the fallback's normal bands otherwise."""
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        m, horizon = int(self.season), int(self.horizon)
+        with _fitting():
+            forecast = self._forecast_quietly(y)
+            if _constant(y):
+                flat = np.full((len(levels), horizon), y[0], dtype="float64")
+                return flat, flat.copy()
+            d, D, w = self._differences(y)
+            if len(w) and np.ptp(w) <= _EXACT_TOLERANCE * np.abs(y).max():
+                exact = np.tile(forecast, (len(levels), 1))  # an exact extrapolation has no error to simulate
+                return exact, exact.copy()
+            fits = self._search(w, m, m > 1 and len(y) >= 2 * m and m <= _MAX_SEASONAL_ARMA, d, D)
+            for fitted in sorted(fits, key=lambda f: (f.aic, f.rank)):
+                try:
+                    if not np.array_equal(_undifference(y, fitted.result.forecast(horizon), d, D, m), forecast):
+                        continue  # not the fit the point forecast came from
+                    p, _, q = fitted.order
+                    big_p, _, big_q, _ = fitted.seasonal_order
+                    model = SARIMAX(
+                        w,
+                        order=(p, 0, q),
+                        seasonal_order=(big_p, 0, big_q, m) if big_p or big_q else (0, 0, 0, 0),
+                        trend="c" if fitted.constant else None,
+                    )
+                    # NOTE: the search fits with low_memory (no stored states); filtering at the fitted
+                    # parameters restores what simulate() needs without re-estimating anything.
+                    paths = model.filter(fitted.result.params).simulate(
+                        horizon, anchor="end", repetitions=_N_PATHS, rng=np.random.default_rng(0)
+                    )
+                except Exception as exc:  # NOTE: as in _try: any statsmodels failure moves the chain on
+                    logger.debug("%s failed: %s: %s", fitted, type(exc).__name__, exc)
+                    continue
+                paths = np.asarray(paths, dtype="float64").reshape(horizon, -1)
+                integrated = np.stack([_undifference(y, path, d, D, m) for path in paths.T], axis=1)
+                return _path_bands(integrated, levels)
+        return _last_resort_bands(y, horizon, m, levels)
+
+    def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
+        m, n, horizon = int(self.season), len(y), int(self.horizon)
+        seasonal = m > 1 and n >= 2 * m
+        d, D, w = self._differences(y)
         if len(w) and np.ptp(w) <= _EXACT_TOLERANCE * np.abs(y).max():
             # NOTE: an exactly repeating (or exactly linear) history differences to a constant; every
             # ARIMA fit on it is degenerate (zero variance) and slow, and the exact answer is known.

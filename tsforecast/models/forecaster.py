@@ -20,6 +20,11 @@ implements ``_predict(frame, future)``, where ``future`` holds the known-future 
 series' horizon (:func:`~tsforecast.covariates.prepare_future`). The other models are univariate:
 they ignore covariates, but a declaration is still required so nothing is used silently.
 
+Prediction intervals: ``predict(level=(80, 95))`` adds ``y_lo_80, y_hi_80, y_lo_95, y_hi_95``.
+The default ``interval_method="conformal"`` works for every subclass without extra code (see
+:mod:`tsforecast.models.intervals`); ``"native"`` uses the model's own intervals, for subclasses that
+implement ``_native_intervals(frame, levels)`` (``LocalForecaster``: ``_forecast_interval(y, levels)``).
+
 :class:`LocalForecaster` specialises this for models fitted series by series (the baselines).
 """
 
@@ -34,8 +39,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
 from ..covariates import Covariates, prepare_frame, prepare_future
-from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
-from ..errors import DataError
+from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq, season_length
+from ..errors import DataError, spell
+from .intervals import (
+    band_columns,
+    calibrate,
+    check_interval_method,
+    check_levels,
+    conformal_half_widths,
+    series_scales,
+)
 
 __all__ = ["Forecaster", "LocalForecaster", "as_long_frame"]
 
@@ -101,11 +114,19 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.covariates_ = covariates if covariates is not None and not covariates.empty else None
         self.freq_ = infer_freq(frame)
         self.last_seen_ = frame[TIME].max()
+        self.__dict__.pop("conformal_", None)  # a refit drops the interval calibration of the previous fit
         self._fit(frame)
         self._train_frame = frame
         return self
 
-    def predict(self, y_new: Any = None, future: pd.DataFrame | None = None) -> np.ndarray | pd.DataFrame:
+    def predict(
+        self,
+        y_new: Any = None,
+        future: pd.DataFrame | None = None,
+        *,
+        level: Any = None,
+        interval_method: str = "conformal",
+    ) -> np.ndarray | pd.DataFrame:
         """Forecast the next ``horizon`` values after the fitted history, or after ``y_new``.
 
         Parameters
@@ -116,21 +137,35 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             With known-future covariates: ``unique_id, ds`` and the known-future columns covering
             the ``horizon`` timestamps after each series' last one (calendar features need none).
             Never ``y`` or past-only columns.
+        level : float or sequence of float, optional
+            Coverage levels in percent, each strictly between 0 and 100 (e.g. ``(80, 95)``): adds
+            the columns ``y_lo_L, y_hi_L`` per level ``L``, nested around ``y_hat``.
+        interval_method : {"conformal", "native"}, default="conformal"
+            ``"conformal"``: split-conformal bands from forecasts made at earlier origins inside the
+            fitted data (:mod:`tsforecast.models.intervals`; computed on the first call and cached in
+            ``conformal_``). ``"native"``: the model's own intervals (ETS, ARIMA, Theta).
 
         Returns
         -------
-        ndarray of shape (horizon,) for array input, else a DataFrame ``unique_id, ds, y_hat``.
+        ndarray of shape (horizon,) for array input without ``level``, else a DataFrame
+        ``unique_id, ds, y_hat`` (and the interval columns).
 
         Raises
         ------
         sklearn.exceptions.NotFittedError
             If the model has not been fitted.
         DataError
-            If the future frame is needed but missing, or lacks values for some horizon step.
+            If the future frame is needed but missing, or lacks values for some horizon step; for a
+            ``level`` out of (0, 100) or repeated, an unknown ``interval_method``, a model without
+            native intervals, or data too short to calibrate.
+        DataTypeError
+            If a ``level`` is not a number.
         LeakageError
             If the future frame holds ``y`` or a past-only column.
         """
         check_is_fitted(self)
+        levels = None if level is None else check_levels(level)
+        method = check_interval_method(interval_method)
         covariates = getattr(self, "covariates_", None)
         if y_new is None:
             frame, as_array = self._train_frame, self._array_input
@@ -154,14 +189,51 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
                 f"{type(self).__name__} produced a non-finite forecast (NaN or inf): its fit diverged. "
                 "Check the series for extreme values (for SGDForecaster, also try a lower lr)."
             )
-        if as_array:
+        if as_array and levels is None:
             return forecasts[0]
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 ID: np.repeat(last.index.to_numpy(), self.horizon),
                 TIME: np.concatenate([futures[t] for t in last]),
                 "y_hat": forecasts.reshape(-1),
             }
+        )
+        if levels is not None:
+            lo, hi = self._bands(frame, forecasts, levels, method)
+            for k, (lo_col, hi_col) in enumerate(zip(*[iter(band_columns(levels))] * 2, strict=True)):
+                out[lo_col], out[hi_col] = lo[k].reshape(-1), hi[k].reshape(-1)
+        return out
+
+    def _bands(
+        self, frame: pd.DataFrame, forecasts: np.ndarray, levels: tuple[float, ...], method: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bands ``(n_levels, n_series, horizon)``, nested around ``forecasts``."""
+        if method == "native":
+            lo, hi = (np.asarray(b, dtype="float64") for b in self._native_intervals(frame, levels))
+            # NOTE: a native interval need not contain the point forecast or nest exactly (simulated quantiles);
+            # widening to the nearest nested band keeps the contract lo_95 <= lo_80 <= y_hat <= hi_80 <= hi_95.
+            lo = np.minimum.accumulate(np.minimum(lo, forecasts), axis=0)
+            hi = np.maximum.accumulate(np.maximum(hi, forecasts), axis=0)
+        else:
+            season = getattr(self, "season", None)
+            season = season if isinstance(season, int) and not isinstance(season, bool) else season_length(self.freq_)
+            if getattr(self, "conformal_", None) is None:
+                self.conformal_ = calibrate(self, self._train_frame, season=season)
+            series = pd.Index(sorted(frame[ID].unique()))
+            q = conformal_half_widths(self.conformal_, levels, series, series_scales(frame, season), forecasts)
+            lo, hi = forecasts - q, forecasts + q
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            raise DataError(
+                f"{type(self).__name__} produced a non-finite prediction interval ({method}). "
+                f"Try {spell('interval_method')}'conformal', or check the series for extreme values."
+            )
+        return lo, hi
+
+    def _native_intervals(self, frame: pd.DataFrame, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The model's own bands ``(n_levels, n_series, horizon)``; models without them refuse."""
+        raise DataError(
+            f"{type(self).__name__} has no native prediction intervals (ETS, ARIMA and Theta have). "
+            f"Use {spell('interval_method')}'conformal', the default."
         )
 
     def _validate_params(self) -> None:
@@ -202,4 +274,18 @@ class LocalForecaster(Forecaster):
             )
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _native_intervals(self, frame: pd.DataFrame, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        self._check_lengths(frame)
+        if type(self)._forecast_interval is LocalForecaster._forecast_interval:
+            return super()._native_intervals(frame, levels)
+        bands = [
+            self._forecast_interval(part.to_numpy(dtype="float64"), levels)
+            for _, part in frame.groupby(ID, sort=True)[TARGET]
+        ]
+        return np.stack([lo for lo, _ in bands], axis=1), np.stack([hi for _, hi in bands], axis=1)
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Native bands ``(n_levels, horizon)`` after the history ``y``; overridden by models that have them."""
         raise NotImplementedError

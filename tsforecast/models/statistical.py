@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import statistics
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -84,6 +85,34 @@ def _plausible(forecast: np.ndarray, y: np.ndarray, horizon: int) -> bool:
 
 def _constant(y: np.ndarray) -> bool:
     return bool(y.min() == y.max())
+
+
+# Simulated sample paths behind the native ETS and ARIMA intervals (seeded: the same history gives the same band).
+_N_PATHS = 1000
+
+
+def _path_bands(paths: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed quantiles of simulated ``paths`` ``(horizon, n_paths)``: bands ``(n_levels, horizon)``."""
+    tails = np.array([(100.0 - level) / 200.0 for level in levels])
+    return np.quantile(paths, tails, axis=1), np.quantile(paths, 1.0 - tails, axis=1)
+
+
+def _last_resort_bands(
+    y: np.ndarray, horizon: int, season: int, levels: tuple[float, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normal bands of the seasonal-naive (or naive) fallback: ``sigma · sqrt(k + 1)`` at step ``h``.
+
+    ``sigma`` is the in-sample RMSE of the fallback and ``k = floor((h - 1) / m)`` the number of
+    whole seasons before step ``h`` (Hyndman & Athanasopoulos, *Forecasting: Principles and
+    Practice*, section 5.5); a history of one season or less gives a zero-width band.
+    """
+    m = season if 1 < season <= len(y) else 1
+    forecast = _seasonal_naive(y, horizon, m)
+    errors = y[m:] - y[:-m]
+    sigma = float(np.sqrt(np.mean(errors**2))) if len(errors) else 0.0
+    spread = sigma * np.sqrt(np.arange(horizon) // m + 1.0)
+    z = np.array([statistics.NormalDist().inv_cdf(0.5 + level / 200.0) for level in levels])[:, None]
+    return forecast - z * spread, forecast + z * spread
 
 
 class _StatisticalForecaster(LocalForecaster):
@@ -218,6 +247,9 @@ class ETS(_StatisticalForecaster):
         return [spec for spec in unique if n > spec.n_params(m) + 4]
 
     def _fit_spec(self, y: np.ndarray, spec: _EtsSpec) -> np.ndarray:
+        return np.asarray(self._fit_result(y, spec).forecast(self.horizon), dtype="float64")
+
+    def _fit_result(self, y: np.ndarray, spec: _EtsSpec) -> Any:
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
         model = ExponentialSmoothing(
@@ -228,7 +260,7 @@ class ETS(_StatisticalForecaster):
             seasonal_periods=int(self.season) if spec.seasonal else None,
             initialization_method="estimated",
         )
-        return np.asarray(model.fit().forecast(self.horizon), dtype="float64")
+        return model.fit()
 
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
         for spec in self._specs(y):
@@ -238,6 +270,29 @@ class ETS(_StatisticalForecaster):
                 return forecast
         logger.debug("ETS on %d points: every specification failed; seasonal naive / naive used", len(y))
         return _last_resort(y, self.horizon, int(self.season))
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Native bands: quantiles of 1,000 paths simulated (seeded, Gaussian additive errors) by the
+        statsmodels fit the point forecast came from; the fallback's normal bands otherwise."""
+        horizon = int(self.horizon)
+        with _fitting():
+            if _constant(y):
+                flat = np.full((len(levels), horizon), y[0], dtype="float64")
+                return flat, flat.copy()
+            for spec in self._specs(y):
+                try:
+                    result = self._fit_result(y, spec)
+                    forecast = np.asarray(result.forecast(horizon), dtype="float64")
+                    if not _plausible(forecast, y, horizon):
+                        continue
+                    paths = result.simulate(
+                        horizon, anchor="end", repetitions=_N_PATHS, error="add", rng=np.random.default_rng(0)
+                    )
+                except Exception as exc:  # NOTE: as in _try: any statsmodels failure moves the chain on
+                    logger.debug("%s failed: %s: %s", spec, type(exc).__name__, exc)
+                    continue
+                return _path_bands(np.asarray(paths, dtype="float64").reshape(horizon, -1), levels)
+        return _last_resort_bands(y, horizon, int(self.season), levels)
 
 
 def _try(fit: Callable[[], np.ndarray], what: str) -> np.ndarray | None:
@@ -314,6 +369,9 @@ class Theta(_StatisticalForecaster):
         return 3
 
     def _fit_theta(self, y: np.ndarray, deseasonalize: bool) -> np.ndarray:
+        return np.asarray(self._theta_result(y, deseasonalize).forecast(self.horizon, theta=2.0), dtype="float64")
+
+    def _theta_result(self, y: np.ndarray, deseasonalize: bool) -> Any:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         model = ThetaModel(
@@ -323,7 +381,7 @@ class Theta(_StatisticalForecaster):
             use_test=True,
             method="auto",
         )
-        return np.asarray(model.fit().forecast(self.horizon, theta=2.0), dtype="float64")
+        return model.fit()
 
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
         m, horizon = int(self.season), int(self.horizon)
@@ -336,3 +394,27 @@ class Theta(_StatisticalForecaster):
                 return forecast
         logger.debug("Theta on %d points: every specification failed; seasonal naive / naive used", len(y))
         return _last_resort(y, horizon, m)
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Native bands: statsmodels' ``ThetaModelResults.prediction_intervals`` (the SES forecast
+        variance) of the fit the point forecast came from; the fallback's normal bands otherwise."""
+        m, horizon = int(self.season), int(self.horizon)
+        with _fitting():
+            if _constant(y):
+                flat = np.full((len(levels), horizon), y[0], dtype="float64")
+                return flat, flat.copy()
+            for deseasonalize in [True, False] if m > 1 and len(y) >= 2 * m else [False]:
+                try:
+                    result = self._theta_result(y, deseasonalize)
+                    if not _plausible(np.asarray(result.forecast(horizon, theta=2.0), dtype="float64"), y, horizon):
+                        continue
+                    frames = [
+                        result.prediction_intervals(horizon, theta=2.0, alpha=1 - level / 100) for level in levels
+                    ]
+                except Exception as exc:  # NOTE: as in _try: any statsmodels failure moves the chain on
+                    logger.debug("Theta failed: %s: %s", type(exc).__name__, exc)
+                    continue
+                lo = np.stack([f["lower"].to_numpy(dtype="float64") for f in frames])
+                hi = np.stack([f["upper"].to_numpy(dtype="float64") for f in frames])
+                return lo, hi
+        return _last_resort_bands(y, horizon, m, levels)

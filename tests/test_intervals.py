@@ -1,0 +1,310 @@
+"""Prediction intervals: nested, finite, deterministic, calibrated on the training data only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsforecast as tsf
+from tsforecast.errors import DataError, DataTypeError, LeakageError
+from tsforecast.metrics import coverage, interval_width, msis
+from tsforecast.models import Forecaster, LocalForecaster
+from tsforecast.models.baselines import ARIMA, ETS, Naive, SeasonalNaive, Theta
+from tsforecast.models.intervals import Calibration, band_columns, conformal_half_widths
+from tsforecast.models.statistical import _last_resort_bands
+
+BANDS = ["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]
+
+
+def seasonal(n: int = 48, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 20.0 + np.tile([1.0, 3.0, 2.0, 5.0], n // 4) + 0.1 * np.arange(n) + 0.4 * rng.standard_normal(n)
+
+
+def frame(y: np.ndarray, uid: str = "s") -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2000-01-01", periods=len(y), freq="MS"), "y": y})
+
+
+def assert_nested_and_finite(out: pd.DataFrame) -> None:
+    values = out[BANDS].to_numpy()
+    assert np.isfinite(values).all()
+    assert (np.diff(values, axis=1) >= 0).all()
+
+
+class GlobalMean(Forecaster):
+    """A user's model written against the two hooks only: the mean of the last 4 values of each series."""
+
+    def __init__(self, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        self.n_series_ = frame["unique_id"].nunique()
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        last = frame.groupby("unique_id", sort=True)["y"].apply(lambda s: s.to_numpy()[-4:].mean())
+        return np.repeat(last.to_numpy()[:, None], self.horizon, axis=1)
+
+
+class WidthPeeker(LocalForecaster):
+    """Honest point forecast, leaky native band: its width is the spread of the values after the history."""
+
+    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None) -> None:
+        self.horizon = horizon
+        self.data = data
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.repeat(y[-1], self.horizon)
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        assert self.data is not None
+        ahead = self.data["y"].to_numpy()[len(y) : len(y) + self.horizon]
+        width = np.abs(ahead - y[-1])[None, :] * np.asarray(levels)[:, None] / 100
+        return y[-1] - width, y[-1] + width
+
+
+class LateRecorder(Naive):
+    """Records a last_seen_ after the rows it was given, as a model that read the full data would."""
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        self.last_seen_ = pd.Timestamp("2100-01-01")
+
+
+@pytest.mark.parametrize(
+    ("model", "method"),
+    [
+        (SeasonalNaive(horizon=4, season=4), "conformal"),
+        (ETS(horizon=4, season=4), "conformal"),
+        (ETS(horizon=4, season=4), "native"),
+        (ARIMA(horizon=4, season=4, max_p=1, max_q=0), "native"),
+        (Theta(horizon=4, season=4), "native"),
+        (GlobalMean(horizon=4), "conformal"),
+    ],
+)
+def test_bands_are_nested_around_the_forecast_and_finite(model: Forecaster, method: str) -> None:
+    out = model.fit(frame(seasonal())).predict(level=(95, 80), interval_method=method)
+    assert list(out.columns) == ["unique_id", "ds", "y_hat", *band_columns((80, 95))]
+    assert_nested_and_finite(out)
+    assert (out["y_hi_95"] > out["y_lo_95"]).all()
+
+
+def test_a_user_forecaster_gets_conformal_bands_without_extra_code() -> None:
+    y = seasonal(60)
+    model = GlobalMean(horizon=4).fit(frame(y))
+    out = model.predict(level=80)
+    assert model.conformal_.residuals.shape == (1, 20, 4)  # 5 windows of 4 origins, 4 steps
+    assert out["y_hat"].tolist() == [y[-4:].mean()] * 4
+
+
+def test_array_input_with_level_gives_a_frame() -> None:
+    out = Naive(horizon=3).fit(seasonal(40)).predict(level=(80, 95))
+    assert isinstance(out, pd.DataFrame)
+    assert out["ds"].tolist() == [40, 41, 42]
+
+
+def test_a_series_with_enough_residuals_gets_its_own_quantile_and_a_short_one_the_pooled_scaled_one() -> None:
+    residuals = np.full((2, 19, 1), np.nan)
+    residuals[0, :, 0] = np.arange(1.0, 20.0)  # series a: 19 residuals, scale 1
+    residuals[1, :2, 0] = [2.0, 4.0]  # series b: 2 residuals, scale 2
+    scales = pd.Series([1.0, 2.0], index=["a", "b"])
+    calibration = Calibration(residuals, pd.Index(["a", "b"]), scales, pd.RangeIndex(19), 30)
+    q = conformal_half_widths(
+        calibration,
+        (80.0, 95.0),
+        pd.Index(["a", "b", "new"]),
+        scales.reindex(["a", "b", "new"]).fillna(3.0),
+        np.ones((3, 1)),
+    )
+    # a: ranks ceil(20 * 0.8) = 16 and ceil(20 * 0.95) = 19 of 1..19
+    assert q[:, 0, 0].tolist() == [16.0, 19.0]
+    # pooled scaled residuals 1, 1, 2, 2, 3, ..., 19 (21 values): ranks ceil(22 * 0.8) = 18 -> 16 and 21 -> 19
+    assert q[:, 1, 0].tolist() == [2 * 16.0, 2 * 19.0]
+    assert q[:, 2, 0].tolist() == [3 * 16.0, 3 * 19.0]  # a series unseen at fit: pooled times its own scale
+
+
+def test_too_few_residuals_even_pooled_are_refused() -> None:
+    residuals = np.arange(1.0, 6.0).reshape(1, 5, 1)
+    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(5), 9)
+    with pytest.raises(DataError, match=r"Too few calibration residuals for level=95: 5 per horizon step .* 6 needed"):
+        conformal_half_widths(calibration, (95.0,), pd.Index(["a"]), pd.Series([1.0], index=["a"]), np.ones((1, 1)))
+
+
+def test_data_too_short_to_calibrate_is_refused() -> None:
+    with pytest.raises(DataError, match="cannot calibrate prediction intervals: the data have 5 timestamps"):
+        Naive(horizon=4).fit(frame(seasonal(8)[:5])).predict(level=80)
+
+
+def test_calibration_stays_inside_the_fitted_data_and_is_cached() -> None:
+    model = SeasonalNaive(horizon=4, season=4).fit(frame(seasonal(40)))
+    model.predict(level=80)
+    calibration = model.conformal_
+    assert calibration.last_target == model.last_seen_
+    assert calibration.origins.max() == model.last_seen_ - pd.DateOffset(months=4)
+    model.predict(level=(50, 90))
+    assert model.conformal_ is calibration  # reused for other levels
+    model.fit(frame(seasonal(44)))
+    assert not hasattr(model, "conformal_")  # a refit drops it
+
+
+def test_a_calibration_fit_that_records_later_data_is_refused() -> None:
+    model = LateRecorder(horizon=2).fit(frame(seasonal(20)))
+    model.last_seen_ = pd.Timestamp("2100-01-01")
+    with pytest.raises(LeakageError, match="recorded last_seen_=2100-01-01 00:00:00: it read data after"):
+        model.predict(level=80)
+
+
+def test_same_seed_same_bands_for_the_sgd_model() -> None:
+    df = frame(seasonal(60))
+
+    def bands() -> pd.DataFrame:
+        model = tsf.SGDForecaster(lookback=8, horizon=4, season=4, epochs=3, seed=3, scales=(1.0,), family="drift")
+        out = model.fit(df).predict(level=(80, 95))
+        assert isinstance(out, pd.DataFrame)
+        return out
+
+    first, second = bands(), bands()
+    assert_nested_and_finite(first)
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
+def test_native_and_conformal_ets_bands_differ_and_native_comes_from_the_fitted_model() -> None:
+    y = seasonal(48)
+    model = ETS(horizon=4, season=4).fit(frame(y))
+    native = model.predict(level=(80, 95), interval_method="native")
+    conformal = model.predict(level=(80, 95), interval_method="conformal")
+    pd.testing.assert_series_equal(native["y_hat"], conformal["y_hat"])
+    assert not np.allclose(native["y_hi_95"], conformal["y_hi_95"])
+    fallback_lo, _ = _last_resort_bands(y, 4, 4, (80.0, 95.0))
+    assert not np.allclose(native["y_lo_80"], fallback_lo[0])  # the simulation ran, not the fallback
+
+
+def test_native_bands_are_deterministic() -> None:
+    df = frame(seasonal(48))
+    first = ARIMA(horizon=4, season=4, max_p=1, max_q=0).fit(df).predict(level=90, interval_method="native")
+    second = ARIMA(horizon=4, season=4, max_p=1, max_q=0).fit(df).predict(level=90, interval_method="native")
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
+def test_a_model_without_native_intervals_says_so() -> None:
+    with pytest.raises(DataError, match=r"Naive has no native prediction intervals .* Use interval_method='conformal'"):
+        Naive(horizon=2).fit(seasonal(20)).predict(level=80, interval_method="native")
+
+
+@pytest.mark.parametrize(
+    ("level", "error", "match"),
+    [
+        (
+            0,
+            DataError,
+            r"level=0 is not strictly between 0 and 100\. Pass coverage percentages such as level=\(80, 95\)",
+        ),
+        (100, DataError, "level=100 is not strictly between 0 and 100"),
+        (150, DataError, "level=150 is not strictly between 0 and 100"),
+        ((80, float("nan")), DataError, "level=nan is not strictly between 0 and 100"),
+        ("80", DataTypeError, r"level='80' is not a number \(str\)"),
+        ((80, "95"), DataTypeError, r"level='95' is not a number \(str\)"),
+        (True, DataTypeError, r"level=True is not a number \(bool\)"),
+        ((80, 80.0), DataError, r"level=\(80, 80.0\) repeats a level"),
+        ((), DataError, r"level=\(\) holds no level"),
+    ],
+)
+def test_bad_levels_are_refused_with_one_clear_line(level: Any, error: type[Exception], match: str) -> None:
+    model = Naive(horizon=2).fit(seasonal(20))
+    with pytest.raises(error, match=match):
+        model.predict(level=level)
+
+
+def test_a_bad_interval_method_is_refused() -> None:
+    with pytest.raises(DataError, match=r"interval_method='exact' is not a known interval method\. Choose one of"):
+        Naive(horizon=2).fit(seasonal(20)).predict(level=80, interval_method="exact")
+
+
+def test_backtest_refuses_a_bad_level_before_fitting() -> None:
+    with pytest.raises(DataError, match="level=150 is not strictly between 0 and 100"):
+        tsf.backtest("naive", tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), level=(80, 150))
+
+
+def test_backtest_adds_the_band_columns_of_every_model() -> None:
+    df = frame(seasonal(60))
+    res = tsf.backtest("seasonal_naive", df, tsf.WalkForward(2, 4), baselines=("naive",), season=4, level=(80, 95))
+    assert res.forecasts.columns[-4:].tolist() == band_columns((80, 95))
+    assert set(res.forecasts["model"]) == {"seasonal_naive", "naive"}
+    assert_nested_and_finite(res.forecasts)
+
+
+def _fold_forecasts(model: Any, df: pd.DataFrame, fold: int, method: str) -> pd.DataFrame:
+    res = tsf.backtest(model, df, tsf.WalkForward(2, 4), baselines=(), season=4, level=(80, 95), interval_method=method)
+    return res.forecasts[res.forecasts["fold"] == fold][BANDS].reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("model", "method"), [("theta", "conformal"), ("ets", "native"), ("seasonal_naive", "conformal")]
+)
+def test_bands_do_not_change_when_the_future_of_the_cutoff_changes(model: str, method: str) -> None:
+    df = frame(seasonal(48))
+    before = _fold_forecasts(model, df, 0, method)
+    cutoff = df["ds"].iloc[-9]  # fold 0 of WalkForward(2, 4): its test span is the 4 points after this
+    perturbed = df.assign(y=df["y"].where(df["ds"] <= cutoff, 1e6))
+    pd.testing.assert_frame_equal(_fold_forecasts(model, perturbed, 0, method), before, check_exact=True)
+
+
+def test_a_band_whose_width_peeks_at_the_future_is_caught() -> None:
+    df = frame(seasonal(48))
+    perturbed = df.assign(y=df["y"].where(df["ds"] <= df["ds"].iloc[-9], 1e6))
+    before = _fold_forecasts(WidthPeeker(horizon=4, data=df), df, 0, "native")
+    after = _fold_forecasts(WidthPeeker(horizon=4, data=perturbed), perturbed, 0, "native")
+    assert before["y_hat"].equals(after["y_hat"])  # the point forecast alone would pass the audit
+    assert not before["y_hi_95"].equals(after["y_hi_95"])
+
+
+def test_interval_metrics() -> None:
+    y, lo, hi = np.array([1.0, 5.0]), np.array([0.0, 0.0]), np.array([2.0, 4.0])
+    assert coverage(y, lo, hi) == 0.5
+    assert interval_width(y, lo, hi, y_train=[0.0, 1.0, 2.0], season=1) == 3.0
+    assert msis(y, lo, hi, level=80, y_train=[0.0, 1.0, 2.0], season=1) == pytest.approx((2 + 4 + 10 * 1) / 2)
+    assert np.isnan(coverage([np.nan, 1.0], lo, hi))
+
+
+@pytest.mark.parametrize("level", [0, 100, True, "95"])
+def test_msis_refuses_a_bad_level(level: Any) -> None:
+    with pytest.raises(DataError, match="level must be a coverage percentage strictly between 0 and 100, got"):
+        msis([1.0], [0.0], [2.0], level=level, y_train=[0.0, 1.0], season=1)
+
+
+class InfiniteBand(Naive):
+    """A native band that diverged."""
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        band = np.full((len(levels), self.horizon), np.inf)
+        return -band, band
+
+
+def test_a_non_finite_band_is_refused() -> None:
+    with pytest.raises(DataError, match=r"InfiniteBand produced a non-finite prediction interval \(native\)"):
+        InfiniteBand(horizon=2).fit(seasonal(20)).predict(level=80, interval_method="native")
+
+
+def test_declared_covariates_travel_into_the_calibration_fits() -> None:
+    df = frame(seasonal(40)).assign(price=np.arange(40.0), temperature=np.cos(np.arange(40.0)))
+    cov = tsf.Covariates(known_future=["price"], past_only=["temperature"])
+    model = Naive(horizon=2).fit(df, covariates=cov)
+    future = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2003-05-01", periods=2, freq="MS"), "price": 1.0})
+    out = model.predict(future=future, level=80)
+    assert_nested_and_finite(out.assign(y_lo_95=out["y_lo_80"], y_hi_95=out["y_hi_80"]))
+    assert model.conformal_.residuals.shape == (1, 20, 2)
+
+
+def test_relative_scores_scale_the_band_with_the_forecast() -> None:
+    residuals = np.arange(1.0, 20.0).reshape(1, 19, 1) / 100  # relative residuals 1% .. 19%
+    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([5.0], index=["a"]), pd.RangeIndex(19), 30, True)
+    q = conformal_half_widths(calibration, (80.0,), pd.Index(["a"]), pd.Series([5.0], index=["a"]), np.array([[200.0]]))
+    assert q[0, 0, 0] == pytest.approx(0.16 * 200.0)
+
+
+@pytest.mark.parametrize(("shift", "relative"), [(0.0, True), (-30.0, False)])
+def test_relative_scores_only_for_positive_series(shift: float, relative: bool) -> None:
+    model = SeasonalNaive(horizon=4, season=4).fit(frame(seasonal(40) + shift))
+    model.predict(level=80)
+    assert model.conformal_.relative is relative
