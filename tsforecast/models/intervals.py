@@ -59,7 +59,6 @@ from ..data import ID, TARGET, TIME
 from ..errors import DataError, DataTypeError, LeakageError, spell
 from ..metrics import mase_scale
 
-
 __all__ = [
     "INTERVAL_METHODS",
     "MIN_ORIGINS",
