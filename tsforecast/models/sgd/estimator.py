@@ -17,7 +17,7 @@ are visited in time order.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
@@ -31,14 +31,16 @@ from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
 
 from ..._validation import NONE, Interval, Options
-from ...data import ID, TARGET, season_length
+from ...data import ID, TARGET, TIME
 from ...errors import SHUFFLE_REASON, DataError, ShuffleError
 from ...schedules import check_decay_params
+from ...seasonality import panel_season
 from ...windows import check_no_shuffle
 from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
 from .checkpoint import read_checkpoint, restore, write_checkpoint
+from .smoothing import Smoothing, fit_smoothing, smoothing_forecasts
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
@@ -55,8 +57,9 @@ __all__ = ["LOSSES", "SGDForecaster"]
 LOSSES = ("auto", "huber", "l1", "mse")
 """Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
 
-_FAMILY_LOSS = {"drift": "huber", "decomposed": "l1"}
-_FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0}
+_FAMILY_LOSS = {"drift": "huber", "decomposed": "l1", "es": "l1"}
+_FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0, "es": 0.0}
+_FAMILY_SETS = {"all": FAMILIES, "both": ("drift", "decomposed")}
 _MIN_FIT_WINDOWS = 4
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _DECAY_PARAMS = ("decay", "decay_rate", "step_size", "gamma", "patience")
@@ -222,7 +225,7 @@ class SGDForecaster(Forecaster):
         "lookback": [_POSITIVE_INT],
         "horizon": [_POSITIVE_INT],
         "season": [_POSITIVE_INT, NONE],
-        "family": [Options(("both", *FAMILIES))],
+        "family": [Options((*_FAMILY_SETS, *FAMILIES))],
         "scales": [tuple],
         "hidden": [_POSITIVE_INT],
         "loss": [Options(LOSSES)],
@@ -332,7 +335,6 @@ class SGDForecaster(Forecaster):
 
     def _recipes(self, shortest: int) -> list[Recipe]:
         cap = shortest - self._min_length(0)  # the longest lookback the shortest series can train
-        families = FAMILIES if self.family == "both" else (self.family,)
         return [
             Recipe(
                 family=family,
@@ -340,9 +342,12 @@ class SGDForecaster(Forecaster):
                 loss=_FAMILY_LOSS[family] if self.loss == "auto" else self.loss,
                 recency=_FAMILY_RECENCY[family],
             )
-            for family in families
+            for family in self._families()
             for scale in self.scales
         ]
+
+    def _families(self) -> tuple[str, ...]:
+        return _FAMILY_SETS.get(self.family, (self.family,))
 
     # ------------------------------------------------------------------------- data to series ---- #
 
@@ -357,7 +362,7 @@ class SGDForecaster(Forecaster):
             log=log,
             season=self.season_,
             horizon=self.horizon,
-            seasonal=self.family != "drift",
+            seasonal="decomposed" in self._families(),
             covariates=getattr(self, "covariates_", None),
             scalers=self._scalers,
         )
@@ -394,12 +399,19 @@ class SGDForecaster(Forecaster):
         return 1 + len(cov.past_only), len(cov.future_columns) * self.horizon + len(cov.static)
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        season = self.season if self.season is not None else season_length(self.freq_)
+        season = self.season
+        if season is None:  # the frequency's season, else inferred among those the lookback holds twice
+            season = panel_season(frame, self.freq_, longest=self.lookback // 2)
         self._check_lookback(season)
         self.season_ = season
         self.log_ = bool(frame[TARGET].min() > 0)
         self._scalers = fit_scalers(frame, self.covariates_)
         series = self._series(frame, minimum=self.min_length(), log=self.log_)
+        self._smoothing: dict[str, tuple[int, Smoothing]] = {}
+        if "es" in self._families():  # fitted once, on the training frame only
+            for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
+                self._smoothing[uid] = (start, fit_smoothing(z, season))
+            series = self._with_smoothing(frame, series)
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         members, histories = [], []
         with single_thread():
@@ -427,11 +439,25 @@ class SGDForecaster(Forecaster):
         best_epoch, rows = Trainer(settings, module, recipe, index).run(windows.rows(fit), windows.rows(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
+    def _with_smoothing(self, frame: pd.DataFrame, series: ModelSeries) -> ModelSeries:
+        """``series`` with the ``"es"`` base forecast from every origin (when an ``"es"`` member exists)."""
+        if not self._smoothing:
+            return series
+        params = []
+        for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
+            stored = self._smoothing.get(uid)
+            # NOTE: the fitted states start at the training history's first timestamp; a history given to
+            # predict() that starts elsewhere, or a series the model never saw, gets its own parameters,
+            # fitted on that history alone (still causal: nothing after its last value is read).
+            params.append(stored[1] if stored is not None and stored[0] == start else fit_smoothing(z, self.season_))
+        forecasts = smoothing_forecasts(series.z, params, self.horizon)
+        return replace(series, smoothing=np.concatenate(forecasts))
+
     # ----------------------------------------------------------------------------- predicting ---- #
 
     def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
         longest = max(recipe.lookback for recipe in self.recipes_)
-        series = self._series(frame, minimum=longest, log=self.log_)
+        series = self._with_smoothing(frame, self._series(frame, minimum=longest, log=self.log_))
         extra = None
         cov = self.covariates_
         if cov is not None and self._layout()[1]:
@@ -458,6 +484,10 @@ class SGDForecaster(Forecaster):
             past = np.stack([series.past[:, end - lookback : end] for end in ends])  # (n, P, L)
             windows = torch.cat([windows, torch.as_tensor(past, dtype=torch.float32)], dim=1)
         inputs, base, scale = normalise(windows, family_base_matrix(member.recipe, h, m), m)
+        if member.recipe.family == "es":
+            assert series.smoothing is not None
+            ends = np.cumsum([len(z) for z in series.z])
+            base = base + torch.as_tensor(series.smoothing[ends - 1], dtype=torch.float32)
         adjusted = (base + scale * forward(member.module, inputs, extra)).double().numpy()
         return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
 
@@ -500,3 +530,9 @@ class SGDForecaster(Forecaster):
         model = cls(**{**params, "scales": tuple(params["scales"])}, module=module)
         restore(model, config, tensors)
         return model
+
+
+def _starts(frame: pd.DataFrame) -> pd.Series:
+    """The first timestamp (as int64) of each series of ``frame``, indexed by its id as a string, in id order."""
+    first = frame.groupby(ID, sort=True)[TIME].min()
+    return pd.Series(first.to_numpy().astype("int64").tolist(), index=[str(uid) for uid in first.index])
