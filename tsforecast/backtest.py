@@ -24,9 +24,10 @@ from . import _engine
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
-from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
+from .data import ID, TARGET, TIME, from_pandas, infer_freq
 from .errors import DataError, spell
 from .metrics import METRICS, aggregate, error_terms
+from .seasonality import panel_season
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -278,7 +279,7 @@ def backtest(
         )
     data = from_pandas(df)
     freq = infer_freq(data)
-    season = season_length(freq) if season is None else season
+    season = panel_season(data, freq, cv=cv) if season is None else season
     plan = _engine.make_plan(
         model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
     )
