@@ -208,7 +208,9 @@ def backtest(
         Reference models fitted on the same folds.
     season : int, optional
         Seasonal period for the baselines and MASE; inferred from the frequency when ``None``
-        (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise).
+        (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise); for
+        integer timestamps, from the values up to the first fold's cutoff
+        (:func:`tsforecast.seasonality.panel_season`).
     refit : bool or int, default=True
         ``True`` refits every fold; an int ``k`` refits every ``k`` folds and in between applies the
         last fitted model to the longer history; ``False`` fits on the first fold only. A series

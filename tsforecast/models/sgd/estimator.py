@@ -59,7 +59,7 @@ LOSSES = ("auto", "huber", "l1", "mse")
 
 _FAMILY_LOSS = {"drift": "huber", "decomposed": "l1", "es": "l1"}
 _FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0, "es": 0.0}
-_FAMILY_SETS = {"all": FAMILIES, "both": ("drift", "decomposed")}
+_FAMILY_SETS = {"drift+es": ("drift", "es"), "all": FAMILIES, "both": ("drift", "decomposed")}
 _MIN_FIT_WINDOWS = 4
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _DECAY_PARAMS = ("decay", "decay_rate", "step_size", "gamma", "patience")
@@ -77,11 +77,16 @@ class SGDForecaster(Forecaster):
     horizon : int, default=12
         Number of steps forecast in one shot.
     season : int, optional
-        Seasonal period ``m``; ``None`` infers it from the data frequency
-        (:func:`tsforecast.data.season_length`: 12 monthly, 4 quarterly, 7 daily, ...; 1 for a
-        plain array, so pass ``season=`` with arrays of seasonal data).
-    family : {"both", "drift", "decomposed"}, default="both"
-        Base-forecast families of the members (see :class:`Recipe`).
+        Seasonal period ``m``; ``None`` takes it from the data frequency
+        (:func:`tsforecast.data.season_length`: 12 monthly, 4 quarterly, 7 daily, ...). Integer
+        time (a plain array, integer timestamps) carries no calendar: then it is inferred from the
+        training values (:func:`tsforecast.seasonality.panel_season`: the most common
+        :func:`~tsforecast.seasonality.infer_season` answer over the series, among the candidate
+        periods up to ``lookback // 2``, 1 when none qualifies). ``season_`` shows the choice.
+    family : {"drift+es", "all", "both", "drift", "decomposed", "es"}, default="drift+es"
+        Base-forecast families of the members (see :class:`Recipe`): ``"drift+es"`` the
+        ``"drift"`` and ``"es"`` families, ``"all"`` all three, ``"both"`` ``"drift"`` and
+        ``"decomposed"`` (the default before the ``"es"`` family), or one family.
     scales : tuple of float, default=(1.5, 2.0, 3.0)
         Member lookbacks are ``round(scale · lookback)``, each capped so that at least 4 fitting
         and 8 validation windows remain in the shortest series; with ``lookback`` = 2 seasons
@@ -96,7 +101,7 @@ class SGDForecaster(Forecaster):
         training at the base forecast.
     loss : {"auto", "huber", "l1", "mse"}, default="auto"
         Training cost on scaled residuals. ``"auto"`` uses each family's measured best:
-        Huber (δ = 0.5) for ``"drift"``, L1 for ``"decomposed"``.
+        Huber (δ = 0.5) for ``"drift"``, L1 for ``"decomposed"`` and ``"es"``.
     lr : float, default=0.01
         Initial learning rate of :class:`torch.optim.SGD`.
     momentum : float, default=0.9
@@ -138,7 +143,7 @@ class SGDForecaster(Forecaster):
     Attributes
     ----------
     season_ : int
-        Seasonal period used.
+        Seasonal period used: ``season``, the frequency's, or the one inferred.
     log_ : bool
         Whether the model works on the log of the series (every training value is > 0).
     recipes_ : list of Recipe
@@ -166,7 +171,10 @@ class SGDForecaster(Forecaster):
     the series itself; window ``w`` = the last ``L`` values of ``z``, after removing seasonal
     indices for the ``"decomposed"`` family):
 
-    1. ``base`` = the family's base forecast, a fixed linear map of ``w``;
+    1. ``base`` = the family's base forecast: a fixed linear map of ``w`` (``"drift"``,
+       ``"decomposed"``), or for ``"es"`` damped Holt-Winters on ``z`` from the window's origin,
+       its parameters fitted once per ``fit`` on the training history
+       (:mod:`~tsforecast.models.sgd.smoothing`; saved with the model);
     2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
@@ -190,10 +198,13 @@ class SGDForecaster(Forecaster):
     per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
     for the horizon (calendar features are computed from the timestamps).
 
-    **Ensemble**: 2 families × 3 lookbacks = 6 members; the forecast is their mean. Each ingredient
-    (the residual over an in-window base, log space, the seasonal scale, L1/Huber losses, the
-    two-family ensemble) was kept because it brought MASE closer to ETS; ``docs/sgd-design.md``
-    records those measurements and which of them ``python scripts/evaluate_sgd.py`` reproduces.
+    **Ensemble**: 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6 members; the forecast is
+    their mean. This pair measured best on the tune set among drift + decomposed (the previous
+    default), all three, ``"es"`` alone and other subsets (``python scripts/choose_ensemble.py``;
+    ``docs/accuracy-research.md``). Each ingredient (the residual over a base, log space, the
+    seasonal scale, L1/Huber losses, the ensemble) was kept because it brought MASE closer to ETS;
+    ``docs/sgd-design.md`` records those measurements and which of them
+    ``python scripts/evaluate_sgd.py`` reproduces.
 
     **Divergence**: a non-finite training or validation cost stops the member with a
     ``RuntimeWarning`` and restores its best weights (at worst the base forecast), so a NaN never
@@ -248,7 +259,7 @@ class SGDForecaster(Forecaster):
         horizon: int = 12,
         *,
         season: int | None = None,
-        family: str = "both",
+        family: str = "drift+es",
         scales: tuple[float, ...] = (1.5, 2.0, 3.0),
         hidden: int = 32,
         module: ModuleFactory | None = None,
