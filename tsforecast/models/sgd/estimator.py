@@ -2,7 +2,8 @@
 
 The forecaster is an ensemble of *members*. Each member is one explicit
 :class:`~tsforecast.models.sgd.base_forecast.Recipe`: a base forecast computed inside the input
-window (:mod:`~tsforecast.models.sgd.base_forecast`), a network that predicts the scaled residual
+window (:mod:`~tsforecast.models.sgd.base_forecast`) or, for the ``"es"`` family, from the window's
+origin (:mod:`~tsforecast.models.sgd.smoothing`), a network that predicts the scaled residual
 over that base, a loss and a window weighting. Its training data is built by
 :mod:`~tsforecast.models.sgd.training_data`, its training loop is
 :mod:`~tsforecast.models.sgd.training`, and :meth:`SGDForecaster.save` writes the format of
@@ -10,8 +11,9 @@ over that base, a loss and a window weighting. Its training data is built by
 measurements behind the defaults.
 
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
-statistics, the seasonal indices of the ``"decomposed"`` family are estimated on the history the
-forecast is made from, validation windows are the most recent ones (never random), and batches
+statistics, the seasonal indices of the ``"decomposed"`` family and the state of the ``"es"``
+family are computed from the history the forecast is made from (the ``"es"`` parameters from the
+training data), validation windows are the most recent ones (never random), and batches
 are visited in time order.
 """
 
