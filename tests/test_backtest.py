@@ -316,3 +316,10 @@ def test_every_metric_row_equals_the_metrics_module_on_a_panel() -> None:
         ]
         for name, value in expected.items():
             assert row[name].item() == pytest.approx(value, rel=1e-12)
+
+
+def test_season_of_integer_timestamps_is_inferred_from_the_first_training_part() -> None:
+    t = np.arange(120)
+    frame = pd.DataFrame({"unique_id": "a", "ds": t, "y": 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t})
+    res = tsf.backtest("seasonal_naive", frame, tsf.WalkForward(2, 12), baselines=())
+    assert res.settings["season"] == 12

@@ -263,6 +263,6 @@ def test_model_code_hashes_source_and_names_versioned_packages() -> None:
     described = _checkpoint.model_code(dynamic(horizon=12)).split("; ")
     assert described[0] == f"{__name__}.Dynamic of {__name__} (no installed package), source unavailable"
     assert described[1].startswith(f"{__name__}.LastValue sha256:")
-    assert any(d.startswith("tsforecast.models.base.LocalForecaster sha256:") for d in described)
+    assert any(d.startswith("tsforecast.models.forecaster.LocalForecaster sha256:") for d in described)
     sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_checkpoint._version('scikit-learn')}"
     assert sklearn in described

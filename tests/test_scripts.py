@@ -30,20 +30,3 @@ def test_backtest_report_script_writes_the_report(tmp_path: Path, monkeypatch: p
                monkeypatch=monkeypatch)  # fmt: skip
     assert (tmp_path / "report.html").exists()
     assert (tmp_path / "summary.json").exists()
-
-
-def test_research_es_base_recursion_reproduces_statsmodels_fitted_values() -> None:
-    import numpy as np
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-    research = runpy.run_path(str(SCRIPTS / "research_es_base.py"))
-    t = np.arange(72)
-    z = np.log(10 + 0.05 * t + np.sin(2 * np.pi * t / 12) + 0.1 * np.random.default_rng(0).normal(size=72))
-    params = research["fit_es"](z, 12)
-    forecasts = research["es_forecasts"](z, params, 12)
-    fitted = ExponentialSmoothing(
-        z, trend="add", damped_trend=True, seasonal="add", seasonal_periods=12, initialization_method="estimated"
-    ).fit()
-    assert forecasts.shape == (72, 12)
-    np.testing.assert_allclose(forecasts[:-1, 0], fitted.fittedvalues[1:], rtol=1e-6)  # one step ahead from t
-    assert np.allclose(research["es_forecasts"](z[:50], params, 12), forecasts[:50])  # causal: rows use the past only

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tsforecast.errors import DataError
-from tsforecast.seasonality import infer_season
+from tsforecast.seasonality import infer_season, panel_season
 
 RNG = np.random.default_rng(0)
 
@@ -104,3 +105,41 @@ def test_non_finite_values_are_refused() -> None:
 def test_candidates_below_2_are_refused() -> None:
     with pytest.raises(DataError, match=r"at least 2; got \[1\]. Pass candidates= with periods >= 2"):
         infer_season(_seasonal(12, 60), candidates=(1, 12))
+
+
+def _frame(*series: np.ndarray) -> pd.DataFrame:
+    return pd.concat(
+        [pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(len(y)), "y": y}) for i, y in enumerate(series)],
+        ignore_index=True,
+    )
+
+
+def test_panel_season_is_the_most_common_answer_ties_to_the_smaller() -> None:
+    four, twelve = _seasonal(4, 96), _seasonal(12, 96)
+    assert panel_season(_frame(four, twelve, twelve), 1) == 12
+    assert panel_season(_frame(four, twelve), 1) == 4
+    assert panel_season(_frame(twelve), "QS-JAN") == 4  # a calendar frequency decides
+    assert panel_season(_frame(twelve), "YS") == 1
+    assert panel_season(_frame(twelve), 1, longest=7) == 1  # 12 is not a candidate
+
+
+def test_panel_season_with_a_splitter_reads_only_the_first_training_part() -> None:
+    from tsforecast.split import WalkForward
+
+    y = np.concatenate([np.full(48, 10.0) + 0.1 * RNG.normal(size=48), _seasonal(12, 72)])
+    assert panel_season(_frame(y), 1) == 12
+    assert panel_season(_frame(y), 1, cv=WalkForward(n_splits=6, horizon=12)) == 1  # cutoff 47: no season yet
+
+
+def test_sgd_forecaster_infers_the_season_of_an_array() -> None:
+    from tsforecast.metrics import mase
+    from tsforecast.models.sgd import SGDForecaster
+
+    y = _seasonal(12, 120, trend=0.02, noise=0.2, seed=0)
+    train, test = y[:108], y[108:]
+    inferred = SGDForecaster(lookback=24, horizon=12, family="es", epochs=20).fit(train)
+    plain = SGDForecaster(lookback=24, horizon=12, season=1, family="es", epochs=20).fit(train)
+    assert inferred.season_ == 12
+    assert plain.season_ == 1
+    error = mase(test, inferred.predict(), y_train=train, season=12)
+    assert error < mase(test, plain.predict(), y_train=train, season=12)

@@ -33,8 +33,9 @@ from loky import ProcessPoolExecutor
 
 from . import _engine
 from .covariates import Covariates
-from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq, season_length
+from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
 from .errors import DataError, spell
+from .seasonality import panel_season
 
 __all__ = ["PERTURBATIONS", "AuditResult", "audit_leakage"]
 
@@ -301,7 +302,7 @@ def audit_leakage(
         raise DataError(f"perturbations must be a non-empty selection of {PERTURBATIONS}; got {tuple(perturbations)}.")
     data = from_pandas(df)
     freq = infer_freq(data)
-    season = season_length(freq) if season is None else season
+    season = panel_season(data, freq, cv=cv) if season is None else season
     plan = _engine.make_plan(
         model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
     )

@@ -24,10 +24,11 @@ from . import _engine
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
-from .data import ID, TARGET, TIME, from_pandas, infer_freq, season_length
+from .data import ID, TARGET, TIME, from_pandas, infer_freq
 from .errors import DataError, spell
 from .metrics import METRICS, aggregate, error_terms
 from .models.intervals import check_interval_method, check_levels
+from .seasonality import panel_season
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -210,7 +211,9 @@ def backtest(
         Reference models fitted on the same folds.
     season : int, optional
         Seasonal period for the baselines and MASE; inferred from the frequency when ``None``
-        (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise).
+        (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise); for
+        integer timestamps, from the values up to the first fold's cutoff
+        (:func:`tsforecast.seasonality.panel_season`).
     refit : bool or int, default=True
         ``True`` refits every fold; an int ``k`` refits every ``k`` folds and in between applies the
         last fitted model to the longer history; ``False`` fits on the first fold only. A series
@@ -288,7 +291,7 @@ def backtest(
     check_interval_method(interval_method)
     data = from_pandas(df)
     freq = infer_freq(data)
-    season = season_length(freq) if season is None else season
+    season = panel_season(data, freq, cv=cv) if season is None else season
     plan = _engine.make_plan(
         model,
         data,

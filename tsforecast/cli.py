@@ -217,10 +217,11 @@ def _covariates(args: argparse.Namespace) -> Covariates | None:
     return Covariates(**declared) if any(declared.values()) else None  # type: ignore[arg-type]
 
 
-def _season(args: argparse.Namespace, df: pd.DataFrame) -> int:
-    from .data import infer_freq, season_length
+def _season(args: argparse.Namespace, df: pd.DataFrame, cv: Any = None) -> int:
+    from .data import infer_freq
+    from .seasonality import panel_season
 
-    return int(args.season or season_length(infer_freq(df)))
+    return int(args.season or panel_season(df, infer_freq(df), cv=cv))
 
 
 # --- terminal output ------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def _backtest(args: argparse.Namespace) -> int:
         window=args.window,
         train_size=args.train_size,
     )
-    season = _season(args, df)
+    season = _season(args, df, cv)
     models = _models(args, horizon=args.horizon + args.gap, season=season)
     baselines = [b for b in _ALWAYS if b not in _split_names(args.model)]
     covariates = _covariates(args)

@@ -7,14 +7,17 @@ first differences peaks at the seasonal lag of a seasonal series.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from statsmodels.tsa.stattools import acf
+import pandas as pd
 
+from .data import ID, TARGET, TIME, season_length
 from .errors import DataError, spell
 
-__all__ = ["CANDIDATES", "MIN_AUTOCORRELATION", "infer_season"]
+__all__ = ["CANDIDATES", "MIN_AUTOCORRELATION", "infer_season", "panel_season"]
 
 CANDIDATES = (4, 7, 12, 24, 48, 52)
 """Default candidate periods: quarterly, daily (weekly cycle), monthly, hourly, half-hourly, weekly."""
@@ -99,6 +102,8 @@ def infer_season(
         raise DataError(
             f"Every candidate period must be at least 2; got {bad}. Pass {spell('candidates')} with periods >= 2."
         )
+    from statsmodels.tsa.stattools import acf  # NOTE: imported here so `import tsforecast` stays light
+
     usable = sorted({int(m) for m in candidates if m * min_cycles <= len(values)})
     diffs = np.diff(values)
     if not usable or diffs.std() == 0:
@@ -111,3 +116,47 @@ def infer_season(
     best = max(qualified, key=lambda m: (r[m], -m))
     # NOTE: a season of m also makes 2m look seasonal; a divisor that is nearly as strong is the period
     return min(m for m in qualified if best % m == 0 and r[m] >= r[best] / 2)
+
+
+def panel_season(frame: pd.DataFrame, freq: str | int, *, longest: int | None = None, cv: Any = None) -> int:
+    """The seasonal period of a long frame: its frequency's, or inferred from its values.
+
+    A calendar frequency gives its season (:func:`tsforecast.data.season_length`; 1 for yearly
+    data). Integer time (a plain array, integer timestamps) gives none: then :func:`infer_season`
+    runs on each series and the most common answer wins (ties: the smaller period).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A validated long frame ``unique_id, ds, y``.
+    freq : str or int
+        Its frequency (:func:`tsforecast.data.infer_freq`).
+    longest : int, optional
+        Only candidate periods up to this one are considered (a model that needs two seasons in
+        its input window passes half its window).
+    cv : splitter, optional
+        A temporal splitter: then only the rows up to its first fold's cutoff are read, so a
+        backtest's season is chosen without any value a fold tests.
+
+    Examples
+    --------
+    >>> t = np.arange(96)
+    >>> frame = pd.DataFrame({"unique_id": "a", "ds": t, "y": 10 + np.sin(2 * np.pi * t / 12)})
+    >>> panel_season(frame, 1), panel_season(frame, "MS"), panel_season(frame, 1, longest=6)
+    (12, 12, 1)
+    """
+    if not isinstance(freq, int):
+        return season_length(freq)
+    if cv is not None:
+        from .split import panel_folds
+
+        first = next(iter(panel_folds(cv, frame)), None)
+        frame = frame if first is None else frame[frame[TIME] <= first.cutoff]
+    candidates = [m for m in CANDIDATES if longest is None or m <= longest]
+    answers = Counter(
+        infer_season(part.to_numpy(dtype="float64"), candidates=candidates)
+        for _, part in frame.groupby(ID, sort=True)[TARGET]
+    )
+    if not answers:
+        return 1
+    return min(answers, key=lambda m: (-answers[m], m))

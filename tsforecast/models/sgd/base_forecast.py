@@ -31,7 +31,7 @@ __all__ = [
     "seasonal_indices",
 ]
 
-FAMILIES = ("drift", "decomposed")
+FAMILIES = ("drift", "decomposed", "es")
 """Base-forecast families of the ensemble members (see :class:`Recipe`)."""
 
 _DAMPING = 0.9
@@ -43,7 +43,7 @@ class Recipe:
 
     Attributes
     ----------
-    family : {"drift", "decomposed"}
+    family : {"drift", "decomposed", "es"}
         The base forecast the network corrects:
 
         - ``"drift"``: for step ``k``, the mean over every whole season ``j`` back that the window
@@ -51,7 +51,10 @@ class Recipe:
           mean seasonal difference -- a seasonal naive forecast with drift, averaged;
         - ``"decomposed"``: classical additive seasonal indices of the history are removed, the base
           is the last season's mean plus a damped slope ``d·(φ + … + φ^k)``, ``φ = 0.9``, ``d`` the
-          change between the last two seasons' means per step; the indices are added back.
+          change between the last two seasons' means per step; the indices are added back;
+        - ``"es"``: damped Holt-Winters from the window's origin, its parameters fitted on the
+          training history (:mod:`~tsforecast.models.sgd.smoothing`); not a map of the window, so
+          its base matrix is zero and the base is added per origin.
     lookback : int
         Input window length ``L``.
     loss : {"huber", "l1", "mse"}
@@ -123,7 +126,12 @@ def damped_base_matrix(lookback: int, horizon: int, season: int) -> np.ndarray:
 
 
 def family_base_matrix(recipe: Recipe, horizon: int, season: int) -> torch.Tensor:
-    """The base of ``recipe``'s family as a float32 matrix of shape ``(L, h)``: ``base = window @ matrix``."""
+    """The base of ``recipe``'s family as a float32 matrix of shape ``(L, h)``: ``base = window @ matrix``.
+
+    Zero for ``"es"``, whose base is not a function of the window (it is added per origin).
+    """
+    if recipe.family == "es":
+        return torch.zeros(recipe.lookback, horizon)
     build = drift_base_matrix if recipe.family == "drift" else damped_base_matrix
     return torch.as_tensor(build(recipe.lookback, horizon, season), dtype=torch.float32)
 

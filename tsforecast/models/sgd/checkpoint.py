@@ -5,7 +5,8 @@ A checkpoint is one ``torch.save`` file holding only tensors and strings, a dict
     {"format": "tsforecast.SGDForecaster/1",
      "config": JSON text: constructor parameters (without ``module``), whether a custom module
                factory was used, season, log flag, recipes, best epochs, frequency, array-input
-               flag, series ids, time dtype, training history, declared covariates,
+               flag, series ids, time dtype, training history, declared covariates, and the
+               ``"es"`` family's per-series smoothing parameters (id, first timestamp, numbers),
      "tensors": {"data.y", "data.ds", "data.covariate.<col>", "scaler.<name>.mean|std",
                  "member<i>.<state_dict key>"},
      "sha256": digest of the config and every tensor's name, dtype, shape and bytes}
@@ -29,6 +30,7 @@ from ...covariates import Covariates, prepare_frame
 from ...data import ID, TARGET, TIME
 from ...errors import DataError
 from .base_forecast import Recipe
+from .smoothing import Smoothing
 from .training import Member
 
 __all__ = ["FILE_FORMAT", "read_checkpoint", "restore", "write_checkpoint"]
@@ -66,6 +68,8 @@ def _config(model: Any) -> dict[str, Any]:
         "time_dtype": str(frame[TIME].dtype),
         "history": model.history_.to_dict(orient="list"),
         "covariates": None if model.covariates_ is None else asdict(model.covariates_),
+        # NOTE: JSON writes floats with repr(), so the parameters come back bit-identical
+        "smoothing": [{"id": uid, "start": start, **asdict(p)} for uid, (start, p) in model._smoothing.items()],
     }
 
 
@@ -134,6 +138,10 @@ def restore(model: Any, config: dict[str, Any], tensors: dict[str, torch.Tensor]
             for name in ("known", "static")
         }
     model._train_frame = frame
+    model._smoothing = {}
+    for entry in config.get("smoothing", []):  # absent in files written before the "es" family
+        numbers = {k: v for k, v in entry.items() if k not in ("id", "start", "seasons")}
+        model._smoothing[entry["id"]] = (entry["start"], Smoothing(**numbers, seasons=tuple(entry["seasons"])))
     model.last_seen_ = model._train_frame[TIME].max()
     model._members = []
     for index, recipe in enumerate(model.recipes_):

@@ -2,7 +2,8 @@
 
 The forecaster is an ensemble of *members*. Each member is one explicit
 :class:`~tsforecast.models.sgd.base_forecast.Recipe`: a base forecast computed inside the input
-window (:mod:`~tsforecast.models.sgd.base_forecast`), a network that predicts the scaled residual
+window (:mod:`~tsforecast.models.sgd.base_forecast`) or, for the ``"es"`` family, from the window's
+origin (:mod:`~tsforecast.models.sgd.smoothing`), a network that predicts the scaled residual
 over that base, a loss and a window weighting. Its training data is built by
 :mod:`~tsforecast.models.sgd.training_data`, its training loop is
 :mod:`~tsforecast.models.sgd.training`, and :meth:`SGDForecaster.save` writes the format of
@@ -10,14 +11,15 @@ over that base, a loss and a window weighting. Its training data is built by
 measurements behind the defaults.
 
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
-statistics, the seasonal indices of the ``"decomposed"`` family are estimated on the history the
-forecast is made from, validation windows are the most recent ones (never random), and batches
+statistics, the seasonal indices of the ``"decomposed"`` family and the state of the ``"es"``
+family are computed from the history the forecast is made from (the ``"es"`` parameters from the
+training data), validation windows are the most recent ones (never random), and batches
 are visited in time order.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
@@ -31,14 +33,16 @@ from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
 
 from ..._validation import NONE, Interval, Options
-from ...data import ID, TARGET, season_length
+from ...data import ID, TARGET, TIME
 from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_value
 from ...schedules import check_decay_params
+from ...seasonality import panel_season
 from ...windows import check_no_shuffle
 from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
 from .checkpoint import read_checkpoint, restore, write_checkpoint
+from .smoothing import Smoothing, fit_smoothing, smoothing_forecasts
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
@@ -55,8 +59,9 @@ __all__ = ["LOSSES", "SGDForecaster"]
 LOSSES = ("auto", "huber", "l1", "mse")
 """Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
 
-_FAMILY_LOSS = {"drift": "huber", "decomposed": "l1"}
-_FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0}
+_FAMILY_LOSS = {"drift": "huber", "decomposed": "l1", "es": "l1"}
+_FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0, "es": 0.0}
+_FAMILY_SETS = {"drift+es": ("drift", "es"), "all": FAMILIES, "both": ("drift", "decomposed")}
 _MIN_FIT_WINDOWS = 4
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _DECAY_PARAMS = ("decay", "decay_rate", "step_size", "gamma", "patience")
@@ -74,11 +79,16 @@ class SGDForecaster(Forecaster):
     horizon : int, default=12
         Number of steps forecast in one shot.
     season : int, optional
-        Seasonal period ``m``; ``None`` infers it from the data frequency
-        (:func:`tsforecast.data.season_length`: 12 monthly, 4 quarterly, 7 daily, ...; 1 for a
-        plain array, so pass ``season=`` with arrays of seasonal data).
-    family : {"both", "drift", "decomposed"}, default="both"
-        Base-forecast families of the members (see :class:`Recipe`).
+        Seasonal period ``m``; ``None`` takes it from the data frequency
+        (:func:`tsforecast.data.season_length`: 12 monthly, 4 quarterly, 7 daily, ...). Integer
+        time (a plain array, integer timestamps) carries no calendar: then it is inferred from the
+        training values (:func:`tsforecast.seasonality.panel_season`: the most common
+        :func:`~tsforecast.seasonality.infer_season` answer over the series, among the candidate
+        periods up to ``lookback // 2``, 1 when none qualifies). ``season_`` shows the choice.
+    family : {"drift+es", "all", "both", "drift", "decomposed", "es"}, default="drift+es"
+        Base-forecast families of the members (see :class:`Recipe`): ``"drift+es"`` the
+        ``"drift"`` and ``"es"`` families, ``"all"`` all three, ``"both"`` ``"drift"`` and
+        ``"decomposed"`` (the default before the ``"es"`` family), or one family.
     scales : tuple of float, default=(1.5, 2.0, 3.0)
         Member lookbacks are ``round(scale · lookback)``, each capped so that at least 4 fitting
         and 8 validation windows remain in the shortest series; with ``lookback`` = 2 seasons
@@ -93,7 +103,7 @@ class SGDForecaster(Forecaster):
         training at the base forecast.
     loss : {"auto", "huber", "l1", "mse"}, default="auto"
         Training cost on scaled residuals. ``"auto"`` uses each family's measured best:
-        Huber (δ = 0.5) for ``"drift"``, L1 for ``"decomposed"``.
+        Huber (δ = 0.5) for ``"drift"``, L1 for ``"decomposed"`` and ``"es"``.
     lr : float, default=0.01
         Initial learning rate of :class:`torch.optim.SGD`.
     momentum : float, default=0.9
@@ -135,7 +145,7 @@ class SGDForecaster(Forecaster):
     Attributes
     ----------
     season_ : int
-        Seasonal period used.
+        Seasonal period used: ``season``, the frequency's, or the one inferred.
     log_ : bool
         Whether the model works on the log of the series (every training value is > 0).
     recipes_ : list of Recipe
@@ -163,7 +173,10 @@ class SGDForecaster(Forecaster):
     the series itself; window ``w`` = the last ``L`` values of ``z``, after removing seasonal
     indices for the ``"decomposed"`` family):
 
-    1. ``base`` = the family's base forecast, a fixed linear map of ``w``;
+    1. ``base`` = the family's base forecast: a fixed linear map of ``w`` (``"drift"``,
+       ``"decomposed"``), or for ``"es"`` damped Holt-Winters on ``z`` from the window's origin,
+       its parameters fitted once per ``fit`` on the training history
+       (:mod:`~tsforecast.models.sgd.smoothing`; saved with the model);
     2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
@@ -187,10 +200,13 @@ class SGDForecaster(Forecaster):
     per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
     for the horizon (calendar features are computed from the timestamps).
 
-    **Ensemble**: 2 families × 3 lookbacks = 6 members; the forecast is their mean. Each ingredient
-    (the residual over an in-window base, log space, the seasonal scale, L1/Huber losses, the
-    two-family ensemble) was kept because it brought MASE closer to ETS; ``docs/sgd-design.md``
-    records those measurements and which of them ``python scripts/evaluate_sgd.py`` reproduces.
+    **Ensemble**: 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6 members; the forecast is
+    their mean. This pair measured best on the tune set among drift + decomposed (the previous
+    default), all three, ``"es"`` alone and other subsets (``python scripts/choose_ensemble.py``;
+    ``docs/accuracy-research.md``). Each ingredient (the residual over a base, log space, the
+    seasonal scale, L1/Huber losses, the ensemble) was kept because it brought MASE closer to ETS;
+    ``docs/sgd-design.md`` records those measurements and which of them
+    ``python scripts/evaluate_sgd.py`` reproduces.
 
     **Divergence**: a non-finite training or validation cost stops the member with a
     ``RuntimeWarning`` and restores its best weights (at worst the base forecast), so a NaN never
@@ -222,7 +238,7 @@ class SGDForecaster(Forecaster):
         "lookback": [_POSITIVE_INT],
         "horizon": [_POSITIVE_INT],
         "season": [_POSITIVE_INT, NONE],
-        "family": [Options(("both", *FAMILIES))],
+        "family": [Options((*_FAMILY_SETS, *FAMILIES))],
         "scales": [tuple],
         "hidden": [_POSITIVE_INT],
         "loss": [Options(LOSSES)],
@@ -245,7 +261,7 @@ class SGDForecaster(Forecaster):
         horizon: int = 12,
         *,
         season: int | None = None,
-        family: str = "both",
+        family: str = "drift+es",
         scales: tuple[float, ...] = (1.5, 2.0, 3.0),
         hidden: int = 32,
         module: ModuleFactory | None = None,
@@ -332,7 +348,6 @@ class SGDForecaster(Forecaster):
 
     def _recipes(self, shortest: int) -> list[Recipe]:
         cap = shortest - self._min_length(0)  # the longest lookback the shortest series can train
-        families = FAMILIES if self.family == "both" else (self.family,)
         return [
             Recipe(
                 family=family,
@@ -340,9 +355,12 @@ class SGDForecaster(Forecaster):
                 loss=_FAMILY_LOSS[family] if self.loss == "auto" else self.loss,
                 recency=_FAMILY_RECENCY[family],
             )
-            for family in families
+            for family in self._families()
             for scale in self.scales
         ]
+
+    def _families(self) -> tuple[str, ...]:
+        return _FAMILY_SETS.get(self.family, (self.family,))
 
     # ------------------------------------------------------------------------- data to series ---- #
 
@@ -357,7 +375,7 @@ class SGDForecaster(Forecaster):
             log=log,
             season=self.season_,
             horizon=self.horizon,
-            seasonal=self.family != "drift",
+            seasonal="decomposed" in self._families(),
             covariates=getattr(self, "covariates_", None),
             scalers=self._scalers,
         )
@@ -395,12 +413,19 @@ class SGDForecaster(Forecaster):
         return 1 + len(cov.past_only), len(cov.future_columns) * self.horizon + len(cov.static)
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        season = self.season if self.season is not None else season_length(self.freq_)
+        season = self.season
+        if season is None:  # the frequency's season, else inferred among those the lookback holds twice
+            season = panel_season(frame, self.freq_, longest=self.lookback // 2)
         self._check_lookback(season)
         self.season_ = season
         self.log_ = bool(frame[TARGET].min() > 0)
         self._scalers = fit_scalers(frame, self.covariates_)
         series = self._series(frame, minimum=self.min_length(), log=self.log_)
+        self._smoothing: dict[str, tuple[int, Smoothing]] = {}
+        if "es" in self._families():  # fitted once, on the training frame only
+            for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
+                self._smoothing[uid] = (start, fit_smoothing(z, season))
+            series = self._with_smoothing(frame, series)
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         members, histories = [], []
         with single_thread():
@@ -428,11 +453,25 @@ class SGDForecaster(Forecaster):
         best_epoch, rows = Trainer(settings, module, recipe, index).run(windows.rows(fit), windows.rows(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
+    def _with_smoothing(self, frame: pd.DataFrame, series: ModelSeries) -> ModelSeries:
+        """``series`` with the ``"es"`` base forecast from every origin (when an ``"es"`` member exists)."""
+        if not self._smoothing:
+            return series
+        params = []
+        for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
+            stored = self._smoothing.get(uid)
+            # NOTE: the fitted states start at the training history's first timestamp; a history given to
+            # predict() that starts elsewhere, or a series the model never saw, gets its own parameters,
+            # fitted on that history alone (still causal: nothing after its last value is read).
+            params.append(stored[1] if stored is not None and stored[0] == start else fit_smoothing(z, self.season_))
+        forecasts = smoothing_forecasts(series.z, params, self.horizon)
+        return replace(series, smoothing=np.concatenate(forecasts))
+
     # ----------------------------------------------------------------------------- predicting ---- #
 
     def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
         longest = max(recipe.lookback for recipe in self.recipes_)
-        series = self._series(frame, minimum=longest, log=self.log_)
+        series = self._with_smoothing(frame, self._series(frame, minimum=longest, log=self.log_))
         extra = None
         cov = self.covariates_
         if cov is not None and self._layout()[1]:
@@ -459,6 +498,10 @@ class SGDForecaster(Forecaster):
             past = np.stack([series.past[:, end - lookback : end] for end in ends])  # (n, P, L)
             windows = torch.cat([windows, torch.as_tensor(past, dtype=torch.float32)], dim=1)
         inputs, base, scale = normalise(windows, family_base_matrix(member.recipe, h, m), m)
+        if member.recipe.family == "es":
+            assert series.smoothing is not None
+            ends = np.cumsum([len(z) for z in series.z])
+            base = base + torch.as_tensor(series.smoothing[ends - 1], dtype=torch.float32)
         adjusted = (base + scale * forward(member.module, inputs, extra)).double().numpy()
         return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
 
@@ -501,3 +544,9 @@ class SGDForecaster(Forecaster):
         model = cls(**{**params, "scales": tuple(params["scales"])}, module=module)
         restore(model, config, tensors)
         return model
+
+
+def _starts(frame: pd.DataFrame) -> pd.Series:
+    """The first timestamp (as int64) of each series of ``frame``, indexed by its id as a string, in id order."""
+    first = frame.groupby(ID, sort=True)[TIME].min()
+    return pd.Series(first.to_numpy().astype("int64").tolist(), index=[str(uid) for uid in first.index])

@@ -58,6 +58,7 @@ class ModelSeries:
     past: np.ndarray | None = None  # (P, T) past-only covariates, raw, series after series
     known: np.ndarray | None = None  # (K, T) known-future covariates, standardised with the fitted statistics
     static: np.ndarray | None = None  # (n_series, S) static covariates, standardised with the fitted statistics
+    smoothing: np.ndarray | None = None  # (T, h) the "es" base forecast from every row as origin, series after series
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def standardise(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def adjustments(series: ModelSeries, recipe: Recipe, horizon: int) -> list[np.ndarray]:
     """Per series, the values subtracted from the history and added to the forecast (length ``n + h``)."""
-    if recipe.family == "drift":
+    if recipe.family != "decomposed":
         return [np.zeros(len(z) + horizon) for z in series.z]
     return series.seasonal
 
@@ -172,6 +173,9 @@ def member_windows(
     windows, future = dataset.batch()
     inputs, base, scale = normalise(windows, family_base_matrix(recipe, h, m), m)
     starts = dataset.starts
+    if recipe.family == "es":
+        assert series.smoothing is not None
+        base = base + torch.as_tensor(series.smoothing[starts + lookback - 1], dtype=torch.float32)
     extra_inputs = None
     if extra:
         assert series.static is not None

@@ -1,0 +1,142 @@
+"""Tests of tsforecast.models.sgd.smoothing (the "es" base family) and its use in SGDForecaster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+from tsforecast.models.sgd import SGDForecaster
+from tsforecast.models.sgd.smoothing import Smoothing, fit_smoothing, smoothing_forecasts
+
+SEASON = 12
+
+
+def log_seasonal(n: int = 72, seed: int = 0) -> np.ndarray:
+    """The log of a noisy, trending, monthly-seasonal positive series."""
+    t = np.arange(n)
+    noise = 0.1 * np.random.default_rng(seed).normal(size=n)
+    return np.log(10 + 0.05 * t + np.sin(2 * np.pi * t / SEASON) + noise)
+
+
+def es_model(**params: Any) -> SGDForecaster:
+    defaults: dict[str, Any] = {"lookback": 24, "horizon": 12, "season": SEASON, "family": "es", "scales": (1.0,)}
+    return SGDForecaster(**{**defaults, "epochs": 5, **params})
+
+
+def test_recursion_reproduces_statsmodels_fitted_values_and_forecast() -> None:
+    z = log_seasonal()
+    params = fit_smoothing(z, SEASON)
+    forecasts = smoothing_forecasts([z], [params], 12)[0]
+    fitted = ExponentialSmoothing(
+        z, trend="add", damped_trend=True, seasonal="add", seasonal_periods=SEASON, initialization_method="estimated"
+    ).fit()
+    assert params.spec == "damped seasonal"
+    assert forecasts.shape == (72, 12)
+    np.testing.assert_allclose(forecasts[:-1, 0], fitted.fittedvalues[1:], rtol=1e-12)  # one step ahead from t
+    # the multi-step forecast from the last origin; statsmodels reads the season of step k = m one cycle too early
+    np.testing.assert_allclose(forecasts[-1, :-1], fitted.forecast(12)[:-1], rtol=1e-12)
+
+
+def test_base_at_an_origin_reads_nothing_after_it() -> None:
+    z = log_seasonal()
+    params = fit_smoothing(z, SEASON)
+    forecasts = smoothing_forecasts([z], [params], 12)[0]
+    changed = z.copy()
+    changed[50:] = changed[50:][::-1] + 5.0  # every value after origin 49 changed
+    np.testing.assert_array_equal(smoothing_forecasts([changed], [params], 12)[0][:50], forecasts[:50])
+    assert not np.allclose(smoothing_forecasts([changed], [params], 12)[0][50:], forecasts[50:])
+
+
+def test_series_of_a_panel_are_processed_independently() -> None:
+    a, b = log_seasonal(72, seed=1), log_seasonal(50, seed=2)
+    pa, pb = fit_smoothing(a, SEASON), fit_smoothing(b, SEASON)
+    together = smoothing_forecasts([a, b], [pa, pb], 6)
+    np.testing.assert_allclose(together[0], smoothing_forecasts([a], [pa], 6)[0], rtol=1e-15)
+    np.testing.assert_allclose(together[1], smoothing_forecasts([b], [pb], 6)[0], rtol=1e-15)
+    assert together[1].shape == (50, 6)
+
+
+def test_fallback_chain_when_statsmodels_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import statsmodels.tsa.holtwinters as holtwinters
+
+    z = log_seasonal()
+    assert fit_smoothing(z, 1).spec == "damped"  # no season to fit
+    real = holtwinters.ExponentialSmoothing
+    refused: set[str] = set()
+
+    def failing(y: np.ndarray, **kwargs: Any) -> Any:
+        if kwargs["seasonal"] in refused or kwargs["trend"] in refused:
+            raise np.linalg.LinAlgError("singular")
+        return real(y, **kwargs)
+
+    monkeypatch.setattr(holtwinters, "ExponentialSmoothing", failing)
+    refused.add("add")  # every fit with a season or a trend fails
+    assert fit_smoothing(z, SEASON).spec == "simple"
+    refused.add(None)  # every fit fails: the naive forecast
+    naive = fit_smoothing(np.array([3.0, 5.0]), SEASON)
+    assert naive == Smoothing(1.0, 0.0, 0.0, 1.0, 3.0, 0.0, (0.0,), "naive")
+    np.testing.assert_array_equal(smoothing_forecasts([np.array([3.0, 5.0])], [naive], 2)[0], [[3, 3], [5, 5]])
+
+
+def test_parameters_are_fitted_on_the_training_data_only() -> None:
+    y = np.exp(log_seasonal(96))
+    start, params = next(iter(es_model().fit(y[:72])._smoothing.values()))
+    assert (start, params) == (0, fit_smoothing(np.log(y[:72]), SEASON))
+    assert next(iter(es_model().fit(y)._smoothing.values()))[1] != params  # more training data, other parameters
+
+
+def test_es_members_forecast_their_base_before_training() -> None:
+    y = np.exp(log_seasonal(96))
+    model = es_model(lr=1e-12, epochs=1).fit(y)
+    base = smoothing_forecasts([np.log(y)], [fit_smoothing(np.log(y), SEASON)], 12)[0][-1]
+    np.testing.assert_allclose(model.predict(), np.exp(base), rtol=1e-5)
+
+
+def test_predict_on_a_new_history_refits_parameters_only_for_an_unseen_start() -> None:
+    y = np.exp(log_seasonal(96))
+    model = es_model().fit(y[:84])
+    extended = model.predict(y)  # same start: the stored parameters run over the longer history
+    stored = next(iter(model._smoothing.values()))[1]
+    assert model.predict(y[:84]).tobytes() == model.predict().tobytes()
+    assert next(iter(model._smoothing.values()))[1] == stored  # predict never changes the fitted parameters
+    assert extended.shape == (12,)
+    assert np.isfinite(extended).all()
+    later = pd.DataFrame({"unique_id": "x", "ds": np.arange(12, 96), "y": y[12:]})
+    assert np.isfinite(model.predict(later)["y_hat"]).all()  # another start: parameters of that history alone
+
+
+def test_save_load_round_trip_is_bit_identical(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 84),
+            "ds": np.tile(pd.date_range("2000-01-01", periods=84, freq="MS"), 2),
+            "y": np.concatenate([np.exp(log_seasonal(84, 1)), np.exp(log_seasonal(84, 2))]),
+        }
+    )
+    model = SGDForecaster(lookback=24, horizon=12, family="all", scales=(1.0,), epochs=3).fit(frame)
+    model.save(tmp_path / "m.pt")
+    loaded = SGDForecaster.load(tmp_path / "m.pt")
+    assert loaded._smoothing == model._smoothing
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+    pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
+
+
+def test_es_family_is_deterministic() -> None:
+    y = np.exp(log_seasonal(96))
+    assert es_model(epochs=10).fit(y).predict().tobytes() == es_model(epochs=10).fit(y).predict().tobytes()
+
+
+def test_family_all_has_every_family_and_es_uses_l1_without_recency() -> None:
+    model = SGDForecaster(lookback=24, horizon=12, season=SEASON, family="all", epochs=1).fit(np.exp(log_seasonal(120)))
+    assert [r.family for r in model.recipes_] == ["drift"] * 3 + ["decomposed"] * 3 + ["es"] * 3
+    assert {(r.loss, r.recency) for r in model.recipes_ if r.family == "es"} == {("l1", 0.0)}
+
+
+def test_unknown_family_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"The 'family' parameter of SGDForecaster must be .*'all'.*Got 'holt'"):
+        SGDForecaster(family="holt").fit(np.exp(log_seasonal(120)))

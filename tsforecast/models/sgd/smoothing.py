@@ -1,0 +1,172 @@
+"""The ``"es"`` base family of :class:`~tsforecast.models.sgd.SGDForecaster`: exponential smoothing.
+
+Per series, in model space ``z`` (the log of a positive series, else the series): damped
+additive-trend Holt-Winters with additive seasonal indices (on the log scale, a multiplicative
+season). Its smoothing parameters and initial states are fitted once per ``fit`` by statsmodels
+``ExponentialSmoothing`` on the training history (:func:`fit_smoothing`); with those fixed
+parameters the recursion then runs forward over a history (:func:`smoothing_forecasts`), so the
+base forecast from origin ``t`` -- the ES forecast made from the state after ``z[t]`` -- reads
+``z[: t + 1]`` only. A member of this family learns the scaled residual over that base, exactly as
+the window-based families do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Smoothing", "fit_smoothing", "smoothing_forecasts"]
+
+
+@dataclass(frozen=True)
+class Smoothing:
+    """Fitted damped Holt-Winters parameters of one series (additive trend and season, model space).
+
+    Attributes
+    ----------
+    alpha, beta, gamma : float
+        Smoothing parameters of the level, trend and seasonal indices (statsmodels' ``smoothing_*``).
+    phi : float
+        Trend damping; 1 for an undamped fallback.
+    level, trend : float
+        Initial level ``ℓ₀`` and trend ``b₀``.
+    seasons : tuple of float
+        Initial seasonal indices ``s₀ … s_{m-1}``, aligned to the first observation; ``(0.0,)``
+        without a season.
+    spec : str
+        Which model of the fallback chain was fitted (``"damped seasonal"``, ``"damped"``,
+        ``"holt"``, ``"simple"``, or ``"naive"`` when every statsmodels fit failed).
+    """
+
+    alpha: float
+    beta: float
+    gamma: float
+    phi: float
+    level: float
+    trend: float
+    seasons: tuple[float, ...]
+    spec: str
+
+
+# (name, trend, damped, seasonal): tried in this order until a fit succeeds with finite parameters
+_CHAIN = (
+    ("damped seasonal", True, True, True),
+    ("damped", True, True, False),
+    ("holt", True, False, False),
+    ("simple", False, False, False),
+)
+
+
+def _statsmodels_fit(z: np.ndarray, season: int, trend: bool, damped: bool, seasonal: bool) -> Smoothing | None:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from ..statistical import _fitting
+
+    with _fitting():
+        try:
+            params: dict[str, Any] = (
+                ExponentialSmoothing(
+                    z,
+                    trend="add" if trend else None,
+                    damped_trend=damped,
+                    seasonal="add" if seasonal else None,
+                    seasonal_periods=season if seasonal else None,
+                    initialization_method="estimated",
+                )
+                .fit()
+                .params
+            )
+        except Exception:  # NOTE: statsmodels raises many types (linalg, value, optimizer) on degenerate data
+            return None
+    seasons = tuple(float(s) for s in np.asarray(params["initial_seasons"])) if seasonal else (0.0,)
+    fitted = Smoothing(
+        alpha=float(params["smoothing_level"]),
+        beta=float(params["smoothing_trend"]) if trend else 0.0,
+        gamma=float(params["smoothing_seasonal"]) if seasonal else 0.0,
+        phi=float(params["damping_trend"]) if damped else 1.0,
+        level=float(params["initial_level"]),
+        trend=float(params["initial_trend"]) if trend else 0.0,
+        seasons=seasons,
+        spec="",
+    )
+    numbers = [fitted.alpha, fitted.beta, fitted.gamma, fitted.phi, fitted.level, fitted.trend, *seasons]
+    return fitted if np.isfinite(numbers).all() else None
+
+
+def fit_smoothing(z: np.ndarray, season: int) -> Smoothing:
+    """Damped Holt-Winters parameters of one training history ``z`` (model space).
+
+    Tries, in order, damped trend with an additive season (``season > 1`` only), damped trend,
+    Holt's linear trend and simple exponential smoothing; the first statsmodels fit that succeeds
+    with finite parameters is kept. When all fail, the parameters of the naive forecast (the last
+    value) are returned, which cannot fail.
+
+    Examples
+    --------
+    >>> t = np.arange(48)
+    >>> fit_smoothing(10 + 0.1 * t + np.sin(2 * np.pi * t / 12), 12).spec
+    'damped seasonal'
+    """
+    z = np.asarray(z, dtype="float64")
+    for name, trend, damped, seasonal in _CHAIN:
+        if seasonal and season < 2:
+            continue
+        fitted = _statsmodels_fit(z, season, trend, damped, seasonal)
+        if fitted is not None:
+            return replace(fitted, spec=name)
+    return Smoothing(
+        alpha=1.0, beta=0.0, gamma=0.0, phi=1.0, level=float(z[0]), trend=0.0, seasons=(0.0,), spec="naive"
+    )
+
+
+def smoothing_forecasts(histories: list[np.ndarray], params: list[Smoothing], horizon: int) -> list[np.ndarray]:
+    """Per series, the ES forecasts from every origin: ``F[t, k-1]`` forecasts ``z[t + k]``, shape ``(n, h)``.
+
+    The recursion, with fixed parameters, from the initial states (``s`` the seasonal indices,
+    ``m`` their number)::
+
+        ℓ_t = α (z_t − s_{t−m}) + (1 − α)(ℓ_{t−1} + φ b_{t−1})
+        b_t = β (ℓ_t − ℓ_{t−1}) + (1 − β) φ b_{t−1}
+        s_t = γ (z_t − ℓ_{t−1} − φ b_{t−1}) + (1 − γ) s_{t−m}
+        F[t, k] = ℓ_t + (φ + … + φ^k) b_t + s_{t + k − m(⌊(k−1)/m⌋ + 1)}
+
+    Row ``t`` depends on ``z[: t + 1]`` and the parameters only. Its ``k = 1`` column equals
+    statsmodels' ``fittedvalues[t + 1]``. The series are processed together (a loop over time
+    whose steps are vector operations over the series); each must have as many initial seasonal
+    indices as the others.
+
+    Examples
+    --------
+    >>> p = Smoothing(1.0, 0.0, 0.0, 1.0, 0.0, 0.0, (0.0,), "naive")
+    >>> smoothing_forecasts([np.array([1.0, 2.0, 3.0])], [p], 2)[0]
+    array([[1., 1.],
+           [2., 2.],
+           [3., 3.]])
+    """
+    lengths = [len(z) for z in histories]
+    longest, m = max(lengths), len(params[0].seasons)
+    values = np.zeros((len(histories), longest))  # NOTE: padded after each series' end; those rows are dropped
+    for row, z in enumerate(histories):
+        values[row, : len(z)] = z
+    alpha, beta, gamma, phi = (
+        np.array([getattr(p, name) for p in params]) for name in ("alpha", "beta", "gamma", "phi")
+    )
+    level = np.array([p.level for p in params])
+    trend = np.array([p.trend for p in params])
+    seasons = np.empty((len(histories), longest + m))  # seasons[:, j + m] is the index of time j
+    seasons[:, :m] = np.array([p.seasons for p in params])
+    levels, trends = np.empty((len(histories), longest)), np.empty((len(histories), longest))
+    for t in range(longest):  # NOTE: the recursion is sequential in time; each step is vectorised over series
+        previous, damped = level, phi * trend
+        level = alpha * (values[:, t] - seasons[:, t]) + (1 - alpha) * (previous + damped)
+        trend = beta * (level - previous) + (1 - beta) * damped
+        seasons[:, t + m] = gamma * (values[:, t] - previous - damped) + (1 - gamma) * seasons[:, t]
+        levels[:, t], trends[:, t] = level, trend
+    k = np.arange(1, horizon + 1)
+    damping = np.cumsum(phi[:, None] ** k[None, :], axis=1)  # (series, h)
+    lag = k - m * ((k - 1) // m + 1)  # the seasonal index of step k is that of time t + lag (lag < 0)
+    phase = np.arange(longest)[:, None] + lag[None, :] + m  # (n, h) positions in ``seasons``
+    forecasts = levels[:, :, None] + trends[:, :, None] * damping[:, None, :] + seasons[:, phase]
+    return [forecasts[row, :n] for row, n in enumerate(lengths)]
