@@ -252,11 +252,28 @@ def test_bands_do_not_change_when_the_future_of_the_cutoff_changes(model: str, m
 
 def test_a_band_whose_width_peeks_at_the_future_is_caught() -> None:
     df = frame(seasonal(48))
-    perturbed = df.assign(y=df["y"].where(df["ds"] <= df["ds"].iloc[-9], 1e6))
-    before = _fold_forecasts(WidthPeeker(horizon=4, data=df), df, 0, "native")
-    after = _fold_forecasts(WidthPeeker(horizon=4, data=perturbed), perturbed, 0, "native")
-    assert before["y_hat"].equals(after["y_hat"])  # the point forecast alone would pass the audit
-    assert not before["y_hi_95"].equals(after["y_hi_95"])
+    model = WidthPeeker(horizon=4, data=df)
+    cv = tsf.WalkForward(2, 4)
+    given: dict[str, Any] = dict(baselines=(), season=4, fresh_process=False, interval_method="native")
+    assert tsf.audit_leakage(model, df, cv, **given).passed  # the point forecast alone passes the audit
+    audit = tsf.audit_leakage(model, df, cv, level=(80, 95), **given)
+    assert not audit.passed
+    assert not audit.folds["identical"].any()
+
+
+@pytest.mark.parametrize("method", ["conformal", "native"])
+def test_honest_bands_pass_the_audit_from_the_backtest(method: str) -> None:
+    df = frame(seasonal(48))
+    res = tsf.backtest(
+        "ets", df, tsf.WalkForward(2, 4), baselines=(), season=4, level=80, interval_method=method, audit=True
+    )
+    assert res.audit is not None
+    assert res.audit.passed
+
+
+def test_the_audit_refuses_a_bad_level() -> None:
+    with pytest.raises(DataError, match="level=100 is not strictly between 0 and 100"):
+        tsf.audit_leakage("naive", frame(seasonal(48)), tsf.WalkForward(2, 4), level=100)
 
 
 def test_interval_metrics() -> None:

@@ -228,7 +228,8 @@ def backtest(
         never unpickled; one that is damaged or written for another configuration is recomputed
         with a warning.
     audit : bool, default=False
-        Run :func:`~tsforecast.audit_leakage` on the same settings and record its verdict.
+        Run :func:`~tsforecast.audit_leakage` on the same settings (``level`` included, so the
+        bands are audited too) and record its verdict.
     progress : bool, optional
         Show a progress bar (default: only when stderr is a terminal).
     source : str, optional
@@ -318,7 +319,17 @@ def backtest(
     forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     logs = [r.training for r in results if r.training is not None]
     verdict = (
-        audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit, covariates=covariates)
+        audit_leakage(
+            model,
+            df,
+            cv,
+            baselines=baselines,
+            season=season,
+            refit=refit,
+            covariates=covariates,
+            level=levels,
+            interval_method=interval_method,
+        )
         if audit
         else None
     )
