@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import tsforecast as tsf
 from tsforecast.errors import DataError, DataTypeError, LeakageError
-from tsforecast.metrics import coverage, interval_width, msis
+from tsforecast.metrics import METRICS, coverage, interval_terms, interval_width, msis
 from tsforecast.models import Forecaster, LocalForecaster
 from tsforecast.models.baselines import ARIMA, ETS, Naive, SeasonalNaive, Theta
 from tsforecast.models.intervals import Calibration, band_columns, conformal_half_widths
@@ -282,6 +283,9 @@ def test_interval_metrics() -> None:
     assert interval_width(y, lo, hi, y_train=[0.0, 1.0, 2.0], season=1) == 3.0
     assert msis(y, lo, hi, level=80, y_train=[0.0, 1.0, 2.0], season=1) == pytest.approx((2 + 4 + 10 * 1) / 2)
     assert np.isnan(coverage([np.nan, 1.0], lo, hi))
+    terms = interval_terms([np.nan, 1.0], [0.0, np.nan], [2.0, 2.0])
+    assert np.isnan(terms["coverage"]).all()
+    assert "msis" not in terms  # it needs the level
 
 
 @pytest.mark.parametrize("level", [0, 100, True, "95"])
@@ -325,3 +329,38 @@ def test_relative_scores_only_for_positive_series(shift: float, relative: bool) 
     model = SeasonalNaive(horizon=4, season=4).fit(frame(seasonal(40) + shift))
     model.predict(level=80)
     assert model.conformal_.relative is relative
+
+
+def test_the_backtest_scores_the_bands_per_model_fold_series_and_step(tmp_path: Any) -> None:
+    df = frame(seasonal(60))
+    res = tsf.backtest("seasonal_naive", df, tsf.WalkForward(2, 4), baselines=("naive",), season=4, level=(80, 95))
+    scores = ["coverage_80", "width_80", "msis_80", "coverage_95", "width_95", "msis_95"]
+    assert res.metrics.columns.tolist() == ["model", "fold", "cutoff", "unique_id", *METRICS, *scores, "scale"]
+    for (model, fold), part in res.forecasts.groupby(["model", "fold"]):
+        row = res.metrics[(res.metrics["model"] == model) & (res.metrics["fold"] == fold)].iloc[0]
+        train = df["y"].to_numpy()[df["ds"] <= part["cutoff"].iloc[0]]
+        lo, hi = part["y_lo_95"], part["y_hi_95"]
+        assert row["coverage_95"] == coverage(part["y"], lo, hi)
+        assert row["width_95"] == pytest.approx(interval_width(part["y"], lo, hi, y_train=train, season=4))
+        assert row["msis_95"] == pytest.approx(msis(part["y"], lo, hi, level=95, y_train=train, season=4))
+    summary = res.summary()
+    assert summary.columns[: len(METRICS) + len(scores)].tolist() == [*METRICS, *scores]
+    assert summary.loc["naive", "msis_80"] == pytest.approx(res.metrics.query("model == 'naive'")["msis_80"].mean())
+    by_step = res.metrics_by_horizon()
+    assert set(scores) <= set(by_step.columns)
+    assert by_step["step"].max() == 4
+    step_one = res.forecasts.groupby(["model", "fold"]).head(1)
+    assert by_step.query("model == 'naive' and step == 1")["coverage_80"].item() == pytest.approx(
+        coverage(*(step_one.query("model == 'naive'")[c] for c in ("y", "y_lo_80", "y_hi_80")))
+    )
+    res.save(tmp_path)
+    assert set(scores) <= set(pd.read_csv(tmp_path / "metrics.csv").columns)
+    saved = json.loads((tmp_path / "summary.json").read_text())["models"]["naive"]
+    assert list(saved)[: len(METRICS) + len(scores)] == [*METRICS, *scores]
+    assert saved["coverage_95"] == pytest.approx(summary.loc["naive", "coverage_95"])
+
+
+def test_without_level_there_are_no_interval_scores() -> None:
+    res = tsf.backtest("naive", frame(seasonal(40)), tsf.WalkForward(2, 4), baselines=(), season=4)
+    assert not any(c.startswith(("coverage", "width", "msis")) for c in res.metrics.columns)
+    assert "coverage_80" not in res.to_json()["models"]["naive"]

@@ -65,6 +65,7 @@ __all__ = [
     "N_WINDOWS",
     "Calibration",
     "band_columns",
+    "band_levels",
     "calibrate",
     "check_interval_method",
     "check_levels",
@@ -154,6 +155,18 @@ def band_columns(levels: Sequence[float]) -> list[str]:
     ['y_lo_80', 'y_hi_80', 'y_lo_99.5', 'y_hi_99.5']
     """
     return [f"y_{side}_{level:g}" for level in levels for side in ("lo", "hi")]
+
+
+def band_levels(columns: Sequence[str]) -> tuple[float, ...]:
+    """The levels whose band columns (see :func:`band_columns`) are among ``columns``, ascending.
+
+    Examples
+    --------
+    >>> band_levels(["y", "y_hat", "y_lo_95", "y_hi_95", "y_lo_99.5", "y_hi_99.5"])
+    (95.0, 99.5)
+    """
+    found = {str(c)[len("y_lo_") :] for c in columns if str(c).startswith("y_lo_")}
+    return tuple(sorted(float(level) for level in found if f"y_hi_{level}" in columns))
 
 
 def conformal_rank(n: np.ndarray | int, level: float) -> np.ndarray:
