@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import validate_params
 from ..covariates import Covariates, prepare_frame, prepare_future
 from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq, season_length
-from ..errors import DataError, spell
+from ..errors import DataError, spell_value
 from .intervals import (
     band_columns,
     calibrate,
@@ -225,7 +225,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             raise DataError(
                 f"{type(self).__name__} produced a non-finite prediction interval ({method}). "
-                f"Try {spell('interval_method')}'conformal', or check the series for extreme values."
+                f"Try {spell_value('interval_method', 'conformal')}, or check the series for extreme values."
             )
         return lo, hi
 
@@ -233,7 +233,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         """The model's own bands ``(n_levels, n_series, horizon)``; models without them refuse."""
         raise DataError(
             f"{type(self).__name__} has no native prediction intervals (ETS, ARIMA and Theta have). "
-            f"Use {spell('interval_method')}'conformal', the default."
+            f"Use {spell_value('interval_method', 'conformal')}, the default."
         )
 
     def _validate_params(self) -> None:
