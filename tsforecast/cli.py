@@ -235,6 +235,27 @@ def _intervals(args: argparse.Namespace) -> dict[str, Any]:
     return {"level": check_levels(args.level), "interval_method": args.interval_method or "conformal"}
 
 
+def _native_baselines(
+    args: argparse.Namespace, models: list[Any], baselines: list[str], *, horizon: int, season: int
+) -> list[str]:
+    """With --interval-method native: refuse a model without native intervals; leave out such baselines, noted."""
+    from .models import make_model, model_name
+    from .models.forecaster import has_native_intervals
+
+    lacking = [model_name(m) for m in models if not has_native_intervals(m)]
+    if lacking:
+        raise DataError(
+            f"--interval-method native needs each model's own intervals, and {', '.join(lacking)} "
+            f"{'has' if len(lacking) == 1 else 'have'} none (ets, arima and theta have them). "
+            "Use --interval-method conformal, or choose such models."
+        )
+    kept = [b for b in baselines if has_native_intervals(make_model(b, horizon=horizon, season=season))]
+    if len(kept) < len(baselines):
+        left_out = ", ".join(b for b in baselines if b not in kept)
+        _say(args, f"note: baselines left out, as they have no native intervals: {left_out}")
+    return kept
+
+
 def _season(args: argparse.Namespace, df: pd.DataFrame) -> int:
     from .data import infer_freq, season_length
 
@@ -334,6 +355,8 @@ def _backtest(args: argparse.Namespace) -> int:
     season = _season(args, df)
     models = _models(args, horizon=args.horizon + args.gap, season=season)
     baselines = [b for b in _ALWAYS if b not in _split_names(args.model)]
+    if intervals.get("interval_method") == "native":
+        baselines = _native_baselines(args, models, baselines, horizon=args.horizon + args.gap, season=season)
     covariates = _covariates(args)
     _phase(args, f"backtest of {_plural(len(models) + len(baselines), 'model')} over {_plural(args.folds, 'fold')}")
     result = backtest(

@@ -50,7 +50,7 @@ from .intervals import (
     series_scales,
 )
 
-__all__ = ["Forecaster", "LocalForecaster", "as_long_frame"]
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "has_native_intervals"]
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
@@ -289,3 +289,18 @@ class LocalForecaster(Forecaster):
     def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Native bands ``(n_levels, horizon)`` after the history ``y``; overridden by models that have them."""
         raise NotImplementedError
+
+
+def has_native_intervals(model: Forecaster) -> bool:
+    """Whether ``model`` has prediction intervals of its own (``interval_method="native"``).
+
+    Examples
+    --------
+    >>> from tsforecast.models import ETS, Naive
+    >>> has_native_intervals(ETS(horizon=2)), has_native_intervals(Naive(horizon=2))
+    (True, False)
+    """
+    kind = type(model)
+    if isinstance(model, LocalForecaster) and kind._native_intervals is LocalForecaster._native_intervals:
+        return kind._forecast_interval is not LocalForecaster._forecast_interval
+    return kind._native_intervals is not Forecaster._native_intervals
