@@ -373,6 +373,7 @@ def backtest(
         "engine": engine,
         "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
         "models": {name: _full_repr(m) for name, m in plan.models.items()},
+        "intervals": None if levels is None else {"level": list(levels), "method": interval_method},
         "versions": _versions(),
     }
     return BacktestResult(
