@@ -135,7 +135,7 @@ def _section(scores: pd.DataFrame, seconds: dict[str, float], checks: list[str],
         "Test points: "
         + ("every system forecast the same (unique_id, ds, cutoff)." if not checks else "; ".join(checks)),
     ]
-    if sgd_series and len(same) > 1:
+    if 0 < sgd_series < len(SERIES) and len(same) > 1:  # the sgd model ran on some series only: compare there
         lines += ["", f"On the {len(sgd_names)} series the sgd model ran on ({', '.join(sgd_names)}):", ""]
         lines.append(md_table(headers[:-1], same))
     lines += [
