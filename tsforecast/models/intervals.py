@@ -382,7 +382,8 @@ def conformal_half_widths(
             count = int((~np.isnan(pooled_sample)).sum(axis=1).min())
             raise DataError(
                 f"Too few calibration residuals for {spell_value('level', _number(level))}: {count} per horizon "
-                f"step over all series, {int(conformal_rank(count, level))} needed. Provide longer histories or lower the level."
+                f"step over all series, {int(conformal_rank(count, level))} needed. Provide longer histories or "
+                "lower the level."
             )
         out[k] = multiplier * np.where(
             use_own, own[np.maximum(position, 0)], pooled if calibration.relative else scale * pooled
