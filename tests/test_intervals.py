@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import tsforecast as tsf
 from tsforecast.errors import DataError, DataTypeError, LeakageError
-from tsforecast.metrics import coverage, interval_width, msis
+from tsforecast.metrics import METRICS, coverage, interval_terms, interval_width, msis
 from tsforecast.models import Forecaster, LocalForecaster
 from tsforecast.models.baselines import ARIMA, ETS, Naive, SeasonalNaive, Theta
 from tsforecast.models.intervals import Calibration, band_columns, conformal_half_widths
@@ -252,11 +253,28 @@ def test_bands_do_not_change_when_the_future_of_the_cutoff_changes(model: str, m
 
 def test_a_band_whose_width_peeks_at_the_future_is_caught() -> None:
     df = frame(seasonal(48))
-    perturbed = df.assign(y=df["y"].where(df["ds"] <= df["ds"].iloc[-9], 1e6))
-    before = _fold_forecasts(WidthPeeker(horizon=4, data=df), df, 0, "native")
-    after = _fold_forecasts(WidthPeeker(horizon=4, data=perturbed), perturbed, 0, "native")
-    assert before["y_hat"].equals(after["y_hat"])  # the point forecast alone would pass the audit
-    assert not before["y_hi_95"].equals(after["y_hi_95"])
+    model = WidthPeeker(horizon=4, data=df)
+    cv = tsf.WalkForward(2, 4)
+    given: dict[str, Any] = dict(baselines=(), season=4, fresh_process=False, interval_method="native")
+    assert tsf.audit_leakage(model, df, cv, **given).passed  # the point forecast alone passes the audit
+    audit = tsf.audit_leakage(model, df, cv, level=(80, 95), **given)
+    assert not audit.passed
+    assert not audit.folds["identical"].any()
+
+
+@pytest.mark.parametrize("method", ["conformal", "native"])
+def test_honest_bands_pass_the_audit_from_the_backtest(method: str) -> None:
+    df = frame(seasonal(48))
+    res = tsf.backtest(
+        "ets", df, tsf.WalkForward(2, 4), baselines=(), season=4, level=80, interval_method=method, audit=True
+    )
+    assert res.audit is not None
+    assert res.audit.passed
+
+
+def test_the_audit_refuses_a_bad_level() -> None:
+    with pytest.raises(DataError, match="level=100 is not strictly between 0 and 100"):
+        tsf.audit_leakage("naive", frame(seasonal(48)), tsf.WalkForward(2, 4), level=100)
 
 
 def test_interval_metrics() -> None:
@@ -265,6 +283,9 @@ def test_interval_metrics() -> None:
     assert interval_width(y, lo, hi, y_train=[0.0, 1.0, 2.0], season=1) == 3.0
     assert msis(y, lo, hi, level=80, y_train=[0.0, 1.0, 2.0], season=1) == pytest.approx((2 + 4 + 10 * 1) / 2)
     assert np.isnan(coverage([np.nan, 1.0], lo, hi))
+    terms = interval_terms([np.nan, 1.0], [0.0, np.nan], [2.0, 2.0])
+    assert np.isnan(terms["coverage"]).all()
+    assert "msis" not in terms  # it needs the level
 
 
 @pytest.mark.parametrize("level", [0, 100, True, "95"])
@@ -308,3 +329,38 @@ def test_relative_scores_only_for_positive_series(shift: float, relative: bool) 
     model = SeasonalNaive(horizon=4, season=4).fit(frame(seasonal(40) + shift))
     model.predict(level=80)
     assert model.conformal_.relative is relative
+
+
+def test_the_backtest_scores_the_bands_per_model_fold_series_and_step(tmp_path: Any) -> None:
+    df = frame(seasonal(60))
+    res = tsf.backtest("seasonal_naive", df, tsf.WalkForward(2, 4), baselines=("naive",), season=4, level=(80, 95))
+    scores = ["coverage_80", "width_80", "msis_80", "coverage_95", "width_95", "msis_95"]
+    assert res.metrics.columns.tolist() == ["model", "fold", "cutoff", "unique_id", *METRICS, *scores, "scale"]
+    for (model, fold), part in res.forecasts.groupby(["model", "fold"]):
+        row = res.metrics[(res.metrics["model"] == model) & (res.metrics["fold"] == fold)].iloc[0]
+        train = df["y"].to_numpy()[df["ds"] <= part["cutoff"].iloc[0]]
+        lo, hi = part["y_lo_95"], part["y_hi_95"]
+        assert row["coverage_95"] == coverage(part["y"], lo, hi)
+        assert row["width_95"] == pytest.approx(interval_width(part["y"], lo, hi, y_train=train, season=4))
+        assert row["msis_95"] == pytest.approx(msis(part["y"], lo, hi, level=95, y_train=train, season=4))
+    summary = res.summary()
+    assert summary.columns[: len(METRICS) + len(scores)].tolist() == [*METRICS, *scores]
+    assert summary.loc["naive", "msis_80"] == pytest.approx(res.metrics.query("model == 'naive'")["msis_80"].mean())
+    by_step = res.metrics_by_horizon()
+    assert set(scores) <= set(by_step.columns)
+    assert by_step["step"].max() == 4
+    step_one = res.forecasts.groupby(["model", "fold"]).head(1)
+    assert by_step.query("model == 'naive' and step == 1")["coverage_80"].item() == pytest.approx(
+        coverage(*(step_one.query("model == 'naive'")[c] for c in ("y", "y_lo_80", "y_hi_80")))
+    )
+    res.save(tmp_path)
+    assert set(scores) <= set(pd.read_csv(tmp_path / "metrics.csv").columns)
+    saved = json.loads((tmp_path / "summary.json").read_text())["models"]["naive"]
+    assert list(saved)[: len(METRICS) + len(scores)] == [*METRICS, *scores]
+    assert saved["coverage_95"] == pytest.approx(summary.loc["naive", "coverage_95"])
+
+
+def test_without_level_there_are_no_interval_scores() -> None:
+    res = tsf.backtest("naive", frame(seasonal(40)), tsf.WalkForward(2, 4), baselines=(), season=4)
+    assert not any(c.startswith(("coverage", "width", "msis")) for c in res.metrics.columns)
+    assert "coverage_80" not in res.to_json()["models"]["naive"]

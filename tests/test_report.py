@@ -381,3 +381,63 @@ def test_reports_render_concurrently(air: tsf.BacktestResult, panel: tsf.Backtes
         assert len(_figures(page)) == 4
         assert f"<td>{escape(res.settings['cv'])}" not in page  # the splitter is shown as code
         assert f"<code>{escape(res.settings['cv'])}</code>" in page
+
+
+# ------------------------------------------------------------------------ prediction intervals ---- #
+
+
+@pytest.fixture(scope="module")
+def banded() -> tsf.BacktestResult:
+    return tsf.backtest(
+        "seasonal_naive",
+        tsf.load_dataset("air_passengers"),
+        tsf.WalkForward(3, 12),
+        baselines=("naive",),
+        level=(80, 95),
+    )
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section id="{name}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_intervals_section_shows_coverage_against_nominal_per_model(banded: tsf.BacktestResult) -> None:
+    html = render_report(banded)
+    section = _section(html, "intervals")
+    assert "Prediction intervals" in section
+    assert 'data-figure="coverage"' in section
+    assert "split-conformal" in section
+    assert "inside that fold&#39;s training data" in section
+    summary = banded.summary()
+    for model in ("seasonal_naive", "naive"):
+        row = re.search(rf"</span>{model}</td>(.*?)</tr>", section, re.S)
+        assert row is not None
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+        assert len(cells) == 6  # coverage, width, MSIS at 80% and 95%
+        assert cells[0] == f"{summary.loc[model, 'coverage_80']:.3f}"
+        assert cells[3] == f"{summary.loc[model, 'coverage_95']:.3f}"
+    forecasts = _section(html, "forecasts")
+    assert "its 80% and 95% prediction intervals, the widest lightest" in forecasts
+    assert "seasonal_naive 95% interval" in forecasts  # the legend of the shaded bands
+
+
+def test_native_intervals_are_said_to_be_native(banded: tsf.BacktestResult) -> None:
+    settings = {**banded.settings, "intervals": {"level": [80.0, 95.0], "method": "native"}}
+    section = _section(render_report(dataclasses.replace(banded, settings=settings)), "intervals")
+    assert "each model&#39;s own (native)" in section
+    assert "split-conformal" not in section
+
+
+def test_no_intervals_section_without_level(air_html: tuple[Path, str]) -> None:
+    _, html = air_html
+    assert 'id="intervals"' not in html
+    assert "interval" not in _section(html, "forecasts")
+
+
+def test_the_widest_band_is_the_lightest() -> None:
+    shades = figures._band_shades((95.0, 80.0, 50.0))
+    assert [level for level, _ in shades] == [50.0, 80.0, 95.0]
+    alphas = [alpha for _, alpha in shades]
+    assert alphas == sorted(alphas, reverse=True)
+    assert all(0 < a < 1 for a in alphas)

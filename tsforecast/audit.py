@@ -4,7 +4,8 @@ A forecast made at cutoff ``c`` must be a function of observations at or before 
 audit checks it empirically: it runs the backtest once on the data as they are, then reruns every
 fold with the future after that fold's cutoff replaced by adversarial values *and a different
 shape* (one more row per series, so the number of rows and the last timestamp after the cutoff
-change too), and requires the fold's forecasts to be bit-for-bit identical.
+change too), and requires the fold's forecasts (and, with ``level``, their prediction-interval
+bands) to be bit-for-bit identical.
 
 The reruns see the perturbed data twice: the backtest pipeline is planned again on it (a split or
 a task that let a future row through would show), and every reference the model holds to the
@@ -35,6 +36,7 @@ from . import _engine
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
 from .errors import DataError, spell
+from .models.intervals import band_columns, check_interval_method, check_levels
 from .seasonality import panel_season
 
 __all__ = ["PERTURBATIONS", "AuditResult", "audit_leakage"]
@@ -49,7 +51,8 @@ class AuditResult:
     Attributes
     ----------
     passed : bool
-        True when every fold's forecasts were bit-identical under every perturbation.
+        True when every fold's forecasts (and bands, with ``level``) were bit-identical under every
+        perturbation.
     folds : DataFrame
         One row per fold and perturbation: ``fold, cutoff, perturbation, max_abs_diff, identical``.
     perturbed : tuple of str
@@ -81,6 +84,8 @@ class _Reruns:
     horizon: int
     jobs: tuple[tuple[int, Any, str], ...]  # (fold, cutoff, perturbation)
     seed: int
+    level: tuple[float, ...] | None = None
+    interval_method: str = "conformal"
 
 
 def _scale(values: np.ndarray) -> float:
@@ -172,9 +177,11 @@ def _rerun(model: Any, baselines: tuple[Any, ...], df: pd.DataFrame, data: pd.Da
             season=spec.season,
             refit=spec.refit,
             covariates=spec.covariates,
+            level=spec.level,
+            interval_method=spec.interval_method,
         )
         got = _forecasts(plan, [fold])
-        results.append(got[got["fold"] == fold]["y_hat"].to_numpy())
+        results.append(got[got["fold"] == fold][_compared(spec.level)].to_numpy())
     return results
 
 
@@ -221,6 +228,8 @@ def audit_leakage(
     seed: int = 0,
     covariates: Covariates | None = None,
     fresh_process: bool = True,
+    level: Any = None,
+    interval_method: str = "conformal",
 ) -> AuditResult:
     """Check that changing the future of each fold, values and shape, leaves that fold's forecasts unchanged.
 
@@ -278,6 +287,12 @@ def audit_leakage(
         (``cloudpickle``), so references between them hold and no cache of the clean run is
         shared. They must be picklable. ``False`` reruns in this process: faster, but a peek
         memoised during the clean run goes unseen.
+    level : float or sequence of float, optional
+        Prediction-interval levels, as for :func:`~tsforecast.backtest`: the band columns
+        ``y_lo_L, y_hi_L`` are compared bit for bit too, so a band whose width reads the future is
+        caught even when the point forecast is honest.
+    interval_method : {"conformal", "native"}, default="conformal"
+        How the bands are made, as for :func:`~tsforecast.backtest`.
 
     Returns
     -------
@@ -286,8 +301,8 @@ def audit_leakage(
     Raises
     ------
     DataError
-        For an unknown perturbation, or, with ``fresh_process=True``, a model, data or splitter
-        that cannot be pickled.
+        For an unknown perturbation, a bad ``level`` or ``interval_method``, or, with
+        ``fresh_process=True``, a model, data or splitter that cannot be pickled.
 
     Examples
     --------
@@ -300,11 +315,21 @@ def audit_leakage(
     unknown = [p for p in perturbations if p not in PERTURBATIONS]
     if unknown or not perturbations:
         raise DataError(f"perturbations must be a non-empty selection of {PERTURBATIONS}; got {tuple(perturbations)}.")
+    levels = None if level is None else check_levels(level)
+    check_interval_method(interval_method)
     data = from_pandas(df)
     freq = infer_freq(data)
     season = panel_season(data, freq, cv=cv) if season is None else season
     plan = _engine.make_plan(
-        model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
+        model,
+        data,
+        cv,
+        baselines=tuple(baselines),
+        season=season,
+        refit=refit,
+        covariates=covariates,
+        level=levels,
+        interval_method=interval_method,
     )
     baseline = _forecasts(plan, None)
     declared = plan.covariates
@@ -328,17 +353,24 @@ def audit_leakage(
         horizon=max(m.horizon for m in plan.models.values()),
         jobs=jobs,
         seed=seed,
+        level=levels,
+        interval_method=interval_method,
     )
     rerun = _rerun_in_fresh_process if fresh_process else _rerun
     results = rerun(model, tuple(baselines), df, data, spec)
     rows = []
     for (fold, cutoff, kind), got in zip(jobs, results, strict=True):
-        expected = baseline[baseline["fold"] == fold]["y_hat"].to_numpy()
+        expected = baseline[baseline["fold"] == fold][_compared(levels)].to_numpy()
         identical = got.shape == expected.shape and bool(np.array_equal(got, expected, equal_nan=True))
         rows.append((fold, cutoff, kind, 0.0 if identical else _max_diff(got, expected), identical))
     table = pd.DataFrame(rows, columns=["fold", "cutoff", "perturbation", "max_abs_diff", "identical"])
     used = tuple(dict.fromkeys(table["perturbation"]))
     return AuditResult(bool(table["identical"].all()), table, (*after_cutoff, *after_horizon), used)
+
+
+def _compared(levels: tuple[float, ...] | None) -> list[str]:
+    """The forecast columns that must stay bit-identical: ``y_hat``, and the bands when levels are given."""
+    return ["y_hat", *(band_columns(levels) if levels is not None else ())]
 
 
 def _max_diff(got: np.ndarray, expected: np.ndarray) -> float:

@@ -26,8 +26,8 @@ from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
 from .data import ID, TARGET, TIME, from_pandas, infer_freq
 from .errors import DataError, spell
-from .metrics import METRICS, aggregate, error_terms
-from .models.intervals import check_interval_method, check_levels
+from .metrics import INTERVAL_METRICS, METRICS, aggregate, error_terms, interval_columns, interval_terms
+from .models.intervals import band_columns, band_levels, check_interval_method, check_levels
 from .seasonality import panel_season
 
 __all__ = ["BacktestResult", "backtest"]
@@ -44,7 +44,9 @@ class BacktestResult:
     forecasts : DataFrame
         One row per forecast point: ``unique_id, ds, cutoff, fold, model, y, y_hat``.
     metrics : DataFrame
-        One row per model, fold and series: ``model, fold, cutoff, unique_id, mae, rmse, smape, mase``.
+        One row per model, fold and series: ``model, fold, cutoff, unique_id, mae, rmse, smape, mase``,
+        with ``level``: ``coverage_L, width_L, msis_L`` per level ``L`` (see :func:`interval_scores`),
+        and ``scale``, the MASE denominator.
     folds : DataFrame
         One row per fold: ``fold, train_start, cutoff, test_start, test_end, series``.
     skipped : DataFrame
@@ -74,12 +76,14 @@ class BacktestResult:
     def summary(self) -> pd.DataFrame:
         """Mean of each metric over folds and series, by model, best (lowest MASE) first.
 
+        The point metrics come first, then, with ``level``, the interval scores of each level.
+
         NaN scores are not skipped: a model with any NaN score gets a NaN mean, and ``failed``
         counts its missing forecasts.
         """
+        scores = [*METRICS, *interval_columns(band_levels(self.forecasts.columns))]
         grouped = self.metrics.groupby("model", sort=False)
-        table = grouped[list(METRICS)].mean(numeric_only=True)
-        table[list(METRICS)] = grouped[list(METRICS)].agg(lambda s: s.mean(skipna=False))
+        table = grouped[scores].agg(lambda s: s.mean(skipna=False))
         table["failed"] = self.forecasts.groupby("model", sort=False)["y_hat"].agg(lambda s: int(s.isna().sum()))
         if _REFERENCE in table.index:
             table["mase_vs_seasonal_naive"] = table["mase"] / table.loc[_REFERENCE, "mase"]
@@ -87,7 +91,10 @@ class BacktestResult:
         return table.sort_values(["mase", "mae"], na_position="last").rename_axis("model")
 
     def metrics_by_horizon(self) -> pd.DataFrame:
-        """Mean absolute error, RMSE, sMAPE and MASE by model and forecast step (1 = first test step)."""
+        """MAE, RMSE, sMAPE and MASE (and, with ``level``, the interval scores) by model and forecast step.
+
+        Step 1 is the first test step.
+        """
         step = self.forecasts.groupby(["model", "fold", ID], sort=False).cumcount() + 1
         scales = self.metrics.drop_duplicates(["fold", ID]).set_index(["fold", ID])["scale"]
         by_step = aggregate(_error_terms(self.forecasts, scales), [self.forecasts["model"], step.rename("step")])
@@ -96,8 +103,10 @@ class BacktestResult:
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary written to ``summary.json``."""
         summary = self.summary()
+        scores = {*METRICS, *interval_columns(band_levels(self.forecasts.columns)), "failed"}
         models = {
-            str(name): {k: _finite_or_none(row[k]) for k in [*METRICS, "failed"]} for name, row in summary.iterrows()
+            str(name): {k: _finite_or_none(row[k]) for k in summary.columns if k in scores}
+            for name, row in summary.iterrows()
         }
         audit: dict[str, Any] = {"passed": None if self.audit is None else bool(self.audit.passed)}
         if self.audit is not None:
@@ -150,6 +159,7 @@ def _error_terms(forecasts: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
     """Per forecast point, the :func:`~tsforecast.metrics.error_terms` and whether the forecast is missing."""
     scale = scales.reindex(pd.MultiIndex.from_frame(forecasts[["fold", ID]])).to_numpy()
     terms = pd.DataFrame(error_terms(forecasts[TARGET], forecasts["y_hat"], scale), index=forecasts.index)
+    terms = terms.join(_band_terms(forecasts, scale))  # prediction-interval scores, when there are bands
     return terms.assign(missing=forecasts["y_hat"].isna())
 
 
@@ -159,7 +169,22 @@ def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
     table = aggregate(_error_terms(forecasts, scales), keys)
     table["cutoff"] = forecasts.groupby(keys, sort=False)["cutoff"].first()
     table["scale"] = scales.reindex(table.index.droplevel("model")).to_numpy()
-    return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, "scale"]]
+    bands = interval_columns(band_levels(forecasts.columns))
+    return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, *bands, "scale"]]
+
+
+# --- prediction-interval scores: present only when the forecasts carry band columns ----------------
+
+
+def _band_terms(forecasts: pd.DataFrame, scale: Any) -> pd.DataFrame:
+    """Per forecast point, the :func:`~tsforecast.metrics.interval_terms` of every level with band columns."""
+    columns = {}
+    for level in band_levels(forecasts.columns):
+        lo, hi = band_columns((level,))
+        terms = interval_terms(forecasts[TARGET], forecasts[lo], forecasts[hi], scale, level=level)
+        names = zip(interval_columns((level,)), INTERVAL_METRICS, strict=True)
+        columns.update({column: terms[name] for column, name in names})
+    return pd.DataFrame(columns, index=forecasts.index)
 
 
 def _full_repr(obj: Any) -> str:
@@ -231,7 +256,8 @@ def backtest(
         never unpickled; one that is damaged or written for another configuration is recomputed
         with a warning.
     audit : bool, default=False
-        Run :func:`~tsforecast.audit_leakage` on the same settings and record its verdict.
+        Run :func:`~tsforecast.audit_leakage` on the same settings (``level`` included, so the
+        bands are audited too) and record its verdict.
     progress : bool, optional
         Show a progress bar (default: only when stderr is a terminal).
     source : str, optional
@@ -321,7 +347,17 @@ def backtest(
     forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     logs = [r.training for r in results if r.training is not None]
     verdict = (
-        audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit, covariates=covariates)
+        audit_leakage(
+            model,
+            df,
+            cv,
+            baselines=baselines,
+            season=season,
+            refit=refit,
+            covariates=covariates,
+            level=levels,
+            interval_method=interval_method,
+        )
         if audit
         else None
     )
@@ -340,6 +376,7 @@ def backtest(
         "engine": engine,
         "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
         "models": {name: _full_repr(m) for name, m in plan.models.items()},
+        "intervals": None if levels is None else {"level": list(levels), "method": interval_method},
         "versions": _versions(),
     }
     return BacktestResult(

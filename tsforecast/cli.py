@@ -60,6 +60,8 @@ FLAGS = {
     "static": "--static",
     "calendar": "--calendar",
     "future": "--future",
+    "level": "--level",
+    "interval_method": "--interval-method",
 }
 """API keyword -> the CLI flag that sets it; messages raised under the CLI name the flag."""
 
@@ -70,10 +72,12 @@ _MODEL_SETTINGS = ("lookback", "epochs", "seed")
 _BACKTEST_EXAMPLE = """example:
   tsforecast backtest air_passengers --horizon 12 --folds 5 --model sgd,ets --out results/
   tsforecast backtest sales.csv --id-col store --time-col date --target-col units --horizon 7 --out results/
-  tsforecast backtest elecdaily --horizon 7 --known-future WorkDay --past-only Temperature --out results/"""
+  tsforecast backtest elecdaily --horizon 7 --known-future WorkDay --past-only Temperature --out results/
+  tsforecast backtest air_passengers --horizon 12 --model ets --level 80,95 --out results/"""
 _FORECAST_EXAMPLE = """example:
   tsforecast forecast air_passengers --horizon 12 --model sgd,ets --out forecast.csv
-  tsforecast forecast sales.csv --horizon 7 --known-future promo --future promo_next_week.csv --out forecast.csv"""
+  tsforecast forecast sales.csv --horizon 7 --known-future promo --future promo_next_week.csv --out forecast.csv
+  tsforecast forecast air_passengers --horizon 12 --model ets --level 80,95 --interval-method native --out f.csv"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -217,6 +221,41 @@ def _covariates(args: argparse.Namespace) -> Covariates | None:
     return Covariates(**declared) if any(declared.values()) else None  # type: ignore[arg-type]
 
 
+def _intervals(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``level`` and ``interval_method`` keywords from --level and --interval-method (empty without --level)."""
+    from .models.intervals import check_levels
+
+    if args.level is None:
+        if args.interval_method is not None:
+            raise DataError(
+                f"--interval-method {args.interval_method} has no effect without --level, which asks for the "
+                "prediction intervals. Add e.g. --level 80,95, or drop --interval-method."
+            )
+        return {}
+    return {"level": check_levels(args.level), "interval_method": args.interval_method or "conformal"}
+
+
+def _native_baselines(
+    args: argparse.Namespace, models: list[Any], baselines: list[str], *, horizon: int, season: int
+) -> list[str]:
+    """With --interval-method native: refuse a model without native intervals; leave out such baselines, noted."""
+    from .models import make_model, model_name
+    from .models.forecaster import has_native_intervals
+
+    lacking = [model_name(m) for m in models if not has_native_intervals(m)]
+    if lacking:
+        raise DataError(
+            f"--interval-method native needs each model's own intervals, and {', '.join(lacking)} "
+            f"{'has' if len(lacking) == 1 else 'have'} none (ets, arima and theta have them). "
+            "Use --interval-method conformal, or choose such models."
+        )
+    kept = [b for b in baselines if has_native_intervals(make_model(b, horizon=horizon, season=season))]
+    if len(kept) < len(baselines):
+        left_out = ", ".join(b for b in baselines if b not in kept)
+        _say(args, f"note: baselines left out, as they have no native intervals: {left_out}")
+    return kept
+
+
 def _season(args: argparse.Namespace, df: pd.DataFrame, cv: Any = None) -> int:
     from .data import infer_freq
     from .seasonality import panel_season
@@ -244,10 +283,11 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _leaderboard(summary: pd.DataFrame) -> str:
-    """The best models (lowest MASE first), MASE columns first."""
+    """The best models (lowest MASE first), MASE columns first, the coverage of each interval level last."""
     from .metrics import METRICS
 
-    columns = ["mase", "mase_vs_seasonal_naive", *(m for m in METRICS if m != "mase"), "failed"]
+    coverage = [c for c in summary if str(c).startswith("coverage_")]
+    columns = ["mase", "mase_vs_seasonal_naive", *(m for m in METRICS if m != "mase"), *coverage, "failed"]
     shown = summary[[c for c in columns if c in summary]].head(_SHOWN_MODELS)
     text = shown.to_string(float_format=lambda v: f"{v:.4f}", na_rep="n/a")
     if len(summary) > _SHOWN_MODELS:
@@ -303,6 +343,7 @@ def _backtest(args: argparse.Namespace) -> int:
             f"--jobs {args.jobs} has no effect with the serial engine, which runs one task at a time. "
             "Add --engine joblib (or dask) to run in parallel, or drop --jobs."
         )
+    intervals = _intervals(args)
     df, source = _load(args)
     cv = WalkForward(
         n_splits=args.folds,
@@ -315,6 +356,8 @@ def _backtest(args: argparse.Namespace) -> int:
     season = _season(args, df, cv)
     models = _models(args, horizon=args.horizon + args.gap, season=season)
     baselines = [b for b in _ALWAYS if b not in _split_names(args.model)]
+    if intervals.get("interval_method") == "native":
+        baselines = _native_baselines(args, models, baselines, horizon=args.horizon + args.gap, season=season)
     covariates = _covariates(args)
     _phase(args, f"backtest of {_plural(len(models) + len(baselines), 'model')} over {_plural(args.folds, 'fold')}")
     result = backtest(
@@ -330,11 +373,12 @@ def _backtest(args: argparse.Namespace) -> int:
         progress=False if args.quiet else None,
         source=source,
         covariates=covariates,
+        **intervals,
     )
     verdict = None
     if args.audit:
         _phase(args, "leakage audit: rerunning every fold with the data after its cutoff perturbed")
-        verdict = audit_leakage(models, df, cv, baselines=baselines, season=season, covariates=covariates)
+        verdict = audit_leakage(models, df, cv, baselines=baselines, season=season, covariates=covariates, **intervals)
     columns = _user_columns(args)
     target = columns.get("y", "y")
     result = dataclasses.replace(result, audit=verdict, settings={**result.settings, "target": target})
@@ -374,6 +418,7 @@ def _forecast(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _check_file(out, "--out", force=args.force)
     _check_inputs_survive([out], args)
+    intervals = _intervals(args)
     df, _ = _load(args)
     models = _models(args, horizon=args.horizon, season=_season(args, df))
     covariates = _covariates(args)
@@ -390,7 +435,7 @@ def _forecast(args: argparse.Namespace) -> int:
     parts = []
     for model in models:
         _phase(args, f"fitting {model_name(model)}")
-        forecast = model.fit(df, covariates=covariates).predict(future=future)
+        forecast = model.fit(df, covariates=covariates).predict(future=future, **intervals)
         parts.append(forecast.assign(model=model_name(model)))
     forecasts = pd.concat(parts, ignore_index=True)
     first = [c for c in ("unique_id", "ds", "model") if c in forecasts]
@@ -436,6 +481,19 @@ _non_negative = _integer(0, "an integer >= 0")
 _workers = _integer(1, "a positive number of workers, or -1 for all cores", also=(-1,))
 
 
+def _percentages(text: str) -> list[float | int]:
+    """An argparse type: comma-separated numbers (``80,95``); their range is checked with the other inputs."""
+    values: list[float | int] = []
+    for part in text.split(","):
+        try:
+            values.append(int(part) if part.strip().lstrip("+-").isdigit() else float(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated percentages such as 80,95, got {text!r}"
+            ) from None
+    return values
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file, or the name of a shipped dataset")
     parser.add_argument("--time-col", default="ds", help="timestamp column (default: ds)")
@@ -459,6 +517,19 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--past-only", default=None, help="comma-separated covariates observed with the target")
     parser.add_argument("--static", default=None, help="comma-separated covariates constant within a series")
     parser.add_argument("--calendar", default=None, help="calendar features from the timestamps, e.g. month,dayofweek")
+    parser.add_argument(
+        "--level",
+        type=_percentages,
+        default=None,
+        metavar="L[,L...]",
+        help="prediction intervals at these coverage percentages, e.g. 80,95 (default: none)",
+    )
+    parser.add_argument(
+        "--interval-method",
+        choices=("conformal", "native"),
+        default=None,
+        help="conformal (calibrated on past origins inside the training data; default) or native (statsmodels)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log training (-v epochs, -vv debug)")
@@ -503,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast",
         help="fit on all data and forecast the future",
         description="Fit each model on all the data and write the next --horizon values of every series "
-        "to one CSV file (columns: id, time, model, y_hat).",
+        "to one CSV file (columns: id, time, model, y_hat; with --level also y_lo_L, y_hi_L per level).",
         epilog=_FORECAST_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""Point-forecast accuracy metrics: MAE, RMSE, sMAPE and MASE.
+"""Forecast accuracy metrics: MAE, RMSE, sMAPE and MASE, and interval coverage, width and MSIS.
 
 Each formula is written once, vectorised, in :func:`error_terms`: the per-point term a metric
 averages (RMSE then takes the square root). The backtest scores many forecasts at once with
@@ -12,6 +12,10 @@ one registry of metric names, in report order.
 Missing values are never skipped: a NaN anywhere in ``y_true`` or ``y_pred`` makes the metric
 NaN, so a diverged forecast cannot vanish from a backtest. Aggregate results with NaN-aware
 code that reports NaN rather than dropping it (``DataFrame.mean(skipna=False)``).
+
+Prediction intervals are scored the same way: :func:`interval_terms` holds the per-point term
+of :func:`coverage`, :func:`interval_width` and :func:`msis` (scaled like MASE), and a backtest
+aggregates them per level with :func:`aggregate`.
 """
 
 from __future__ import annotations
@@ -81,15 +85,17 @@ def error_terms(y_true: ArrayLike, y_pred: ArrayLike, scale: ArrayLike = 1.0) ->
 
 
 def aggregate(terms: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
-    """Every metric by ``keys``: the mean of the :func:`error_terms` columns (root for RMSE).
+    """Every metric by ``keys``: the mean of each term column (root for RMSE).
 
-    ``terms`` holds a column per metric and a boolean ``missing`` (no forecast at that point); a
-    group with a missing forecast scores NaN, so a failed forecast is never skipped.
+    ``terms`` holds a column per metric (the :func:`error_terms`, and any :func:`interval_terms`
+    named ``coverage_80`` ...) and a boolean ``missing`` (no forecast at that point); a group with
+    a missing forecast scores NaN in every metric, so a failed forecast is never skipped.
     """
+    columns = [c for c in terms.columns if c != "missing"]
     grouped = terms.groupby(keys, sort=False)
-    table = grouped[list(METRICS)].mean()
+    table = grouped[columns].mean()
     table["rmse"] = np.sqrt(table["rmse"])
-    table.loc[grouped["missing"].any().to_numpy(), list(METRICS)] = np.nan
+    table.loc[grouped["missing"].any().to_numpy(), columns] = np.nan
     return table
 
 
@@ -346,6 +352,57 @@ def _alpha(level: float) -> float:
     return 1.0 - float(level) / 100.0
 
 
+INTERVAL_METRICS: dict[str, str] = {"coverage": "Coverage", "width": "Width (scaled)", "msis": "MSIS"}
+"""The interval metrics by name, in report order, with their headings; a backtest reports each per
+level as ``coverage_80``, ``width_80``, ``msis_80`` ..."""
+
+
+def interval_columns(levels: tuple[float, ...]) -> list[str]:
+    """Names of the interval scores a backtest reports, per level: ``coverage_L, width_L, msis_L``.
+
+    Examples
+    --------
+    >>> interval_columns((80.0, 99.5))
+    ['coverage_80', 'width_80', 'msis_80', 'coverage_99.5', 'width_99.5', 'msis_99.5']
+    """
+    return [f"{name}_{level:g}" for level in levels for name in INTERVAL_METRICS]
+
+
+def interval_terms(
+    y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, scale: ArrayLike = 1.0, *, level: float | None = None
+) -> dict[str, NDArray[np.float64]]:
+    """Per forecast point, the term each interval metric averages: the one implementation of their formulas.
+
+    ``coverage``: ``1[lo <= y <= hi]`` (NaN where an input is NaN); ``width``: ``(hi - lo) / scale``;
+    ``msis`` (only when ``level`` is given, ``a = 1 - level/100``):
+    ``(hi - lo + 2/a·(lo - y)·1[y < lo] + 2/a·(y - hi)·1[y > hi]) / scale``. ``scale`` is the
+    :func:`mase_scale` of each point's series (an array, or one number). Inputs are converted
+    with ``np.asarray`` and broadcast; only ``level`` is validated.
+
+    Raises
+    ------
+    DataError
+        If ``level`` is not strictly between 0 and 100.
+
+    Examples
+    --------
+    >>> terms = interval_terms([1.0, 5.0], [0.0, 0.0], [2.0, 4.0], scale=2.0, level=50)
+    >>> {k: v.tolist() for k, v in terms.items()}
+    {'coverage': [1.0, 0.0], 'width': [1.0, 2.0], 'msis': [1.0, 4.0]}
+    """
+    true, lower, upper = (np.asarray(v, dtype=np.float64) for v in (y_true, lo, hi))
+    scales = np.asarray(scale, dtype=np.float64)
+    width = upper - lower
+    inside = ((lower <= true) & (true <= upper)).astype(np.float64)
+    terms = {"coverage": np.where(np.isnan(true) | np.isnan(width), np.nan, inside)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms["width"] = width / scales
+        if level is not None:
+            penalty = (2.0 / _alpha(level)) * (np.maximum(lower - true, 0.0) + np.maximum(true - upper, 0.0))
+            terms["msis"] = (width + penalty) / scales
+    return terms
+
+
 def coverage(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float:
     r"""Empirical coverage: the share of observations inside their interval (bounds included).
 
@@ -375,10 +432,7 @@ def coverage(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float:
     >>> coverage([1.0, 2.0, 3.0, 4.0], [0.0, 2.5, 3.0, 0.0], [2.0, 3.0, 3.0, 3.0])
     0.5
     """
-    true, lower, upper = _bounds(y_true, lo, hi)
-    if np.isnan(true).any() or np.isnan(lower).any() or np.isnan(upper).any():
-        return float("nan")
-    return float(np.mean((lower <= true) & (true <= upper)))
+    return float(np.mean(interval_terms(*_bounds(y_true, lo, hi))["coverage"]))
 
 
 def interval_width(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, y_train: ArrayLike, season: int) -> float:
@@ -400,6 +454,11 @@ def interval_width(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, y_train: 
     float
         The scaled mean width; NaN/inf as :func:`mase` when the scale is undefined or zero.
 
+    Raises
+    ------
+    DataError, DataTypeError
+        As :func:`mase`.
+
     Notes
     -----
     .. math:: \mathrm{width} = \frac{\frac{1}{n} \sum_{t=1}^{n} (u_t - \ell_t)}
@@ -410,9 +469,10 @@ def interval_width(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, y_train: 
     >>> interval_width([5.0, 7.0], [4.0, 5.0], [6.0, 9.0], y_train=[0.0, 2.0, 4.0, 6.0], season=1)
     1.5
     """
-    _, lower, upper = _bounds(y_true, lo, hi)
+    # NOTE: the scale is one number here, so dividing the mean equals the mean of the scaled terms.
+    terms = interval_terms(*_bounds(y_true, lo, hi))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.divide(np.mean(upper - lower), mase_scale(y_train, season)))
+        return float(np.divide(np.mean(terms["width"]), mase_scale(y_train, season)))
 
 
 def msis(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, level: float, y_train: ArrayLike, season: int) -> float:
@@ -439,7 +499,7 @@ def msis(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, level: float, y_tra
     Raises
     ------
     DataError
-        If ``level`` is not strictly between 0 and 100, or as :func:`mae`.
+        If ``level`` is not strictly between 0 and 100, or as :func:`mase`.
 
     Notes
     -----
@@ -460,11 +520,10 @@ def msis(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, level: float, y_tra
     >>> round(msis([5.0, 10.0], [4.0, 5.0], [6.0, 9.0], level=95, y_train=[0.0, 2.0, 4.0, 6.0], season=1), 6)
     11.5
     """
-    a = _alpha(level)
-    true, lower, upper = _bounds(y_true, lo, hi)
-    penalty = (2.0 / a) * (np.maximum(lower - true, 0.0) + np.maximum(true - upper, 0.0))
+    _alpha(level)
+    terms = interval_terms(*_bounds(y_true, lo, hi), level=level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.divide(np.mean(upper - lower + penalty), mase_scale(y_train, season)))
+        return float(np.divide(np.mean(terms["msis"]), mase_scale(y_train, season)))
 
 
-__all__ += ["coverage", "interval_width", "msis"]
+__all__ += ["INTERVAL_METRICS", "coverage", "interval_columns", "interval_terms", "interval_width", "msis"]

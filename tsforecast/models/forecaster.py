@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import validate_params
 from ..covariates import Covariates, prepare_frame, prepare_future
 from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq, season_length
-from ..errors import DataError, spell
+from ..errors import DataError, spell_value
 from .intervals import (
     band_columns,
     calibrate,
@@ -50,7 +50,7 @@ from .intervals import (
     series_scales,
 )
 
-__all__ = ["Forecaster", "LocalForecaster", "as_long_frame"]
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "has_native_intervals"]
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
@@ -225,7 +225,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             raise DataError(
                 f"{type(self).__name__} produced a non-finite prediction interval ({method}). "
-                f"Try {spell('interval_method')}'conformal', or check the series for extreme values."
+                f"Try {spell_value('interval_method', 'conformal')}, or check the series for extreme values."
             )
         return lo, hi
 
@@ -233,7 +233,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         """The model's own bands ``(n_levels, n_series, horizon)``; models without them refuse."""
         raise DataError(
             f"{type(self).__name__} has no native prediction intervals (ETS, ARIMA and Theta have). "
-            f"Use {spell('interval_method')}'conformal', the default."
+            f"Use {spell_value('interval_method', 'conformal')}, the default."
         )
 
     def _validate_params(self) -> None:
@@ -289,3 +289,18 @@ class LocalForecaster(Forecaster):
     def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Native bands ``(n_levels, horizon)`` after the history ``y``; overridden by models that have them."""
         raise NotImplementedError
+
+
+def has_native_intervals(model: Forecaster) -> bool:
+    """Whether ``model`` has prediction intervals of its own (``interval_method="native"``).
+
+    Examples
+    --------
+    >>> from tsforecast.models import ETS, Naive
+    >>> has_native_intervals(ETS(horizon=2)), has_native_intervals(Naive(horizon=2))
+    (True, False)
+    """
+    kind = type(model)
+    if isinstance(model, LocalForecaster) and kind._native_intervals is LocalForecaster._native_intervals:
+        return kind._forecast_interval is not LocalForecaster._forecast_interval
+    return kind._native_intervals is not Forecaster._native_intervals

@@ -56,7 +56,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..data import ID, TARGET, TIME
-from ..errors import DataError, DataTypeError, LeakageError, spell
+from ..errors import DataError, DataTypeError, LeakageError, spell, spell_value
 from ..metrics import mase_scale
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "N_WINDOWS",
     "Calibration",
     "band_columns",
+    "band_levels",
     "calibrate",
     "check_interval_method",
     "check_levels",
@@ -110,17 +111,19 @@ def check_levels(level: Any) -> tuple[float, ...]:
     tsforecast.errors.DataError: level=100 is not strictly between 0 and 100. Pass coverage percentages ...
     """
     values = list(level) if isinstance(level, (list, tuple, np.ndarray, pd.Index)) else [level]
-    remedy = f"Pass coverage percentages such as {spell('level')}(80, 95)."
+    # NOTE: the example is written as the caller writes it: level=(80, 95) in Python, --level 80,95 on the CLI.
+    example = "level=(80, 95)" if spell("level") == "level=" else f"{spell('level')} 80,95"
+    remedy = f"Pass coverage percentages such as {example}."
     if not values:
-        raise DataError(f"{spell('level')}{level!r} holds no level. {remedy}")
+        raise DataError(f"{spell_value('level', level)} holds no level. {remedy}")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, Real):
-            raise DataTypeError(f"{spell('level')}{value!r} is not a number ({type(value).__name__}). {remedy}")
+            raise DataTypeError(f"{spell_value('level', value)} is not a number ({type(value).__name__}). {remedy}")
         if not (math.isfinite(value) and 0 < float(value) < 100):
-            raise DataError(f"{spell('level')}{value!r} is not strictly between 0 and 100. {remedy}")
+            raise DataError(f"{spell_value('level', value)} is not strictly between 0 and 100. {remedy}")
     floats = [float(v) for v in values]
     if len(set(floats)) != len(floats):
-        raise DataError(f"{spell('level')}{tuple(values)!r} repeats a level. {remedy}")
+        raise DataError(f"{spell_value('level', tuple(values))} repeats a level. {remedy}")
     return tuple(sorted(floats))
 
 
@@ -139,10 +142,15 @@ def check_interval_method(method: Any) -> str:
     """
     if not isinstance(method, str) or method not in INTERVAL_METHODS:
         raise DataError(
-            f"{spell('interval_method')}{method!r} is not a known interval method. "
+            f"{spell_value('interval_method', method)} is not a known interval method. "
             f"Choose one of {', '.join(repr(m) for m in INTERVAL_METHODS)}."
         )
     return method
+
+
+def _number(level: float) -> float | int:
+    """``80.0`` as ``80``, ``99.5`` as it is: a level as the user wrote it."""
+    return int(level) if float(level).is_integer() else level
 
 
 def band_columns(levels: Sequence[float]) -> list[str]:
@@ -154,6 +162,18 @@ def band_columns(levels: Sequence[float]) -> list[str]:
     ['y_lo_80', 'y_hi_80', 'y_lo_99.5', 'y_hi_99.5']
     """
     return [f"y_{side}_{level:g}" for level in levels for side in ("lo", "hi")]
+
+
+def band_levels(columns: Sequence[str]) -> tuple[float, ...]:
+    """The levels whose band columns (see :func:`band_columns`) are among ``columns``, ascending.
+
+    Examples
+    --------
+    >>> band_levels(["y", "y_hat", "y_lo_95", "y_hi_95", "y_lo_99.5", "y_hi_99.5"])
+    (95.0, 99.5)
+    """
+    found = {str(c)[len("y_lo_") :] for c in columns if str(c).startswith("y_lo_")}
+    return tuple(sorted(float(level) for level in found if f"y_hi_{level}" in columns))
 
 
 def conformal_rank(n: np.ndarray | int, level: float) -> np.ndarray:
@@ -305,7 +325,7 @@ def calibrate(model: Any, frame: pd.DataFrame, *, season: int, n_windows: int = 
         raise DataError(
             f"{type(model).__name__} cannot calibrate prediction intervals: the data have {len(times)} timestamps, "
             f"too few to fit it ({need} points) and forecast {horizon} steps inside them. Provide a longer "
-            f"history, or pass {spell('level')}None."
+            f"history, or leave out {spell('level').rstrip('=')}."
         )
     order = np.sort(np.asarray(used))[::-1]  # latest origin first
     last_target = times[int(order[0]) + horizon]
@@ -361,8 +381,9 @@ def conformal_half_widths(
         if not (use_own | pooled_ok).all():
             count = int((~np.isnan(pooled_sample)).sum(axis=1).min())
             raise DataError(
-                f"Too few calibration residuals for {spell('level')}{level:g}: {count} per horizon step over all "
-                f"series, {int(conformal_rank(count, level))} needed. Provide longer histories or lower the level."
+                f"Too few calibration residuals for {spell_value('level', _number(level))}: {count} per horizon "
+                f"step over all series, {int(conformal_rank(count, level))} needed. Provide longer histories or "
+                "lower the level."
             )
         out[k] = multiplier * np.where(
             use_own, own[np.maximum(position, 0)], pooled if calibration.relative else scale * pooled

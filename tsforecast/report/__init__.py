@@ -21,7 +21,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..data import describe_freq, format_time
-from ..metrics import LABELS, METRICS
+from ..metrics import INTERVAL_METRICS, LABELS, METRICS, interval_columns
+from ..models.intervals import band_levels
 from . import figures
 from .figures import Style, model_styles
 
@@ -240,6 +241,42 @@ def _training(result: BacktestResult, order: list[str], styles: dict[str, Style]
     return {"figure": figures.training_curves(frame, models, styles), "notes": notes}
 
 
+def _calibration(result: BacktestResult) -> str:
+    """One sentence on how the run's prediction intervals were made."""
+    method = (result.settings.get("intervals") or {}).get("method", "conformal")
+    if method == "native":
+        return (
+            "The intervals are each model's own (native): the prediction intervals of its statistical model "
+            "fitted on the fold's training data (statsmodels), with nothing calibrated on the test span."
+        )
+    return (
+        "The intervals are split-conformal: in each fold, the model was refitted at past origins inside that "
+        "fold's training data, and the quantiles of its errors there (per series and horizon step) set the "
+        "width of the band around the fold's forecast, so no test value reached its interval."
+    )
+
+
+def _intervals(result: BacktestResult, summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, Any] | None:
+    """The coverage-vs-nominal table and plot, and how the intervals were calibrated; None without intervals."""
+    levels = band_levels(result.forecasts.columns)
+    if not levels:
+        return None
+    order = [str(m) for m in summary.index]
+    coverage = summary[[f"coverage_{level:g}" for level in levels]].set_axis(list(levels), axis=1)
+    rows = []
+    for model in order:
+        row = summary.loc[model]
+        cells = [_number(row[column]) for column in interval_columns(levels)]
+        rows.append({"model": model, "color": styles[model].color, "cells": cells})
+    return {
+        "levels": [f"{level:g}" for level in levels],
+        "labels": list(INTERVAL_METRICS.values()),
+        "rows": rows,
+        "figure": figures.coverage_plot(coverage, order, styles),
+        "calibration": _calibration(result),
+    }
+
+
 def _context(result: BacktestResult) -> dict[str, Any]:
     summary = result.summary()
     listed = [str(m) for m in (result.settings.get("models") or {})]
@@ -298,6 +335,8 @@ def _context(result: BacktestResult) -> dict[str, Any]:
                 styles,
                 context=context,
                 ylabel=str(result.settings.get("target", "value")),
+                bands=best if band_levels(result.forecasts.columns) else None,
+                levels=band_levels(result.forecasts.columns),
             ),
             "note": series_note,
             "context": context,
@@ -306,6 +345,7 @@ def _context(result: BacktestResult) -> dict[str, Any]:
         "horizon_figure": figures.error_by_horizon(by_step, order, styles, metric=metric),
         "fold_figure": figures.error_by_fold(result.metrics, result.folds, order, styles, metric=metric),
         "training": _training(result, order, styles),
+        "intervals": _intervals(result, summary, styles),
         "audit": _audit(result),
         "temporal_check": str(result.settings.get("temporal_check") or "not recorded"),
     }

@@ -307,6 +307,8 @@ def forecast_panels(
     *,
     context: int,
     ylabel: str = "value",
+    bands: str | None = None,
+    levels: Sequence[float] = (),
 ) -> str:
     """Per series, the observed values and every model's forecasts from every fold.
 
@@ -324,6 +326,10 @@ def forecast_panels(
         Observations of history shown before the first test span.
     ylabel : str, default="value"
         Label of the value axis: the target's name.
+    bands : str, optional
+        The model whose prediction intervals are shaded (columns ``y_lo_L, y_hi_L``).
+    levels : sequence of float, default=()
+        The interval levels to shade, the widest one lightest.
 
     Returns
     -------
@@ -331,6 +337,7 @@ def forecast_panels(
         Inline SVG markup, or an ``<img>`` with a base64 PNG when the SVG would be large.
     """
     n = len(series)
+    shades = _band_shades(levels)
     ncols = 1 if n == 1 else 2
     nrows = -(-n // ncols)
     fig = Figure(figsize=(11, 3.6 if n == 1 else 2.55 * nrows + 0.7), layout="constrained")
@@ -349,6 +356,11 @@ def forecast_panels(
             ax.axvline(left, color="#64748b", linewidth=0.8, linestyle=":")
         ax.plot(_to_x(shown["ds"]), shown["y"].to_numpy(), color=ACTUAL_COLOR, linewidth=1.5, zorder=4)
         mine = predicted.get(uid)
+        if mine is not None and bands is not None:
+            for level, alpha in reversed(shades):  # NOTE: widest first, so the narrower bands lie on top
+                for _, part in mine[mine["model"] == bands].groupby("fold", sort=True):
+                    lo, hi = (part[f"y_{side}_{level:g}"].to_numpy(dtype=float) for side in ("lo", "hi"))
+                    ax.fill_between(_to_x(part["ds"]), lo, hi, color=styles[bands].color, alpha=alpha, linewidth=0)
         if mine is not None:
             for model in reversed(list(order)):
                 style = styles[model]
@@ -372,8 +384,55 @@ def forecast_panels(
         *_legend_handles(order, styles),
     ]
     handles.append(Patch(facecolor="#64748b", alpha=0.15, label="test span after each cutoff (dotted)"))
+    if bands is not None:
+        handles += [
+            Patch(facecolor=styles[bands].color, alpha=alpha, label=f"{_text(bands, 30)} {level:g}% interval")
+            for level, alpha in shades
+        ]
     fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 7), frameon=False, fontsize=9)
     return _finish(fig, "Forecasts against actual values for each fold")
+
+
+def _band_shades(levels: Sequence[float]) -> list[tuple[float, float]]:
+    """Each level with the opacity of its band, ascending levels: the widest band is the lightest."""
+    ordered = sorted(levels)
+    return [(level, 0.34 - 0.2 * k / max(len(ordered) - 1, 1)) for k, level in enumerate(ordered)]
+
+
+def coverage_plot(coverage: pd.DataFrame, order: Sequence[str], styles: Mapping[str, Style]) -> str:
+    """Empirical against nominal coverage, one line per model; on the diagonal, the bands are calibrated.
+
+    Parameters
+    ----------
+    coverage : DataFrame
+        One row per model (index) and one column per nominal level in percent (floats), holding
+        the empirical coverage in ``[0, 1]``.
+    order : sequence of str
+        The models, in legend order.
+    styles : mapping
+        :func:`model_styles` of the models.
+
+    Returns
+    -------
+    str
+        Inline SVG markup.
+    """
+    fig = Figure(figsize=(4.6, 3.9), layout="constrained")
+    ax = fig.add_subplot()
+    levels = np.asarray(coverage.columns, dtype=float)
+    low = max(0.0, float(np.nanmin([levels.min(), 100 * np.nanmin(coverage.to_numpy(dtype=float))])) - 10)
+    ax.plot([low, 100], [low, 100], color=_INK, linewidth=0.8, linestyle=":")
+    for model in order:
+        if model in coverage.index:
+            style = styles[model]
+            values = 100 * coverage.loc[model].to_numpy(dtype=float)
+            ax.plot(levels, values, color=style.color, linestyle=style.linestyle, marker="o", markersize=4)
+    ax.set_xlim(low, 100)
+    ax.set_ylim(low, 100)
+    _style_axes(ax)
+    _label(ax, "nominal level (%)", "empirical coverage (%)")
+    _top_legend(fig, [m for m in order if m in coverage.index], styles)
+    return _finish(fig, "Empirical coverage of the prediction intervals against their nominal level")
 
 
 def _off_scale(ax: Axes, curves: Mapping[str, np.ndarray]) -> None:
