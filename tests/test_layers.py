@@ -16,8 +16,9 @@ PACKAGE = ROOT / "tsforecast"
 LAYERS = [
     ["errors"],
     ["_validation"],
-    ["data", "seasonality"],
+    ["data"],
     ["split", "windows", "schedules", "metrics", "covariates"],
+    ["seasonality"],
     ["models"],
     ["_checkpoint", "_engine", "backtest", "audit"],
     ["report"],
