@@ -34,7 +34,7 @@ from ..._validation import NONE, Interval, Options
 from ...data import ID, TARGET, season_length
 from ...errors import SHUFFLE_REASON, DataError, ShuffleError
 from ...schedules import check_decay_params
-from ...windows import check_no_shuffle
+from ...windows import OrderedSampler
 from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
@@ -346,8 +346,12 @@ class SGDForecaster(Forecaster):
 
     # ------------------------------------------------------------------------- data to series ---- #
 
-    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool) -> ModelSeries:
-        """The frame's histories in model space, after checking their lengths (and signs on the log scale)."""
+    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool, seasonal: bool) -> ModelSeries:
+        """The frame's histories in model space, after checking their lengths (and signs on the log scale).
+
+        ``seasonal``: with the seasonal indices of each whole history (what ``predict`` forecasts from;
+        training estimates its own, :func:`~tsforecast.models.sgd.training_data.training_adjustments`).
+        """
         values = histories(frame)
         for uid, y in zip(sorted(frame[ID].unique()), values, strict=True):
             self._check_history(uid, y, minimum=minimum, log=log)
@@ -357,7 +361,7 @@ class SGDForecaster(Forecaster):
             log=log,
             season=self.season_,
             horizon=self.horizon,
-            seasonal=self.family != "drift",
+            seasonal=seasonal,
             covariates=getattr(self, "covariates_", None),
             scalers=self._scalers,
         )
@@ -399,7 +403,7 @@ class SGDForecaster(Forecaster):
         self.season_ = season
         self.log_ = bool(frame[TARGET].min() > 0)
         self._scalers = fit_scalers(frame, self.covariates_)
-        series = self._series(frame, minimum=self.min_length(), log=self.log_)
+        series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         members, histories = [], []
         with single_thread():
@@ -419,19 +423,20 @@ class SGDForecaster(Forecaster):
             horizon=self.horizon,
             validation=self.validation,
             extra=bool(self._layout()[1]),
+            budget=self.max_steps * self.batch_size,
         )
         module = self._build_module(recipe, index)
-        sampler = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
-        check_no_shuffle(sampler, where="SGDForecaster")
+        batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
+        sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
-        best_epoch, rows = Trainer(settings, module, recipe, index).run(windows.rows(fit), windows.rows(val), sampler)
+        best_epoch, rows = Trainer(settings, module, recipe, index).run(windows, fit, windows.batch(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
     # ----------------------------------------------------------------------------- predicting ---- #
 
     def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
         longest = max(recipe.lookback for recipe in self.recipes_)
-        series = self._series(frame, minimum=longest, log=self.log_)
+        series = self._series(frame, minimum=longest, log=self.log_, seasonal=self.family != "drift")
         extra = None
         cov = self.covariates_
         if cov is not None and self._layout()[1]:
