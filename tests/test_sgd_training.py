@@ -12,7 +12,7 @@ from torch.utils.data import SequentialSampler
 
 from tsforecast.errors import ShuffleError
 from tsforecast.models.networks import ResidualMLP
-from tsforecast.models.sgd import Recipe, SGDForecaster, estimator
+from tsforecast.models.sgd import Recipe, SGDForecaster, estimator, training_data
 from tsforecast.models.sgd.training_data import MAX_VAL_WINDOWS, ModelSeries, member_windows
 
 
@@ -125,6 +125,23 @@ def test_recency_weights_of_old_windows_stay_positive() -> None:
         assert (batch.weights > 0).all()
         assert batch.weights.max() == 1.0
     torch.testing.assert_close(oldest.weights, newest.weights)  # a batch's weights are relative to its youngest
+
+
+def test_small_data_normalised_once_or_per_batch_trains_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    y = sine(300, season=4)
+    windows, fit, _ = member_windows(
+        one_series(y), Recipe("drift", 8, "huber", 0.1), season=4, horizon=4, validation=0.15, extra=False, budget=640
+    )
+    once = windows.drawer(fit)  # 300 points: one normalised copy
+    monkeypatch.setattr(training_data, "MATERIALISED_BYTES", 0)
+    per_batch = windows.drawer(fit)
+    for positions in ([0, 1, 2], list(range(100, 132))):
+        for name in ("inputs", "targets", "weights"):
+            torch.testing.assert_close(getattr(once(positions), name), getattr(per_batch(positions), name))
+    model = SGDForecaster(8, 4, season=4, scales=(1.0,), epochs=10)
+    streamed = model.fit(y).predict()
+    monkeypatch.undo()
+    np.testing.assert_allclose(model.fit(y).predict(), streamed, rtol=1e-5)
 
 
 # ----------------------------------------------------------------------- honest validation ---- #

@@ -11,8 +11,9 @@ measurements behind the defaults.
 
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
 statistics, the seasonal indices of the ``"decomposed"`` family are estimated on the history the
-forecast is made from, validation windows are the most recent ones (never random), and batches
-are visited in time order.
+forecast is made from (in training, on the values before the first validation target, so the
+validation cost is honest), validation windows are the most recent ones (never random), and
+batches are visited in time order (:class:`~tsforecast.windows.OrderedSampler` checks every one).
 """
 
 from __future__ import annotations
@@ -115,12 +116,15 @@ class SGDForecaster(Forecaster):
         Most epochs per member.
     max_steps : int, default=1200
         Most optimizer steps per member: the epoch budget is ``min(epochs, max_steps // steps per
-        epoch)`` (at least one epoch).
+        epoch)`` (at least one epoch). When one pass over the fitting windows would take more
+        steps (long series), the single epoch covers each series' most recent
+        ``max_steps · batch_size`` fitting windows, so the budget holds within the epoch.
     batch_size : int, default=32
         Windows per series per step: a panel of ``n`` series trains on batches of
         ``batch_size · n`` windows, so its step count does not grow with the number of series.
     validation : float, default=0.15
-        Fraction of the windows held out for validation (at least 8), the most recent ones.
+        Fraction of the windows held out for validation (at least 8), the most recent ones. The
+        validation cost is computed on at most 10,000 of them, those whose targets start last.
     early_stopping : int or None, default=40
         Stop a member after this many epochs without a lower validation cost and restore its best
         weights; ``None`` trains every epoch of the budget (the best weights are still restored).
@@ -176,7 +180,11 @@ class SGDForecaster(Forecaster):
     order, ``ReduceLROnPlateau`` (factor 0.5, patience 10) on the validation cost, at most 300
     epochs / 1,200 steps, early stopping after 40 epochs without improvement with the best
     weights restored, the untrained base counting as epoch 0 -- so training can never make a
-    member worse than its base on the validation windows.
+    member worse than its base on the validation windows. The windows stay views of one buffer
+    and each batch is normalised when it is drawn (once for all, when that copy takes at most
+    32 MiB), so training takes O(T + batch) memory; on a long series an epoch covers the most
+    recent windows the step budget allows and validation uses at most the 10,000 most recent
+    validation windows (see ``max_steps``, ``validation``).
 
     **Covariates** (``fit(df, covariates=tsf.Covariates(...))``): they feed only the network that
     predicts the residual, never the base, and the network's output layers start at zero, so an
@@ -429,7 +437,8 @@ class SGDForecaster(Forecaster):
         batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
         sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
-        best_epoch, rows = Trainer(settings, module, recipe, index).run(windows, fit, windows.batch(val), sampler)
+        trainer = Trainer(settings, module, recipe, index)
+        best_epoch, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
     # ----------------------------------------------------------------------------- predicting ---- #

@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,7 +24,7 @@ from torch import nn
 from ...schedules import make_scheduler, step_scheduler
 from ...windows import OrderedSampler
 from .base_forecast import Recipe
-from .training_data import Batch, MemberWindows
+from .training_data import Batch
 
 __all__ = ["HISTORY_COLUMNS", "Member", "Trainer", "TrainingSettings", "forward", "single_thread", "window_cost"]
 
@@ -114,12 +113,13 @@ class Trainer:
         )
 
     def run(
-        self, windows: MemberWindows, fit: np.ndarray, val: Batch, sampler: OrderedSampler
+        self, draw: Callable[[Sequence[int]], Batch], val: Batch, sampler: OrderedSampler
     ) -> tuple[int, list[tuple[Any, ...]]]:
         """Train; restore the best weights; return the best epoch and one history row per epoch.
 
-        ``sampler`` yields batches of positions into ``fit``, the fitting windows' positions in
-        ``windows``; ``val`` holds the validation windows, normalised once.
+        ``sampler`` yields batches of positions of the fitting windows, ``draw`` turns one into
+        normalised windows (:meth:`~tsforecast.models.sgd.training_data.MemberWindows.drawer`);
+        ``val`` holds the validation windows, normalised once.
         """
         settings = self.settings
         epochs = min(settings.epochs, max(1, settings.max_steps // len(sampler)))
@@ -128,7 +128,7 @@ class Trainer:
         rows: list[tuple[Any, ...]] = []
         for epoch in range(1, epochs + 1):
             lr = float(self.optimizer.param_groups[0]["lr"])
-            train_cost = self._epoch(windows, fit, sampler)
+            train_cost = self._epoch(draw, sampler)
             val_cost = self._cost(val) if math.isfinite(train_cost) else math.nan
             rows.append((self.index, epoch, lr, train_cost, val_cost))
             self._log(epoch, epochs, lr, train_cost, val_cost)
@@ -145,12 +145,12 @@ class Trainer:
         self.module.eval()
         return best_epoch, rows
 
-    def _epoch(self, windows: MemberWindows, fit: np.ndarray, sampler: OrderedSampler) -> float:
+    def _epoch(self, draw: Callable[[Sequence[int]], Batch], sampler: OrderedSampler) -> float:
         """One pass over the fitting windows in time order; the mean weighted cost, NaN if it diverged."""
         self.module.train()
         total, count = 0.0, 0
         for positions in sampler:
-            batch = windows.batch(fit[positions])
+            batch = draw(positions)
             self.optimizer.zero_grad()
             out = forward(self.module, batch.inputs, batch.extra)
             costs = window_cost(out, batch.targets, self.recipe.loss)

@@ -15,6 +15,7 @@ statistics of the training frame only (:func:`fit_scalers`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from ...windows import WindowDataset
 from .base_forecast import Recipe, family_base_matrix, normalise, seasonal_indices
 
 __all__ = [
+    "MATERIALISED_BYTES",
     "MAX_VAL_WINDOWS",
     "MIN_VAL_WINDOWS",
     "Batch",
@@ -50,6 +52,9 @@ MIN_VAL_WINDOWS = 8
 
 MAX_VAL_WINDOWS = 10_000
 """The most validation windows of a member: those whose targets start last."""
+
+MATERIALISED_BYTES = 32 * 2**20
+"""Fitting windows whose normalised copy takes at most this many bytes are normalised once, not per batch."""
 
 Scalers = dict[str, tuple[np.ndarray, np.ndarray]]
 """Means and standard deviations of the ``"known"`` and ``"static"`` covariate inputs."""
@@ -79,10 +84,11 @@ class Batch:
 
 @dataclass(frozen=True)
 class MemberWindows:
-    """Every training window of one member, as views of one buffer, normalised batch by batch.
+    """Every training window of one member, as views of one buffer, normalised when drawn.
 
-    Nothing of size ``windows × lookback`` is kept: :meth:`batch` normalises the windows it is given
-    (:func:`~tsforecast.models.sgd.base_forecast.normalise`), so memory is O(T + batch).
+    Nothing of size ``windows × lookback`` is kept beyond :data:`MATERIALISED_BYTES`: :meth:`batch`
+    normalises the windows it is given (:func:`~tsforecast.models.sgd.base_forecast.normalise`),
+    so memory is O(T + batch).
     """
 
     dataset: WindowDataset  # the model-space series (after the member's adjustments), future block: known covariates
@@ -93,23 +99,55 @@ class MemberWindows:
     static: torch.Tensor | None = None  # (n_series, S) when the networks take the extra vector
 
     def batch(self, index: np.ndarray) -> Batch:
-        """The windows at positions ``index`` (ascending), normalised.
-
-        Weights are ``exp(-recency · age)`` divided by the weight of the batch's youngest window:
-        a batch's cost is a weighted mean, which this factor leaves unchanged, and it keeps the
-        weights from underflowing to 0 (a cost of 0/0) on windows thousands of seasons old.
-        """
-        data, m = self.dataset, self.season
+        """The windows at positions ``index`` (ascending), normalised, weighted (see :meth:`weights`)."""
+        data = self.dataset
         windows, future = data.batch(index)
-        inputs, base, scale = normalise(windows, self.base_matrix, m)
-        starts = data.start_of(index)
-        owner = np.searchsorted(self.ends, starts)  # the series of each window
-        age = (self.ends[owner] - (starts + data.lookback + data.horizon - 1)) / (m if m > 1 else data.horizon)
-        weights = torch.as_tensor(np.exp(-self.recency * (age - age.min())), dtype=torch.float32)
+        inputs, base, scale = normalise(windows, self.base_matrix, self.season)
+        owner, age = self._owner_and_age(index)
         extra = None
         if self.static is not None:
             extra = torch.cat([data.batch_future(index).flatten(1), self.static[owner]], dim=1)
-        return Batch(inputs, (future - base) / scale, weights, extra)
+        return Batch(inputs, (future - base) / scale, self.weights(age), extra)
+
+    def drawer(self, index: np.ndarray) -> Callable[[Sequence[int]], Batch]:
+        """A function giving the batch of positions ``p`` into ``index``: ``batch(index[p])``.
+
+        When the normalised windows of ``index`` take at most :data:`MATERIALISED_BYTES` (series of
+        ordinary length), they are normalised once and each batch selects from them, which spares
+        the normalisation at every step; otherwise each batch is normalised when drawn.
+        """
+        data = self.dataset
+        known = 0 if data.future is None else data.future.shape[0]
+        static = 0 if self.static is None else self.static.shape[1]
+        width = data.buffer.shape[0] * data.lookback + (1 + known) * data.horizon + static  # floats per window
+        if 4 * width * len(index) > MATERIALISED_BYTES:
+            return lambda positions: self.batch(index[positions])
+        whole, (_, age) = self.batch(index), self._owner_and_age(index)
+
+        def draw(positions: Sequence[int]) -> Batch:
+            first, last = positions[0], positions[-1]  # ascending: a range when they are as many as it holds
+            rows: Any = slice(first, last + 1) if last - first + 1 == len(positions) else torch.as_tensor(positions)
+            extra = None if whole.extra is None else whole.extra[rows]
+            return Batch(whole.inputs[rows], whole.targets[rows], self.weights(age[positions]), extra)
+
+        return draw
+
+    def weights(self, age: np.ndarray) -> torch.Tensor:
+        """Weights of one batch of windows ``age`` seasons old: ``exp(-recency · age)`` over that of its youngest.
+
+        A batch's cost is a weighted mean, which the common factor leaves unchanged; it keeps the
+        weights from underflowing to 0 (a cost of 0/0) on windows over ~1,000 seasons old.
+        """
+        return torch.as_tensor(np.exp(-self.recency * (age - age.min())), dtype=torch.float32)
+
+    def _owner_and_age(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The series of each window at ``index`` and its age: seasons (horizons without a season) from its last
+        target to the end of its series."""
+        data, m = self.dataset, self.season
+        starts = data.start_of(index)
+        owner = np.searchsorted(self.ends, starts)
+        age = (self.ends[owner] - (starts + data.lookback + data.horizon - 1)) / (m if m > 1 else data.horizon)
+        return owner, age
 
 
 def temporal_split(target_start: np.ndarray, target_end: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
