@@ -11,7 +11,7 @@ import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from tsforecast.models.sgd import SGDForecaster
-from tsforecast.models.sgd.smoothing import Smoothing, fit_smoothing, smoothing_forecasts
+from tsforecast.models.sgd.smoothing import Smoothing, fit_smoothing, smoothing_forecasts, smoothing_states
 
 SEASON = 12
 
@@ -140,3 +140,22 @@ def test_family_all_has_every_family_and_es_uses_l1_without_recency() -> None:
 def test_unknown_family_is_refused() -> None:
     with pytest.raises(ValueError, match=r"The 'family' parameter of SGDForecaster must be .*'all'.*Got 'holt'"):
         SGDForecaster(family="holt").fit(np.exp(log_seasonal(120)))
+
+
+def test_parameters_of_a_long_history_are_fitted_on_its_first_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tsforecast.models.sgd import smoothing
+
+    z = log_seasonal(96)
+    monkeypatch.setattr(smoothing, "FIT_POINTS", 60)
+    assert fit_smoothing(z, SEASON) == fit_smoothing(z[:60], SEASON)  # states aligned with the first value
+
+
+def test_states_give_the_forecasts_of_any_origins_without_the_whole_array() -> None:
+    a, b = log_seasonal(72, seed=1), log_seasonal(50, seed=2)
+    params = [fit_smoothing(a, SEASON), fit_smoothing(b, SEASON)]
+    states = smoothing_states([a, b], params, 6)
+    assert states.level.shape == (122,)  # O(T), not O(T·h)
+    assert states.seasons.shape == (122 + 2 * SEASON,)
+    every = np.concatenate(smoothing_forecasts([a, b], params, 6))
+    rows = np.array([0, 11, 71, 72, 100, 121])  # both series, first and last origins
+    assert states.forecasts(rows).tobytes() == every[rows].tobytes()

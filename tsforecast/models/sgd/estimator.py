@@ -12,9 +12,11 @@ measurements behind the defaults.
 
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
 statistics, the seasonal indices of the ``"decomposed"`` family and the state of the ``"es"``
-family are computed from the history the forecast is made from (the ``"es"`` parameters from the
-training data), validation windows are the most recent ones (never random), and batches
-are visited in time order.
+family are computed from the history the forecast is made from (in training, the seasonal indices
+from the values before the first validation target, so the validation cost is honest; the ``"es"``
+parameters from the training data), validation windows are the most recent ones (never random),
+and batches are visited in time order (:class:`~tsforecast.windows.OrderedSampler` checks every
+one).
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ from ...data import ID, TARGET, TIME
 from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_value
 from ...schedules import check_decay_params
 from ...seasonality import panel_season
-from ...windows import check_no_shuffle
+from ...windows import OrderedSampler
 from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
 from .checkpoint import read_checkpoint, restore, write_checkpoint
-from .smoothing import Smoothing, fit_smoothing, smoothing_forecasts
+from .smoothing import Smoothing, fit_smoothing, smoothing_states
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
@@ -125,12 +127,15 @@ class SGDForecaster(Forecaster):
         Most epochs per member.
     max_steps : int, default=1200
         Most optimizer steps per member: the epoch budget is ``min(epochs, max_steps // steps per
-        epoch)`` (at least one epoch).
+        epoch)`` (at least one epoch). When one pass over the fitting windows would take more
+        steps (long series), the single epoch covers each series' most recent
+        ``max_steps · batch_size`` fitting windows, so the budget holds within the epoch.
     batch_size : int, default=32
         Windows per series per step: a panel of ``n`` series trains on batches of
         ``batch_size · n`` windows, so its step count does not grow with the number of series.
     validation : float, default=0.15
-        Fraction of the windows held out for validation (at least 8), the most recent ones.
+        Fraction of the windows held out for validation (at least 8), the most recent ones. The
+        validation cost is computed on at most 10,000 of them, those whose targets start last.
     early_stopping : int or None, default=40
         Stop a member after this many epochs without a lower validation cost and restore its best
         weights; ``None`` trains every epoch of the budget (the best weights are still restored).
@@ -189,7 +194,11 @@ class SGDForecaster(Forecaster):
     order, ``ReduceLROnPlateau`` (factor 0.5, patience 10) on the validation cost, at most 300
     epochs / 1,200 steps, early stopping after 40 epochs without improvement with the best
     weights restored, the untrained base counting as epoch 0 -- so training can never make a
-    member worse than its base on the validation windows.
+    member worse than its base on the validation windows. The windows stay views of one buffer
+    and each batch is normalised when it is drawn (once for all, when that copy takes at most
+    32 MiB), so training takes O(T + batch) memory; on a long series an epoch covers the most
+    recent windows the step budget allows and validation uses at most the 10,000 most recent
+    validation windows (see ``max_steps``, ``validation``).
 
     **Covariates** (``fit(df, covariates=tsf.Covariates(...))``): they feed only the network that
     predicts the residual, never the base, and the network's output layers start at zero, so an
@@ -364,8 +373,12 @@ class SGDForecaster(Forecaster):
 
     # ------------------------------------------------------------------------- data to series ---- #
 
-    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool) -> ModelSeries:
-        """The frame's histories in model space, after checking their lengths (and signs on the log scale)."""
+    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool, seasonal: bool) -> ModelSeries:
+        """The frame's histories in model space, after checking their lengths (and signs on the log scale).
+
+        ``seasonal``: with the seasonal indices of each whole history (what ``predict`` forecasts from;
+        training estimates its own, :func:`~tsforecast.models.sgd.training_data.training_adjustments`).
+        """
         values = histories(frame)
         for uid, y in zip(sorted(frame[ID].unique()), values, strict=True):
             self._check_history(uid, y, minimum=minimum, log=log)
@@ -375,7 +388,7 @@ class SGDForecaster(Forecaster):
             log=log,
             season=self.season_,
             horizon=self.horizon,
-            seasonal="decomposed" in self._families(),
+            seasonal=seasonal,
             covariates=getattr(self, "covariates_", None),
             scalers=self._scalers,
         )
@@ -420,7 +433,7 @@ class SGDForecaster(Forecaster):
         self.season_ = season
         self.log_ = bool(frame[TARGET].min() > 0)
         self._scalers = fit_scalers(frame, self.covariates_)
-        series = self._series(frame, minimum=self.min_length(), log=self.log_)
+        series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self._smoothing: dict[str, tuple[int, Smoothing]] = {}
         if "es" in self._families():  # fitted once, on the training frame only
             for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
@@ -445,16 +458,18 @@ class SGDForecaster(Forecaster):
             horizon=self.horizon,
             validation=self.validation,
             extra=bool(self._layout()[1]),
+            budget=self.max_steps * self.batch_size,
         )
         module = self._build_module(recipe, index)
-        sampler = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
-        check_no_shuffle(sampler, where="SGDForecaster")
+        batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
+        sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
-        best_epoch, rows = Trainer(settings, module, recipe, index).run(windows.rows(fit), windows.rows(val), sampler)
+        trainer = Trainer(settings, module, recipe, index)
+        best_epoch, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
     def _with_smoothing(self, frame: pd.DataFrame, series: ModelSeries) -> ModelSeries:
-        """``series`` with the ``"es"`` base forecast from every origin (when an ``"es"`` member exists)."""
+        """``series`` with the ``"es"`` states after every row (when an ``"es"`` member exists)."""
         if not self._smoothing:
             return series
         params = []
@@ -464,14 +479,14 @@ class SGDForecaster(Forecaster):
             # predict() that starts elsewhere, or a series the model never saw, gets its own parameters,
             # fitted on that history alone (still causal: nothing after its last value is read).
             params.append(stored[1] if stored is not None and stored[0] == start else fit_smoothing(z, self.season_))
-        forecasts = smoothing_forecasts(series.z, params, self.horizon)
-        return replace(series, smoothing=np.concatenate(forecasts))
+        return replace(series, smoothing=smoothing_states(series.z, params, self.horizon))
 
     # ----------------------------------------------------------------------------- predicting ---- #
 
     def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
         longest = max(recipe.lookback for recipe in self.recipes_)
-        series = self._with_smoothing(frame, self._series(frame, minimum=longest, log=self.log_))
+        seasonal = "decomposed" in self._families()
+        series = self._with_smoothing(frame, self._series(frame, minimum=longest, log=self.log_, seasonal=seasonal))
         extra = None
         cov = self.covariates_
         if cov is not None and self._layout()[1]:
@@ -501,7 +516,7 @@ class SGDForecaster(Forecaster):
         if member.recipe.family == "es":
             assert series.smoothing is not None
             ends = np.cumsum([len(z) for z in series.z])
-            base = base + torch.as_tensor(series.smoothing[ends - 1], dtype=torch.float32)
+            base = base + torch.as_tensor(series.smoothing.forecasts(ends - 1), dtype=torch.float32)
         adjusted = (base + scale * forward(member.module, inputs, extra)).double().numpy()
         return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
 

@@ -3,11 +3,14 @@
 Per series, in model space ``z`` (the log of a positive series, else the series): damped
 additive-trend Holt-Winters with additive seasonal indices (on the log scale, a multiplicative
 season). Its smoothing parameters and initial states are fitted once per ``fit`` by statsmodels
-``ExponentialSmoothing`` on the training history (:func:`fit_smoothing`); with those fixed
-parameters the recursion then runs forward over a history (:func:`smoothing_forecasts`), so the
-base forecast from origin ``t`` -- the ES forecast made from the state after ``z[t]`` -- reads
-``z[: t + 1]`` only. A member of this family learns the scaled residual over that base, exactly as
-the window-based families do.
+``ExponentialSmoothing`` on the training history (at most its first :data:`FIT_POINTS` values,
+:func:`fit_smoothing`); with those fixed parameters the recursion then runs forward over a history
+(:func:`smoothing_states`), so the base forecast from origin ``t`` -- the ES forecast made from the
+state after ``z[t]`` -- reads ``z[: t + 1]`` only. The states after every value take O(T) memory;
+:meth:`SmoothingStates.forecasts` computes the ``(N, h)`` base forecasts of any ``N`` origins from
+them (a training batch's), so the ``(T, h)`` forecasts of every origin are never stored. A
+member of this family learns the scaled residual over that base, exactly as the window-based
+families do.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Smoothing", "fit_smoothing", "smoothing_forecasts"]
+__all__ = ["FIT_POINTS", "Smoothing", "SmoothingStates", "fit_smoothing", "smoothing_forecasts", "smoothing_states"]
+
+FIT_POINTS = 10_000
+"""The most values of a history the parameters are fitted on: its first ones (statsmodels' fit time grows with them)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,9 @@ def _statsmodels_fit(z: np.ndarray, season: int, trend: bool, damped: bool, seas
 def fit_smoothing(z: np.ndarray, season: int) -> Smoothing:
     """Damped Holt-Winters parameters of one training history ``z`` (model space).
 
+    They are fitted on the first :data:`FIT_POINTS` values of ``z`` (all of an ordinary history),
+    so the initial states stay aligned with its first value and the fit takes bounded time on a
+    long series (on one, those values also precede every validation target).
     Tries, in order, damped trend with an additive season (``season > 1`` only), damped trend,
     Holt's linear trend and simple exponential smoothing; the first statsmodels fit that succeeds
     with finite parameters is kept. When all fail, the parameters of the naive forecast (the last
@@ -109,7 +118,7 @@ def fit_smoothing(z: np.ndarray, season: int) -> Smoothing:
     >>> fit_smoothing(10 + 0.1 * t + np.sin(2 * np.pi * t / 12), 12).spec
     'damped seasonal'
     """
-    z = np.asarray(z, dtype="float64")
+    z = np.asarray(z[:FIT_POINTS], dtype="float64")
     for name, trend, damped, seasonal in _CHAIN:
         if seasonal and season < 2:
             continue
@@ -121,32 +130,60 @@ def fit_smoothing(z: np.ndarray, season: int) -> Smoothing:
     )
 
 
-def smoothing_forecasts(histories: list[np.ndarray], params: list[Smoothing], horizon: int) -> list[np.ndarray]:
-    """Per series, the ES forecasts from every origin: ``F[t, k-1]`` forecasts ``z[t + k]``, shape ``(n, h)``.
+@dataclass(frozen=True)
+class SmoothingStates:
+    """The damped Holt-Winters states after every value of some histories, series after series.
 
-    The recursion, with fixed parameters, from the initial states (``s`` the seasonal indices,
-    ``m`` their number)::
+    Attributes
+    ----------
+    level, trend : numpy.ndarray
+        ``ℓ_t`` and ``b_t`` after each of the ``T`` values, shape ``(T,)``.
+    seasons : numpy.ndarray
+        Per series, its ``m`` initial seasonal indices, then ``s_t`` of each of its values:
+        shape ``(T + n·m,)``.
+    damping : numpy.ndarray
+        ``φ + … + φᵏ`` of each series for ``k = 1 … h``, shape ``(n, h)``.
+    ends : numpy.ndarray
+        One past the last row of each series, shape ``(n,)``.
+    """
+
+    level: np.ndarray
+    trend: np.ndarray
+    seasons: np.ndarray
+    damping: np.ndarray
+    ends: np.ndarray
+
+    def forecasts(self, rows: np.ndarray) -> np.ndarray:
+        """The forecasts from origins ``rows`` (rows of the concatenated histories): ``(len(rows), h)``.
+
+        Row ``i`` forecasts the ``h`` values after row ``rows[i]`` from the states after it;
+        ``F[t, k] = ℓ_t + (φ + … + φ^k) b_t + s_{t + k − m(⌊(k−1)/m⌋ + 1)}``.
+        """
+        rows = np.asarray(rows)
+        owner = np.searchsorted(self.ends, rows, side="right")
+        m = (len(self.seasons) - len(self.level)) // len(self.ends)
+        k = np.arange(1, self.damping.shape[1] + 1)
+        lag = k - m * ((k - 1) // m + 1)  # the seasonal index of step k is that of time t + lag (lag <= 0)
+        phase = (rows + m * (owner + 1))[:, None] + lag[None, :]  # positions in ``seasons``
+        return self.level[rows, None] + self.trend[rows, None] * self.damping[owner] + self.seasons[phase]
+
+
+def smoothing_states(histories: list[np.ndarray], params: list[Smoothing], horizon: int) -> SmoothingStates:
+    """The states after every value of each history, from its parameters: the recursion.
+
+    With fixed parameters, from the initial states (``s`` the seasonal indices, ``m`` their
+    number)::
 
         ℓ_t = α (z_t − s_{t−m}) + (1 − α)(ℓ_{t−1} + φ b_{t−1})
         b_t = β (ℓ_t − ℓ_{t−1}) + (1 − β) φ b_{t−1}
         s_t = γ (z_t − ℓ_{t−1} − φ b_{t−1}) + (1 − γ) s_{t−m}
-        F[t, k] = ℓ_t + (φ + … + φ^k) b_t + s_{t + k − m(⌊(k−1)/m⌋ + 1)}
 
-    Row ``t`` depends on ``z[: t + 1]`` and the parameters only. Its ``k = 1`` column equals
-    statsmodels' ``fittedvalues[t + 1]``. The series are processed together (a loop over time
-    whose steps are vector operations over the series); each must have as many initial seasonal
-    indices as the others.
-
-    Examples
-    --------
-    >>> p = Smoothing(1.0, 0.0, 0.0, 1.0, 0.0, 0.0, (0.0,), "naive")
-    >>> smoothing_forecasts([np.array([1.0, 2.0, 3.0])], [p], 2)[0]
-    array([[1., 1.],
-           [2., 2.],
-           [3., 3.]])
+    The states after ``z[t]`` depend on ``z[: t + 1]`` and the parameters only. The series are
+    processed together (a loop over time whose steps are vector operations over the series); each
+    must have as many initial seasonal indices as the others.
     """
-    lengths = [len(z) for z in histories]
-    longest, m = max(lengths), len(params[0].seasons)
+    lengths = np.array([len(z) for z in histories])
+    longest, m = int(lengths.max()), len(params[0].seasons)
     values = np.zeros((len(histories), longest))  # NOTE: padded after each series' end; those rows are dropped
     for row, z in enumerate(histories):
         values[row, : len(z)] = z
@@ -164,9 +201,31 @@ def smoothing_forecasts(histories: list[np.ndarray], params: list[Smoothing], ho
         trend = beta * (level - previous) + (1 - beta) * damped
         seasons[:, t + m] = gamma * (values[:, t] - previous - damped) + (1 - gamma) * seasons[:, t]
         levels[:, t], trends[:, t] = level, trend
-    k = np.arange(1, horizon + 1)
-    damping = np.cumsum(phi[:, None] ** k[None, :], axis=1)  # (series, h)
-    lag = k - m * ((k - 1) // m + 1)  # the seasonal index of step k is that of time t + lag (lag < 0)
-    phase = np.arange(longest)[:, None] + lag[None, :] + m  # (n, h) positions in ``seasons``
-    forecasts = levels[:, :, None] + trends[:, :, None] * damping[:, None, :] + seasons[:, phase]
-    return [forecasts[row, :n] for row, n in enumerate(lengths)]
+    del values
+    held = np.arange(longest)[None, :] < lengths[:, None]  # the rows of each series, series after series
+    return SmoothingStates(
+        level=levels[held],
+        trend=trends[held],
+        seasons=seasons[np.c_[np.ones((len(histories), m), dtype=bool), held]],
+        damping=np.cumsum(phi[:, None] ** np.arange(1, horizon + 1)[None, :], axis=1),
+        ends=np.cumsum(lengths),
+    )
+
+
+def smoothing_forecasts(histories: list[np.ndarray], params: list[Smoothing], horizon: int) -> list[np.ndarray]:
+    """Per series, the ES forecasts from every origin: ``F[t, k-1]`` forecasts ``z[t + k]``, shape ``(n, h)``.
+
+    :func:`smoothing_states`, then :meth:`SmoothingStates.forecasts` of every row. Row ``t``
+    depends on ``z[: t + 1]`` and the parameters only. Its ``k = 1`` column equals statsmodels'
+    ``fittedvalues[t + 1]``.
+
+    Examples
+    --------
+    >>> p = Smoothing(1.0, 0.0, 0.0, 1.0, 0.0, 0.0, (0.0,), "naive")
+    >>> smoothing_forecasts([np.array([1.0, 2.0, 3.0])], [p], 2)[0]
+    array([[1., 1.],
+           [2., 2.],
+           [3., 3.]])
+    """
+    states = smoothing_states(histories, params, horizon)
+    return [states.forecasts(np.arange(end - len(z), end)) for z, end in zip(histories, states.ends, strict=True)]

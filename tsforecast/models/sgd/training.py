@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +20,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import BatchSampler
 
 from ...schedules import make_scheduler, step_scheduler
+from ...windows import OrderedSampler
 from .base_forecast import Recipe
-from .training_data import MemberWindows
+from .training_data import Batch
 
 __all__ = ["HISTORY_COLUMNS", "Member", "Trainer", "TrainingSettings", "forward", "single_thread", "window_cost"]
 
@@ -112,8 +112,15 @@ class Trainer:
             patience=settings.patience,
         )
 
-    def run(self, fit: MemberWindows, val: MemberWindows, sampler: BatchSampler) -> tuple[int, list[tuple[Any, ...]]]:
-        """Train; restore the best weights; return the best epoch and one history row per epoch."""
+    def run(
+        self, draw: Callable[[Sequence[int]], Batch], val: Batch, sampler: OrderedSampler
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """Train; restore the best weights; return the best epoch and one history row per epoch.
+
+        ``sampler`` yields batches of positions of the fitting windows, ``draw`` turns one into
+        normalised windows (:meth:`~tsforecast.models.sgd.training_data.MemberWindows.drawer`);
+        ``val`` holds the validation windows, normalised once.
+        """
         settings = self.settings
         epochs = min(settings.epochs, max(1, settings.max_steps // len(sampler)))
         best_cost, best_epoch = self._cost(val), 0
@@ -121,7 +128,7 @@ class Trainer:
         rows: list[tuple[Any, ...]] = []
         for epoch in range(1, epochs + 1):
             lr = float(self.optimizer.param_groups[0]["lr"])
-            train_cost = self._epoch(fit, sampler)
+            train_cost = self._epoch(draw, sampler)
             val_cost = self._cost(val) if math.isfinite(train_cost) else math.nan
             rows.append((self.index, epoch, lr, train_cost, val_cost))
             self._log(epoch, epochs, lr, train_cost, val_cost)
@@ -138,28 +145,27 @@ class Trainer:
         self.module.eval()
         return best_epoch, rows
 
-    def _epoch(self, fit: MemberWindows, sampler: BatchSampler) -> float:
+    def _epoch(self, draw: Callable[[Sequence[int]], Batch], sampler: OrderedSampler) -> float:
         """One pass over the fitting windows in time order; the mean weighted cost, NaN if it diverged."""
         self.module.train()
         total, count = 0.0, 0
-        for batch in sampler:
-            rows = slice(batch[0], batch[-1] + 1)  # NOTE: sequential batches are contiguous ranges
-            weights = fit.weights[rows]
-            extra = None if fit.extra is None else fit.extra[rows]
+        for positions in sampler:
+            batch = draw(positions)
             self.optimizer.zero_grad()
-            costs = window_cost(forward(self.module, fit.inputs[rows], extra), fit.targets[rows], self.recipe.loss)
-            loss = (weights * costs).sum() / weights.sum()
+            out = forward(self.module, batch.inputs, batch.extra)
+            costs = window_cost(out, batch.targets, self.recipe.loss)
+            loss = (batch.weights * costs).sum() / batch.weights.sum()
             if not torch.isfinite(loss):
                 return math.nan
             loss.backward()
             if self.settings.clip is not None:
                 nn.utils.clip_grad_norm_(self.module.parameters(), self.settings.clip)
             self.optimizer.step()
-            total += loss.item() * len(batch)
-            count += len(batch)
+            total += loss.item() * len(positions)
+            count += len(positions)
         return total / count
 
-    def _cost(self, windows: MemberWindows) -> float:
+    def _cost(self, windows: Batch) -> float:
         """Unweighted mean cost on ``windows`` (the validation cost)."""
         self.module.eval()
         with torch.no_grad():

@@ -2,9 +2,10 @@
 
 A frame becomes :class:`ModelSeries` (the histories in model space -- log or linear -- with their
 seasonal indices and covariate arrays), then, per member, :class:`MemberWindows`: every window of
-the training data at stride 1, normalised (:func:`~tsforecast.models.sgd.base_forecast.normalise`),
-with scaled residual targets, recency weights and the time-ordered fitting/validation split
-(:func:`temporal_split`).
+the training data at stride 1 as views of one buffer (:class:`~tsforecast.windows.WindowDataset`),
+with the time-ordered fitting/validation split (:func:`temporal_split`). Each batch is normalised
+when it is drawn (:meth:`MemberWindows.batch`: inputs, scaled residual targets, recency weights),
+so a member's training data takes O(T + batch) memory, never O(T · lookback).
 
 Covariates: past-only columns become extra channels of the ``(N, 1 + P, L)`` input; known-future
 values over each window's horizon and the static values form an extra vector, standardised with
@@ -14,6 +15,7 @@ statistics of the training frame only (:func:`fit_scalers`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +27,13 @@ from ...covariates import Covariates
 from ...data import ID, TARGET, TIME
 from ...windows import WindowDataset
 from .base_forecast import Recipe, family_base_matrix, normalise, seasonal_indices
+from .smoothing import SmoothingStates
 
 __all__ = [
+    "MATERIALISED_BYTES",
+    "MAX_VAL_WINDOWS",
     "MIN_VAL_WINDOWS",
+    "Batch",
     "MemberWindows",
     "ModelSeries",
     "Scalers",
@@ -39,10 +45,17 @@ __all__ = [
     "model_series",
     "standardise",
     "temporal_split",
+    "training_adjustments",
 ]
 
 MIN_VAL_WINDOWS = 8
 """The fewest validation windows of a member."""
+
+MAX_VAL_WINDOWS = 10_000
+"""The most validation windows of a member: those whose targets start last."""
+
+MATERIALISED_BYTES = 32 * 2**20
+"""Fitting windows whose normalised copy takes at most this many bytes are normalised once, not per batch."""
 
 Scalers = dict[str, tuple[np.ndarray, np.ndarray]]
 """Means and standard deviations of the ``"known"`` and ``"static"`` covariate inputs."""
@@ -58,21 +71,93 @@ class ModelSeries:
     past: np.ndarray | None = None  # (P, T) past-only covariates, raw, series after series
     known: np.ndarray | None = None  # (K, T) known-future covariates, standardised with the fitted statistics
     static: np.ndarray | None = None  # (n_series, S) static covariates, standardised with the fitted statistics
-    smoothing: np.ndarray | None = None  # (T, h) the "es" base forecast from every row as origin, series after series
+    smoothing: SmoothingStates | None = None  # the "es" states after every row (the base from any origin)
 
 
 @dataclass(frozen=True)
-class MemberWindows:
-    """Normalised windows of one member: inputs ``(N, C, L)``, scaled residual targets, weights, extra inputs."""
+class Batch:
+    """Normalised windows: inputs ``(N, C, L)``, scaled residual targets ``(N, h)``, weights ``(N,)``, extra inputs."""
 
     inputs: torch.Tensor
     targets: torch.Tensor
     weights: torch.Tensor
     extra: torch.Tensor | None = None  # (N, K·h + S): known-future values over the horizon, then static values
 
-    def rows(self, index: Any) -> MemberWindows:
-        extra = None if self.extra is None else self.extra[index]
-        return MemberWindows(self.inputs[index], self.targets[index], self.weights[index], extra)
+
+@dataclass(frozen=True)
+class MemberWindows:
+    """Every training window of one member, as views of one buffer, normalised when drawn.
+
+    Nothing of size ``windows × lookback`` is kept beyond :data:`MATERIALISED_BYTES`: :meth:`batch`
+    normalises the windows it is given (:func:`~tsforecast.models.sgd.base_forecast.normalise`),
+    so memory is O(T + batch).
+    """
+
+    dataset: WindowDataset  # the model-space series (after the member's adjustments), future block: known covariates
+    base_matrix: torch.Tensor  # (L, h)
+    season: int
+    recency: float
+    ends: np.ndarray  # the last buffer position of each series
+    static: torch.Tensor | None = None  # (n_series, S) when the networks take the extra vector
+    smoothing: SmoothingStates | None = None  # "es" family: its base is added to the in-window one
+
+    def batch(self, index: np.ndarray) -> Batch:
+        """The windows at positions ``index`` (ascending), normalised, weighted (see :meth:`weights`).
+
+        For the ``"es"`` family the base forecast from each window's origin (its last input) is
+        computed from :attr:`smoothing` for these windows only.
+        """
+        data = self.dataset
+        windows, future = data.batch(index)
+        inputs, base, scale = normalise(windows, self.base_matrix, self.season)
+        if self.smoothing is not None:
+            origins = data.start_of(index) + data.lookback - 1
+            base = base + torch.as_tensor(self.smoothing.forecasts(origins), dtype=torch.float32)
+        owner, age = self._owner_and_age(index)
+        extra = None
+        if self.static is not None:
+            extra = torch.cat([data.batch_future(index).flatten(1), self.static[owner]], dim=1)
+        return Batch(inputs, (future - base) / scale, self.weights(age), extra)
+
+    def drawer(self, index: np.ndarray) -> Callable[[Sequence[int]], Batch]:
+        """A function giving the batch of positions ``p`` into ``index``: ``batch(index[p])``.
+
+        When the normalised windows of ``index`` take at most :data:`MATERIALISED_BYTES` (series of
+        ordinary length), they are normalised once and each batch selects from them, which spares
+        the normalisation at every step; otherwise each batch is normalised when drawn.
+        """
+        data = self.dataset
+        known = 0 if data.future is None else data.future.shape[0]
+        static = 0 if self.static is None else self.static.shape[1]
+        width = data.buffer.shape[0] * data.lookback + (1 + known) * data.horizon + static  # floats per window
+        if 4 * width * len(index) > MATERIALISED_BYTES:
+            return lambda positions: self.batch(index[positions])
+        whole, (_, age) = self.batch(index), self._owner_and_age(index)
+
+        def draw(positions: Sequence[int]) -> Batch:
+            first, last = positions[0], positions[-1]  # ascending: a range when they are as many as it holds
+            rows: Any = slice(first, last + 1) if last - first + 1 == len(positions) else torch.as_tensor(positions)
+            extra = None if whole.extra is None else whole.extra[rows]
+            return Batch(whole.inputs[rows], whole.targets[rows], self.weights(age[positions]), extra)
+
+        return draw
+
+    def weights(self, age: np.ndarray) -> torch.Tensor:
+        """Weights of one batch of windows ``age`` seasons old: ``exp(-recency · age)`` over that of its youngest.
+
+        A batch's cost is a weighted mean, which the common factor leaves unchanged; it keeps the
+        weights from underflowing to 0 (a cost of 0/0) on windows over ~1,000 seasons old.
+        """
+        return torch.as_tensor(np.exp(-self.recency * (age - age.min())), dtype=torch.float32)
+
+    def _owner_and_age(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The series of each window at ``index`` and its age: seasons (horizons without a season) from its last
+        target to the end of its series."""
+        data, m = self.dataset, self.season
+        starts = data.start_of(index)
+        owner = np.searchsorted(self.ends, starts)
+        age = (self.ends[owner] - (starts + data.lookback + data.horizon - 1)) / (m if m > 1 else data.horizon)
+        return owner, age
 
 
 def temporal_split(target_start: np.ndarray, target_end: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -152,38 +237,81 @@ def model_series(
     """The histories ``values`` of ``frame`` in model space; seasonal indices only if ``seasonal``."""
     z = [np.log(y) if log else y for y in values]
     indices = [np.resize(seasonal_indices(series, season), len(series) + horizon) for series in z] if seasonal else []
+    arrays = covariate_arrays(frame, covariates, scalers)
     return ModelSeries(
-        z, frame[TIME].to_numpy().astype("int64"), indices, **covariate_arrays(frame, covariates, scalers)
+        z,
+        frame[TIME].to_numpy().astype("int64"),
+        indices,
+        arrays.get("past"),
+        arrays.get("known"),
+        arrays.get("static"),
     )
 
 
-def member_windows(
-    series: ModelSeries, recipe: Recipe, *, season: int, horizon: int, validation: float, extra: bool
-) -> tuple[MemberWindows, np.ndarray, np.ndarray]:
-    """All training windows of one member, normalised, with the fitting and validation indices.
+def training_adjustments(series: ModelSeries, recipe: Recipe, season: int, before: Any) -> list[np.ndarray]:
+    """Per series, the values subtracted from the history for training (length ``n``).
 
-    ``extra`` says whether the networks take the extra vector (known-future and static inputs).
+    For the ``"decomposed"`` family: the seasonal indices of the series' values at times before
+    ``before`` (the first validation target), or of its first ``lookback`` values if they are more
+    (no window has a target among them). So no validation target reaches any window's inputs,
+    base or targets, and the validation cost is honest. (``predict`` uses the indices of the whole
+    history it forecasts from, :func:`adjustments`.)
+    """
+    if recipe.family != "decomposed":
+        return [np.zeros(len(z)) for z in series.z]
+    ends = np.cumsum([len(z) for z in series.z])
+    shifts = []
+    for z, end in zip(series.z, ends, strict=True):
+        seen = int(np.count_nonzero(series.times[end - len(z) : end] < before))
+        shifts.append(np.resize(seasonal_indices(z[: max(seen, recipe.lookback)], season), len(z)))
+    return shifts
+
+
+def _most_recent(index: np.ndarray, owner: np.ndarray, limit: int) -> np.ndarray:
+    """The last ``limit`` entries of each series in ``index`` (ascending; ``owner`` its series, ascending)."""
+    past_last = np.cumsum(np.bincount(owner))[owner]  # one past the last entry of the same series
+    return index[past_last - np.arange(len(index)) <= limit]
+
+
+def member_windows(
+    series: ModelSeries,
+    recipe: Recipe,
+    *,
+    season: int,
+    horizon: int,
+    validation: float,
+    extra: bool,
+    budget: int,
+) -> tuple[MemberWindows, np.ndarray, np.ndarray]:
+    """The training windows of one member, with the positions of its fitting and validation windows.
+
+    Every window at stride 1, each inside one series, is split by :func:`temporal_split`. Fitting
+    windows: each series' most recent ``budget`` ones (all of them unless a pass over them would
+    exceed the step budget). Validation windows: the :data:`MAX_VAL_WINDOWS` whose targets start
+    last (all of them unless the data is long). The member's adjustments are
+    :func:`training_adjustments`. ``extra`` says whether the networks take the extra vector
+    (known-future and static inputs).
     """
     m, h, lookback = season, horizon, recipe.lookback
-    shifts = adjustments(series, recipe, h)
     lengths = [len(z) for z in series.z]
-    adjusted = np.concatenate([z - s[: len(z)] for z, s in zip(series.z, shifts, strict=True)])
+    ends = np.cumsum(lengths) - 1
+    # NOTE: the windows WindowDataset cuts: stride 1, per series from its first position to the last full window.
+    starts = np.concatenate([np.arange(e - n + 1, e - lookback - h + 2) for n, e in zip(lengths, ends, strict=True)])
+    target_start = series.times[starts + lookback]
+    fit, val = temporal_split(target_start, series.times[starts + lookback + h - 1], validation)
+    shifts = training_adjustments(series, recipe, m, before=target_start[val].min())
+    adjusted = np.concatenate([z - s for z, s in zip(series.z, shifts, strict=True)])
     values = adjusted if series.past is None or not len(series.past) else np.vstack([adjusted, series.past])
     dataset = WindowDataset(values, lookback, h, lengths=lengths, future=series.known)
-    windows, future = dataset.batch()
-    inputs, base, scale = normalise(windows, family_base_matrix(recipe, h, m), m)
-    starts = dataset.starts
-    if recipe.family == "es":
-        assert series.smoothing is not None
-        base = base + torch.as_tensor(series.smoothing[starts + lookback - 1], dtype=torch.float32)
-    extra_inputs = None
+    static = None
     if extra:
         assert series.static is not None
-        owner = np.searchsorted(np.cumsum(lengths), starts, side="right")  # the series of each window
-        blocks = dataset.batch_future().flatten(1)
-        extra_inputs = torch.cat([blocks, torch.as_tensor(series.static[owner], dtype=torch.float32)], dim=1)
-    series_end = np.repeat(np.cumsum(lengths) - 1, lengths)[starts]
-    age = (series_end - (starts + lookback + h - 1)) / (m if m > 1 else h)
-    weights = torch.as_tensor(np.exp(-recipe.recency * age), dtype=torch.float32)
-    fit, val = temporal_split(series.times[starts + lookback], series.times[starts + lookback + h - 1], validation)
-    return MemberWindows(inputs, (future - base) / scale, weights, extra_inputs), fit, val
+        static = torch.as_tensor(series.static, dtype=torch.float32)
+    smoothing = None
+    if recipe.family == "es":
+        assert series.smoothing is not None
+        smoothing = series.smoothing
+    windows = MemberWindows(dataset, family_base_matrix(recipe, h, m), m, recipe.recency, ends, static, smoothing)
+    fit = _most_recent(fit, np.searchsorted(ends, starts[fit]), budget)
+    val = np.sort(val[np.argsort(target_start[val], kind="stable")[-MAX_VAL_WINDOWS:]])
+    return windows, fit, val
