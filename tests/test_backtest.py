@@ -323,3 +323,13 @@ def test_season_of_integer_timestamps_is_inferred_from_the_first_training_part()
     frame = pd.DataFrame({"unique_id": "a", "ds": t, "y": 10 + np.sin(2 * np.pi * t / 12) + 0.01 * t})
     res = tsf.backtest("seasonal_naive", frame, tsf.WalkForward(2, 12), baselines=())
     assert res.settings["season"] == 12
+
+
+def test_summary_puts_mase_first_and_prints_within_80_columns() -> None:
+    res = tsf.backtest("ets", tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12))
+    table = res.summary()
+    assert list(table.columns[:2]) == ["mase", "mase_vs_seasonal_naive"]
+    with pd.option_context("display.width", 80):
+        text = str(table)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "mase" in text.splitlines()[0]

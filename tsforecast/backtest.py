@@ -76,7 +76,8 @@ class BacktestResult:
     def summary(self) -> pd.DataFrame:
         """Mean of each metric over folds and series, by model, best (lowest MASE) first.
 
-        The point metrics come first, then, with ``level``, the interval scores of each level.
+        Columns: MASE and MASE relative to seasonal naive first, then the other point metrics, then,
+        with ``level``, the interval scores of each level, then ``failed`` and ``folds``.
 
         NaN scores are not skipped: a model with any NaN score gets a NaN mean, and ``failed``
         counts its missing forecasts.
@@ -88,6 +89,8 @@ class BacktestResult:
         if _REFERENCE in table.index:
             table["mase_vs_seasonal_naive"] = table["mase"] / table.loc[_REFERENCE, "mase"]
         table["folds"] = grouped["fold"].nunique()
+        first = [c for c in ("mase", "mase_vs_seasonal_naive") if c in table]
+        table = table[[*first, *(c for c in table if c not in first)]]
         return table.sort_values(["mase", "mae"], na_position="last").rename_axis("model")
 
     def metrics_by_horizon(self) -> pd.DataFrame:
