@@ -13,8 +13,8 @@ measurements behind the defaults.
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
 statistics, the seasonal indices of the ``"decomposed"`` family and the state of the ``"es"``
 family are computed from the history the forecast is made from (in training, the seasonal indices
-from the values before the first validation target, so the validation cost is honest; the ``"es"``
-parameters from the training data), validation windows are the most recent ones (never random),
+and the ``"es"`` parameters from the values before the first validation target, so the validation
+cost is honest), validation windows are the most recent ones (never random),
 and batches are visited in time order (:class:`~tsforecast.windows.OrderedSampler` checks every
 one).
 """
@@ -180,8 +180,9 @@ class SGDForecaster(Forecaster):
 
     1. ``base`` = the family's base forecast: a fixed linear map of ``w`` (``"drift"``,
        ``"decomposed"``), or for ``"es"`` damped Holt-Winters on ``z`` from the window's origin,
-       its parameters fitted once per ``fit`` on the training history
-       (:mod:`~tsforecast.models.sgd.smoothing`; saved with the model);
+       its parameters fitted on the training history (:mod:`~tsforecast.models.sgd.smoothing`;
+       saved with the model; training windows use parameters fitted on the values before the
+       first validation target);
     2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
@@ -435,10 +436,9 @@ class SGDForecaster(Forecaster):
         self._scalers = fit_scalers(frame, self.covariates_)
         series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self._smoothing: dict[str, tuple[int, Smoothing]] = {}
-        if "es" in self._families():  # fitted once, on the training frame only
+        if "es" in self._families():  # for predict, on the whole training frame (training fits its own)
             for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
                 self._smoothing[uid] = (start, fit_smoothing(z, season))
-            series = self._with_smoothing(frame, series)
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         members, histories = [], []
         with single_thread():
