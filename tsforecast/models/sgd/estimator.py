@@ -158,8 +158,9 @@ class SGDForecaster(Forecaster):
     best_epochs_ : list of int
         Per member, the epoch whose weights were kept (0: the untrained base forecast).
     history_ : DataFrame
-        One row per member and epoch: ``member, epoch, lr, train_cost, val_cost``; ``lr`` is the
-        rate the optimizer used in that epoch.
+        One row per member and epoch: ``member, family, lookback, epoch, lr, train_cost,
+        val_cost``; ``member`` is its position in ``recipes_`` (from 0), ``family`` and
+        ``lookback`` its recipe's, ``lr`` the rate the optimizer used in that epoch.
     freq_, last_seen_, covariates_
         See :class:`~tsforecast.models.forecaster.Forecaster`.
 
@@ -240,7 +241,7 @@ class SGDForecaster(Forecaster):
     >>> model.predict().shape
     (12,)
     >>> list(model.history_.columns)
-    ['member', 'epoch', 'lr', 'train_cost', 'val_cost']
+    ['member', 'family', 'lookback', 'epoch', 'lr', 'train_cost', 'val_cost']
     """
 
     uses_covariates: ClassVar[bool] = True
@@ -464,7 +465,7 @@ class SGDForecaster(Forecaster):
         batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
         sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
-        trainer = Trainer(settings, module, recipe, index)
+        trainer = Trainer(settings, module, recipe, index, len(self.recipes_))
         best_epoch, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
