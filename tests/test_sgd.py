@@ -30,7 +30,7 @@ from tsforecast.schedules import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SEASON = 4
-LOG_LINE = r"Epoch +\d+/\d+ lr: \d+\.\d{6} Cost: \d+\.\d{6} Val: \d+\.\d{6}"
+LOG_LINE = r"Epoch +\d+/\d+ lr: \d+\.\d{6} Cost: \d+\.\d{6} Val: \d+\.\d{6} \[member \d+/\d+: \w+, lookback \d+\]"
 
 
 def seasonal(n: int = 72, seed: int = 0) -> np.ndarray:
@@ -327,7 +327,22 @@ def test_epoch_log_format(caplog: pytest.LogCaptureFixture) -> None:
     assert len(lines) == len(model.history_)
     assert all(pd.Series(lines).str.fullmatch(LOG_LINE))
     assert lines[9].startswith("Epoch   10/12 lr: 0.010000 Cost: ")
+    assert lines[9].endswith(" [member 1/1: drift, lookback 8]")
     assert [r.levelno for r in caplog.records if "Epoch   10/" in r.getMessage()] == [logging.INFO]
+
+
+def test_epoch_log_and_history_name_each_member(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="tsforecast"):
+        model = small(family="drift+es", scales=(1.0, 1.5), epochs=10, early_stopping=None).fit(seasonal())
+    lines = [r.getMessage() for r in caplog.records if "Epoch   10/10" in r.getMessage()]
+    assert [line[line.index("[") :] for line in lines] == [
+        "[member 1/4: drift, lookback 8]",
+        "[member 2/4: drift, lookback 12]",
+        "[member 3/4: es, lookback 8]",
+        "[member 4/4: es, lookback 12]",
+    ]
+    members = model.history_.groupby("member")[["family", "lookback"]].first()
+    assert members.to_records(index=False).tolist() == [("drift", 8), ("drift", 12), ("es", 8), ("es", 12)]
 
 
 # ---------------------------------------------------------------------------------- panels ---- #

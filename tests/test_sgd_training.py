@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from tsforecast.errors import ShuffleError
 from tsforecast.models.networks import ResidualMLP
 from tsforecast.models.sgd import Recipe, SGDForecaster, estimator, training_data
 from tsforecast.models.sgd.base_forecast import normalise
-from tsforecast.models.sgd.smoothing import fit_smoothing, smoothing_forecasts, smoothing_states
+from tsforecast.models.sgd.smoothing import fit_smoothing, smoothing_forecasts
 from tsforecast.models.sgd.training_data import MAX_VAL_WINDOWS, ModelSeries, member_windows
 
 
@@ -150,11 +149,11 @@ def test_small_data_normalised_once_or_per_batch_trains_alike(monkeypatch: pytes
 
 def test_es_base_of_a_batch_is_the_smoothing_forecast_from_each_window_origin(monkeypatch: pytest.MonkeyPatch) -> None:
     y = sine(300, season=4)
-    params = fit_smoothing(y, 4)
-    series = replace(one_series(y), smoothing=smoothing_states([y], [params], 4))
-    windows, fit, _ = member_windows(
-        series, Recipe("es", 8, "l1", 0.0), season=4, horizon=4, validation=0.15, extra=False, budget=640
+    windows, fit, val = member_windows(
+        one_series(y), Recipe("es", 8, "l1", 0.0), season=4, horizon=4, validation=0.15, extra=False, budget=640
     )
+    tau = int(windows.dataset.start_of(val[0])[0]) + 8  # the first validation target
+    params = fit_smoothing(y[:tau], 4)  # training fits the parameters on the values before it
     positions = fit[100:132]
     inputs, future = windows.dataset.batch(positions)
     _, in_window, scale = normalise(inputs, windows.base_matrix, 4)
@@ -188,6 +187,27 @@ def test_decomposed_family_validation_uses_no_statistic_from_validation_targets(
         torch.testing.assert_close(getattr(first, name), getattr(second, name), rtol=0, atol=0)
     # ... and in the model: the first epoch sees only fitting windows, so its training cost is the same.
     model = SGDForecaster(24, 12, season=12, family="decomposed", scales=(1.0,), epochs=2)
+    costs = [model.fit(series).history_["train_cost"].iloc[0] for series in (y, other)]
+    assert costs[0] == costs[1]
+
+
+def test_es_family_validation_uses_no_statistic_from_validation_targets() -> None:
+    y = sine(400, season=12)
+    recipe = Recipe("es", 24, "l1", 0.0)
+    params = {"season": 12, "horizon": 12, "validation": 0.15, "extra": False, "budget": 10**9}
+    windows, fit, val = member_windows(one_series(y), recipe, **params)
+    tau = int(windows.dataset.start_of(val[0])[0]) + 24  # the first validation target
+    other = y.copy()
+    other[tau:] += 5.0 * np.cos(np.arange(len(y) - tau))  # a different seasonal shape after tau
+    assert fit_smoothing(y, 12) != fit_smoothing(other, 12)  # parameters of the whole history would see it
+    windows2, fit2, val2 = member_windows(one_series(other), recipe, **params)
+    np.testing.assert_array_equal(fit, fit2)
+    np.testing.assert_array_equal(val, val2)
+    first, second = windows.batch(fit), windows2.batch(fit)
+    for name in ("inputs", "targets", "weights"):
+        torch.testing.assert_close(getattr(first, name), getattr(second, name), rtol=0, atol=0)
+    # ... and in the model: the first epoch sees only fitting windows, so its training cost is the same.
+    model = SGDForecaster(24, 12, season=12, family="es", scales=(1.0,), epochs=2)
     costs = [model.fit(series).history_["train_cost"].iloc[0] for series in (y, other)]
     assert costs[0] == costs[1]
 

@@ -230,7 +230,7 @@ def _training(result: BacktestResult, order: list[str], styles: dict[str, Style]
         else:
             where = "the run"
         members = int(mine["member"].nunique()) if "member" in mine.columns else 1
-        drawn = f"all {members} ensemble members, one thin line each" if members > 1 else "one line"
+        drawn = f"all {members} ensemble members, one shade each" if members > 1 else "one line"
         epochs = int(mine["epoch"].nunique())
         notes.append(f"{model}: {where} ({drawn}, {'up to ' if members > 1 else ''}{epochs} epochs)")
         parts.append(mine.assign(model=model))

@@ -53,7 +53,8 @@ class Recipe:
           is the last season's mean plus a damped slope ``d·(φ + … + φ^k)``, ``φ = 0.9``, ``d`` the
           change between the last two seasons' means per step; the indices are added back;
         - ``"es"``: damped Holt-Winters from the window's origin, its parameters fitted on the
-          training history (:mod:`~tsforecast.models.sgd.smoothing`); not a map of the window, so
+          training history (:mod:`~tsforecast.models.sgd.smoothing`; for the training windows,
+          on the values before the first validation target); not a map of the window, so
           its base matrix is zero and the base is added per origin.
     lookback : int
         Input window length ``L``.

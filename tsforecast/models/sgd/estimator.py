@@ -13,8 +13,8 @@ measurements behind the defaults.
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
 statistics, the seasonal indices of the ``"decomposed"`` family and the state of the ``"es"``
 family are computed from the history the forecast is made from (in training, the seasonal indices
-from the values before the first validation target, so the validation cost is honest; the ``"es"``
-parameters from the training data), validation windows are the most recent ones (never random),
+and the ``"es"`` parameters from the values before the first validation target, so the validation
+cost is honest), validation windows are the most recent ones (never random),
 and batches are visited in time order (:class:`~tsforecast.windows.OrderedSampler` checks every
 one).
 """
@@ -158,8 +158,9 @@ class SGDForecaster(Forecaster):
     best_epochs_ : list of int
         Per member, the epoch whose weights were kept (0: the untrained base forecast).
     history_ : DataFrame
-        One row per member and epoch: ``member, epoch, lr, train_cost, val_cost``; ``lr`` is the
-        rate the optimizer used in that epoch.
+        One row per member and epoch: ``member, family, lookback, epoch, lr, train_cost,
+        val_cost``; ``member`` is its position in ``recipes_`` (from 0), ``family`` and
+        ``lookback`` its recipe's, ``lr`` the rate the optimizer used in that epoch.
     freq_, last_seen_, covariates_
         See :class:`~tsforecast.models.forecaster.Forecaster`.
 
@@ -180,8 +181,9 @@ class SGDForecaster(Forecaster):
 
     1. ``base`` = the family's base forecast: a fixed linear map of ``w`` (``"drift"``,
        ``"decomposed"``), or for ``"es"`` damped Holt-Winters on ``z`` from the window's origin,
-       its parameters fitted once per ``fit`` on the training history
-       (:mod:`~tsforecast.models.sgd.smoothing`; saved with the model);
+       its parameters fitted on the training history (:mod:`~tsforecast.models.sgd.smoothing`;
+       saved with the model; training windows use parameters fitted on the values before the
+       first validation target);
     2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
@@ -239,7 +241,7 @@ class SGDForecaster(Forecaster):
     >>> model.predict().shape
     (12,)
     >>> list(model.history_.columns)
-    ['member', 'epoch', 'lr', 'train_cost', 'val_cost']
+    ['member', 'family', 'lookback', 'epoch', 'lr', 'train_cost', 'val_cost']
     """
 
     uses_covariates: ClassVar[bool] = True
@@ -435,10 +437,9 @@ class SGDForecaster(Forecaster):
         self._scalers = fit_scalers(frame, self.covariates_)
         series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self._smoothing: dict[str, tuple[int, Smoothing]] = {}
-        if "es" in self._families():  # fitted once, on the training frame only
+        if "es" in self._families():  # for predict, on the whole training frame (training fits its own)
             for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
                 self._smoothing[uid] = (start, fit_smoothing(z, season))
-            series = self._with_smoothing(frame, series)
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         members, histories = [], []
         with single_thread():
@@ -464,7 +465,7 @@ class SGDForecaster(Forecaster):
         batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
         sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
-        trainer = Trainer(settings, module, recipe, index)
+        trainer = Trainer(settings, module, recipe, index, len(self.recipes_))
         best_epoch, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 

@@ -2,9 +2,10 @@
 
 Per series, in model space ``z`` (the log of a positive series, else the series): damped
 additive-trend Holt-Winters with additive seasonal indices (on the log scale, a multiplicative
-season). Its smoothing parameters and initial states are fitted once per ``fit`` by statsmodels
+season). Its smoothing parameters and initial states are fitted by statsmodels
 ``ExponentialSmoothing`` on the training history (at most its first :data:`FIT_POINTS` values,
-:func:`fit_smoothing`); with those fixed parameters the recursion then runs forward over a history
+:func:`fit_smoothing`; those of the training windows on the values before the first validation
+target); with those fixed parameters the recursion then runs forward over a history
 (:func:`smoothing_states`), so the base forecast from origin ``t`` -- the ES forecast made from the
 state after ``z[t]`` -- reads ``z[: t + 1]`` only. The states after every value take O(T) memory;
 :meth:`SmoothingStates.forecasts` computes the ``(N, h)`` base forecasts of any ``N`` origins from

@@ -30,8 +30,8 @@ __all__ = ["HISTORY_COLUMNS", "Member", "Trainer", "TrainingSettings", "forward"
 
 logger = logging.getLogger("tsforecast.models.sgd")
 
-HISTORY_COLUMNS = ["member", "epoch", "lr", "train_cost", "val_cost"]
-"""Columns of ``SGDForecaster.history_``: one row per member and epoch."""
+HISTORY_COLUMNS = ["member", "family", "lookback", "epoch", "lr", "train_cost", "val_cost"]
+"""Columns of ``SGDForecaster.history_``: one row per member and epoch (the member's family and lookback)."""
 
 _HUBER_DELTA = 0.5
 
@@ -96,10 +96,13 @@ def forward(module: nn.Module, inputs: torch.Tensor, extra: torch.Tensor | None)
 
 
 class Trainer:
-    """Train one member: ``fit → epoch → step``, with validation, early stopping and logging."""
+    """Train one member: ``fit → epoch → step``, with validation, early stopping and logging.
 
-    def __init__(self, settings: TrainingSettings, module: nn.Module, recipe: Recipe, index: int) -> None:
-        self.settings, self.module, self.recipe, self.index = settings, module, recipe, index
+    ``index`` is the member's position (from 0) among the ensemble's ``members``.
+    """
+
+    def __init__(self, settings: TrainingSettings, module: nn.Module, recipe: Recipe, index: int, members: int) -> None:
+        self.settings, self.module, self.recipe, self.index, self.members = settings, module, recipe, index, members
         self.optimizer = torch.optim.SGD(
             module.parameters(), lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay
         )
@@ -130,7 +133,7 @@ class Trainer:
             lr = float(self.optimizer.param_groups[0]["lr"])
             train_cost = self._epoch(draw, sampler)
             val_cost = self._cost(val) if math.isfinite(train_cost) else math.nan
-            rows.append((self.index, epoch, lr, train_cost, val_cost))
+            rows.append((self.index, self.recipe.family, self.recipe.lookback, epoch, lr, train_cost, val_cost))
             self._log(epoch, epochs, lr, train_cost, val_cost)
             if not math.isfinite(val_cost):
                 self._warn_divergence(epoch, best_epoch)
@@ -174,7 +177,8 @@ class Trainer:
 
     def _log(self, epoch: int, epochs: int, lr: float, cost: float, val: float) -> None:
         level = logging.INFO if epoch % 10 == 0 or epoch == epochs else logging.DEBUG
-        logger.log(level, f"Epoch {epoch:4d}/{epochs} lr: {lr:.6f} Cost: {cost:.6f} Val: {val:.6f}")
+        member = f"[member {self.index + 1}/{self.members}: {self.recipe.family}, lookback {self.recipe.lookback}]"
+        logger.log(level, f"Epoch {epoch:4d}/{epochs} lr: {lr:.6f} Cost: {cost:.6f} Val: {val:.6f} {member}")
 
     def _warn_divergence(self, epoch: int, best_epoch: int) -> None:
         warnings.warn(

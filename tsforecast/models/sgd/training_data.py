@@ -27,7 +27,7 @@ from ...covariates import Covariates
 from ...data import ID, TARGET, TIME
 from ...windows import WindowDataset
 from .base_forecast import Recipe, family_base_matrix, normalise, seasonal_indices
-from .smoothing import SmoothingStates
+from .smoothing import SmoothingStates, fit_smoothing, smoothing_states
 
 __all__ = [
     "MATERIALISED_BYTES",
@@ -46,6 +46,7 @@ __all__ = [
     "standardise",
     "temporal_split",
     "training_adjustments",
+    "training_smoothing",
 ]
 
 MIN_VAL_WINDOWS = 8
@@ -71,7 +72,7 @@ class ModelSeries:
     past: np.ndarray | None = None  # (P, T) past-only covariates, raw, series after series
     known: np.ndarray | None = None  # (K, T) known-future covariates, standardised with the fitted statistics
     static: np.ndarray | None = None  # (n_series, S) static covariates, standardised with the fitted statistics
-    smoothing: SmoothingStates | None = None  # the "es" states after every row (the base from any origin)
+    smoothing: SmoothingStates | None = None  # predict: the "es" states after every row (the base from any origin)
 
 
 @dataclass(frozen=True)
@@ -259,12 +260,37 @@ def training_adjustments(series: ModelSeries, recipe: Recipe, season: int, befor
     """
     if recipe.family != "decomposed":
         return [np.zeros(len(z)) for z in series.z]
+    parts = _fitting_parts(series, recipe.lookback, before)
+    return [np.resize(seasonal_indices(part, season), len(z)) for z, part in zip(series.z, parts, strict=True)]
+
+
+def training_smoothing(
+    series: ModelSeries, recipe: Recipe, season: int, horizon: int, before: Any
+) -> SmoothingStates | None:
+    """For the ``"es"`` family, the states after every row with parameters fitted for training (else ``None``).
+
+    Each series' parameters are fitted on its values at times before ``before`` (the first
+    validation target), or on its first ``lookback`` values if they are more; the causal
+    recursion then runs over its whole history with them. So no validation target reaches any
+    fitting window's base, and the validation cost is honest. (``predict`` uses the parameters
+    fitted on the whole training history, saved with the model.)
+    """
+    if recipe.family != "es":
+        return None
+    params = [fit_smoothing(part, season) for part in _fitting_parts(series, recipe.lookback, before)]
+    return smoothing_states(series.z, params, horizon)
+
+
+def _fitting_parts(series: ModelSeries, lookback: int, before: Any) -> list[np.ndarray]:
+    """Per series, the values a training statistic may use: those at times before ``before`` (the
+    first validation target), or its first ``lookback`` values if they are more (no window has a
+    target among them)."""
     ends = np.cumsum([len(z) for z in series.z])
-    shifts = []
+    parts = []
     for z, end in zip(series.z, ends, strict=True):
         seen = int(np.count_nonzero(series.times[end - len(z) : end] < before))
-        shifts.append(np.resize(seasonal_indices(z[: max(seen, recipe.lookback)], season), len(z)))
-    return shifts
+        parts.append(z[: max(seen, lookback)])
+    return parts
 
 
 def _most_recent(index: np.ndarray, owner: np.ndarray, limit: int) -> np.ndarray:
@@ -289,8 +315,8 @@ def member_windows(
     windows: each series' most recent ``budget`` ones (all of them unless a pass over them would
     exceed the step budget). Validation windows: the :data:`MAX_VAL_WINDOWS` whose targets start
     last (all of them unless the data is long). The member's adjustments are
-    :func:`training_adjustments`. ``extra`` says whether the networks take the extra vector
-    (known-future and static inputs).
+    :func:`training_adjustments`, its ``"es"`` states :func:`training_smoothing`. ``extra`` says
+    whether the networks take the extra vector (known-future and static inputs).
     """
     m, h, lookback = season, horizon, recipe.lookback
     lengths = [len(z) for z in series.z]
@@ -299,7 +325,8 @@ def member_windows(
     starts = np.concatenate([np.arange(e - n + 1, e - lookback - h + 2) for n, e in zip(lengths, ends, strict=True)])
     target_start = series.times[starts + lookback]
     fit, val = temporal_split(target_start, series.times[starts + lookback + h - 1], validation)
-    shifts = training_adjustments(series, recipe, m, before=target_start[val].min())
+    before = target_start[val].min()
+    shifts = training_adjustments(series, recipe, m, before=before)
     adjusted = np.concatenate([z - s for z, s in zip(series.z, shifts, strict=True)])
     values = adjusted if series.past is None or not len(series.past) else np.vstack([adjusted, series.past])
     dataset = WindowDataset(values, lookback, h, lengths=lengths, future=series.known)
@@ -307,10 +334,7 @@ def member_windows(
     if extra:
         assert series.static is not None
         static = torch.as_tensor(series.static, dtype=torch.float32)
-    smoothing = None
-    if recipe.family == "es":
-        assert series.smoothing is not None
-        smoothing = series.smoothing
+    smoothing = training_smoothing(series, recipe, m, h, before=before)
     windows = MemberWindows(dataset, family_base_matrix(recipe, h, m), m, recipe.recency, ends, static, smoothing)
     fit = _most_recent(fit, np.searchsorted(ends, starts[fit]), budget)
     val = np.sort(val[np.argsort(target_start[val], kind="stable")[-MAX_VAL_WINDOWS:]])
