@@ -18,9 +18,10 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
-from . import _engine
+from . import _engine, _panel
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
@@ -151,13 +152,24 @@ def _error_terms(forecasts: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
     return terms.assign(missing=forecasts["y_hat"].isna())
 
 
-def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
-    scales = _scales(plan)
-    keys = [forecasts["model"], forecasts["fold"], forecasts[ID]]
-    table = aggregate(_error_terms(forecasts, scales), keys)
-    table["cutoff"] = forecasts.groupby(keys, sort=False)["cutoff"].first()
-    table["scale"] = scales.reindex(table.index.droplevel("model")).to_numpy()
-    return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, "scale"]]
+def _groups(forecasts: pd.DataFrame) -> np.ndarray:
+    """Number of the (model, fold, series) of each forecast row, the rows sorted by them."""
+    keys = [forecasts[column].to_numpy() for column in ("model", "fold", ID)]
+    changes = np.zeros(len(forecasts), dtype=bool)
+    for key in keys:
+        changes[1:] |= key[1:] != key[:-1]
+    return np.cumsum(changes)
+
+
+def _score(forecasts: pd.DataFrame, groups: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
+    """Every metric by (model, fold, series): ``groups`` numbers them row by row, ``scale`` is each row's MASE scale."""
+    terms = pd.DataFrame(error_terms(forecasts[TARGET], forecasts["y_hat"], scale))
+    table = aggregate(terms.assign(missing=forecasts["y_hat"].isna().to_numpy()), [pd.Series(groups)])
+    heads = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else groups
+    scores = forecasts.iloc[heads][["model", "fold", "cutoff", ID]].reset_index(drop=True)
+    scores[list(METRICS)] = table.to_numpy()
+    scores["scale"] = scale[heads]
+    return scores
 
 
 def _full_repr(obj: Any) -> str:
@@ -279,59 +291,87 @@ def backtest(
     data = from_pandas(df)
     freq = infer_freq(data)
     season = season_length(freq) if season is None else season
-    plan = _engine.make_plan(
-        model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
-    )
-    workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
-    tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
-    fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
-    results = _engine.execute(
-        tasks,
-        engine=engine,
-        n_jobs=n_jobs,
-        checkpoint=checkpoint,
-        fingerprint=fingerprint,
-        progress=progress,
-        scheduler=scheduler,
-    )
-    forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
-    order = {name: i for i, name in enumerate(plan.models)}
-    forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
-    forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    logs = [r.training for r in results if r.training is not None]
-    verdict = (
-        audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit, covariates=covariates)
-        if audit
+    ids, offsets = _panel.series_offsets(data)
+    fast = (
+        _panel.make_panel_plan(
+            model,
+            data,
+            cv,
+            freq=freq,
+            baselines=tuple(baselines),
+            season=season,
+            refit=refit,
+            covariates=covariates,
+        )
+        if engine == "serial" and checkpoint is None
         else None
     )
-    settings = {
-        "source": source,
-        "series": int(data[ID].nunique()),
-        "length": {"min": int(data.groupby(ID).size().min()), "max": int(data.groupby(ID).size().max())},
-        "start": str(data[TIME].min()),
-        "end": str(data[TIME].max()),
-        "freq": str(freq),
-        "season": season,
-        "horizon": plan.horizon,
-        "cv": _full_repr(cv),
-        "refit": refit,
-        "covariates": None if plan.covariates is None else repr(plan.covariates),
-        "engine": engine,
-        "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
-        "models": {name: _full_repr(m) for name, m in plan.models.items()},
-        "versions": _versions(),
-    }
-    return BacktestResult(
-        forecasts=forecasts,
-        metrics=_score(forecasts, plan),
-        folds=pd.DataFrame(
+    if fast is not None:
+        run = _panel.run_panel(fast)
+        forecasts, models, horizon, folds = run.forecasts, fast.models, fast.horizon, run.folds
+        skipped = pd.concat([run.skipped.assign(model="all"), run.too_short], ignore_index=True)
+        metrics = _score(forecasts, run.groups, run.scale)
+        logs: list[pd.DataFrame] = []
+    else:
+        plan = _engine.make_plan(
+            model, data, cv, baselines=tuple(baselines), season=season, refit=refit, covariates=covariates
+        )
+        workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+        tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
+        fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
+        results = _engine.execute(
+            tasks,
+            engine=engine,
+            n_jobs=n_jobs,
+            checkpoint=checkpoint,
+            fingerprint=fingerprint,
+            progress=progress,
+            scheduler=scheduler,
+        )
+        forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
+        order = {name: i for i, name in enumerate(plan.models)}
+        forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
+        forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+        logs = [r.training for r in results if r.training is not None]
+        scale = _scales(plan).reindex(pd.MultiIndex.from_frame(forecasts[["fold", ID]])).to_numpy()
+        metrics = _score(forecasts, _groups(forecasts), scale)
+        models, horizon = plan.models, plan.horizon
+        folds = pd.DataFrame(
             [
                 (f.index, f.train[TIME].min(), f.cutoff, f.test[TIME].min(), f.test[TIME].max(), f.test[ID].nunique())
                 for f in plan.folds
             ],
             columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"],
-        ),
-        skipped=pd.concat([plan.skipped.assign(model="all"), too_short], ignore_index=True),
+        )
+        skipped = pd.concat([plan.skipped.assign(model="all"), too_short], ignore_index=True)
+    verdict = (
+        audit_leakage(model, df, cv, baselines=baselines, season=season, refit=refit, covariates=covariates)
+        if audit
+        else None
+    )
+    lengths = np.diff(offsets)
+    settings = {
+        "source": source,
+        "series": len(ids),
+        "length": {"min": int(lengths.min()), "max": int(lengths.max())},
+        "start": str(data[TIME].min()),
+        "end": str(data[TIME].max()),
+        "freq": str(freq),
+        "season": season,
+        "horizon": horizon,
+        "cv": _full_repr(cv),
+        "refit": refit,
+        "covariates": None if covariates is None or covariates.empty else repr(covariates),
+        "engine": engine,
+        "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
+        "models": {name: _full_repr(m) for name, m in models.items()},
+        "versions": _versions(),
+    }
+    return BacktestResult(
+        forecasts=forecasts,
+        metrics=metrics,
+        folds=folds,
+        skipped=skipped,
         training=pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(),
         audit=verdict,
         settings=settings,
