@@ -63,14 +63,14 @@ def series_offsets(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ids[heads], np.r_[heads, len(ids)]
 
 
-def as_panel(frame: pd.DataFrame, freq: str | int) -> Panel | None:
+def as_panel(frame: pd.DataFrame, freq: str | int, series: tuple[np.ndarray, np.ndarray]) -> Panel | None:
     """A validated long frame as a :class:`Panel`; ``None`` when its time grid has a hole or a second lattice.
 
     The grid has a hole when no series covers some step between the first and the last timestamp;
     a second lattice, when series of an integer step start off each other's steps. Then positions
     on the grid of distinct timestamps are not frequency steps, and the general path runs.
     """
-    ids, offsets = series_offsets(frame)
+    ids, offsets = series  # see series_offsets
     times = frame[TIME]
     grid = _grid(times.min(), times.max(), freq)
     grid = grid.astype(times.dtype) if grid.dtype != times.dtype else grid
@@ -155,6 +155,7 @@ def make_panel_plan(
     cv: Any,
     *,
     freq: str | int,
+    series: tuple[np.ndarray, np.ndarray],
     baselines: Sequence[Any],
     season: int,
     refit: bool | int,
@@ -162,14 +163,14 @@ def make_panel_plan(
 ) -> PanelPlan | None:
     """The plan of :func:`~tsforecast._engine.make_plan`, as arrays; ``None`` when the general path must run.
 
-    It makes the same checks in the same order. The general path runs with covariates, with a grid
-    that :func:`as_panel` refuses, with folds that :func:`cut_folds` refuses, and when a model has no
-    vectorised ``_forecast_panel``.
+    ``series`` is :func:`series_offsets` of ``data``. It makes the same checks in the same order. The
+    general path runs with covariates, with a grid that :func:`as_panel` refuses, with folds that
+    :func:`cut_folds` refuses, and when a model has no vectorised ``_forecast_panel``.
     """
     prepare_frame(data, covariates, "backtest")
     if covariates is not None and not covariates.empty:
         return None
-    panel = as_panel(data, freq)
+    panel = as_panel(data, freq, series)
     folds = None if panel is None else cut_folds(cv, panel)
     if panel is None or folds is None:
         return None

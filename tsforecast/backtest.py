@@ -298,6 +298,7 @@ def backtest(
             data,
             cv,
             freq=freq,
+            series=(ids, offsets),
             baselines=tuple(baselines),
             season=season,
             refit=refit,
