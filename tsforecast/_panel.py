@@ -264,18 +264,46 @@ def run_panel(plan: PanelPlan) -> PanelRun:
 
 def _scales(panel: Panel, folds: list[PanelFold], season: int) -> np.ndarray:
     """MASE scale by fold and series: the in-sample seasonal-naive MAE of the fold's training rows (NaN: none)."""
-    values = panel.values
-    errors = np.full(len(values), np.nan)
-    errors[season:] = np.abs(values[season:] - values[:-season])  # NOTE: read only within a series' window
-    codes = np.repeat(np.arange(len(panel.ids)), panel.lengths)
-    rows = np.arange(len(values))
-    scales = np.full((len(folds), len(panel.ids)), np.nan)
-    for fold in folds:
-        into = rows - fold.train_start[codes]  # row position in the series' training window
-        inside = (into >= season) & (into < fold.train_size[codes])
-        # pandas' groupby mean (compensated summation, NaN skipped), as the general path's scores use
-        scales[fold.index] = pd.Series(np.where(inside, errors, np.nan)).groupby(codes).mean().to_numpy()
-    return scales
+    starts = np.concatenate([fold.train_start + season for fold in folds])
+    lengths = np.concatenate([np.maximum(fold.train_size - season, 0) for fold in folds])
+    return _seasonal_error_means(panel.values, season, starts, lengths).reshape(len(folds), len(panel.ids))
+
+
+def _seasonal_error_means(values: np.ndarray, season: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Mean of ``|y[r] - y[r - season]|`` over the rows ``start … start + length - 1`` of each segment (NaN: none).
+
+    Each sum runs in row order with Kahan compensation, the arithmetic of pandas' groupby mean on
+    data with NaN (the general path's scores: a seasonal difference starts with NaN), so the
+    scales are the same bit for bit; the terms here are finite, never needing its non-finite
+    handling. The loop runs over the rows of the longest segment, each step vectorised across
+    segments; segments with one start (one series' expanding windows) share one running sum, read
+    at each segment's end.
+    """
+    heads, which = np.unique(starts, return_inverse=True)
+    reach = np.zeros(len(heads), dtype=np.int64)
+    np.maximum.at(reach, which, lengths)
+    order = np.argsort(-reach, kind="stable")  # longest first: the sums still running are a prefix
+    heads, reach = heads[order], reach[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    which = rank[which]
+    by_length = np.argsort(lengths, kind="stable")
+    ends = lengths[by_length]
+    total, compensation = np.zeros(len(heads)), np.zeros(len(heads))
+    means = np.full(len(starts), np.nan)  # an empty segment: no seasonal difference, no scale
+    done = int(np.searchsorted(ends, 0, side="right"))
+    for step in range(int(reach[0]) if len(reach) else 0):
+        live = int(np.searchsorted(-reach, -step, side="left"))  # the sums longer than `step`
+        row = heads[:live] + step
+        y = np.abs(values[row] - values[row - season]) - compensation[:live]
+        t = total[:live] + y
+        compensation[:live] = t - total[:live] - y
+        total[:live] = t
+        stop = int(np.searchsorted(ends, step + 1, side="right"))
+        finished = by_length[done:stop]
+        means[finished] = total[which[finished]] / (step + 1)
+        done = stop
+    return means
 
 
 def _fold_table(panel: Panel, folds: list[PanelFold]) -> pd.DataFrame:
