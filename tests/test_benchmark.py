@@ -20,9 +20,22 @@ def test_quick_benchmark_writes_its_tables(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
-    for heading in ("# Benchmarks", "## Accuracy summary", "## Same test timestamps?", "## Memory", "## Targets"):
+    headings = ("# Benchmarks", "## Accuracy summary", "## Same test timestamps?", "## Memory", "## Targets")
+    for heading in (*headings, "## Scaling with the number of series"):
         assert heading in text
     assert "tsforecast.seasonal_naive" in text
     assert "same test timestamps: yes" in text
     assert "| model | MASE | sMAPE | NaN forecasts |" in text
     assert "## Targets" in done.stdout  # the tables are printed too
+
+
+def test_speed_only_and_skip_speed_exclude_each_other(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--speed-only", "--skip-speed"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "--speed-only and --skip-speed exclude each other" in done.stderr
