@@ -180,7 +180,9 @@ class LocalForecaster(Forecaster):
 
     Subclasses implement ``_forecast(y)``: the next ``horizon`` values after the 1-D history ``y``.
     Fitting stores nothing learned across series; ``predict(y_new)`` re-estimates each series on
-    its new history.
+    its new history. A subclass may also override ``_forecast_panel(values, starts, lengths)``
+    with one vectorised computation over many histories (the closed-form baselines do): a
+    backtest then forecasts every series of a fold in one call.
     """
 
     def _fit(self, frame: pd.DataFrame) -> None:
@@ -197,9 +199,8 @@ class LocalForecaster(Forecaster):
     def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Forecasts ``(n_series, horizon)`` of the histories ``values[start : start + length]``, one per series.
 
-        The closed-form baselines override it with one vectorised computation over all series, which
-        returns exactly what stacking ``_forecast`` of each history gives; a backtest then forecasts
-        every series of a fold in one call.
+        This default calls ``_forecast`` on each history. An override must return exactly what that
+        gives (the closed-form baselines compute it for all series at once).
         """
         return np.stack(
             [self._forecast(values[start : start + n].copy()) for start, n in zip(starts, lengths, strict=True)]
