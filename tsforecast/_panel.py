@@ -27,7 +27,18 @@ from .data import ID, TARGET, TIME, _grid
 from .models import Forecaster, LocalForecaster
 from .split import check_temporal_cv
 
-__all__ = ["Panel", "PanelFold", "PanelPlan", "PanelRun", "as_panel", "cut_folds", "make_panel_plan", "run_panel"]
+__all__ = [
+    "Panel",
+    "PanelFold",
+    "PanelPlan",
+    "PanelRun",
+    "as_panel",
+    "cut_folds",
+    "make_panel_plan",
+    "run_panel",
+    "series_offsets",
+    "vectorised",
+]
 
 
 def vectorised(model: Forecaster) -> bool:
