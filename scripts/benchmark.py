@@ -4,12 +4,13 @@ Run it from the repository root::
 
     python scripts/benchmark.py --out BENCHMARKS.md     # full run: 20-40 minutes on 2 cores
     python scripts/benchmark.py --quick --out /tmp/B.md  # smoke run: under 2 minutes, no peers needed
+    python scripts/benchmark.py --speed-only --out /tmp/S.md  # the speed table and the panel scaling table
 
 Options: ``--quick`` (2 datasets, 2 folds, a few SGD epochs, a tiny panel; no intervals), ``--out PATH``
 (where the Markdown report goes, default ``BENCHMARKS.md``), ``--skip-speed`` (no panel timing and no
-scaling sweep), ``--skip-peers`` (tsforecast only), ``--intervals-only`` (only the prediction-interval
-comparison), ``--intervals-sgd N`` (run the slow ``sgd`` model's intervals on the first N of its series,
-default 3).
+scaling sweeps), ``--speed-only`` (the panel timing and the panel scaling table, nothing else),
+``--skip-peers`` (tsforecast only), ``--intervals-only`` (only the prediction-interval comparison),
+``--intervals-sgd N`` (run the slow ``sgd`` model's intervals on the first N of its series, default 3).
 
 What it measures, one module of ``scripts/bench/`` each (``settings``: datasets and sizes;
 ``peers``: one adapter per system; ``markdown``: the report):
@@ -32,7 +33,9 @@ What it measures, one module of ``scripts/bench/`` each (``settings``: datasets 
 - **Memory** (``bench/memory.py``): peak RSS of building the windows of a 10-million-point series with
   lookback 256, each measurement in its own subprocess, against materialised windows.
 - **Scaling** (``bench/scaling.py``): backtest time against series count and series length, with a
-  log-log slope (1 = linear).
+  log-log slope (1 = linear); and time and peak memory of a seasonal-naive backtest and of one global
+  SGD fit (a fixed step budget) on 1,000, 10,000 and 100,000 series × 400 monthly points, each in a
+  fresh process (``bench/panel_probe.py``), with the fitted log-log slope.
 
 Peers are optional: one that is not installed is skipped with a message. statsforecast, mlforecast
 and skforecast require ``pandas<3``, so they live in a separate environment (see BENCHMARKS.md).
@@ -52,7 +55,7 @@ from bench.common import installed
 from bench.intervals import intervals
 from bench.markdown import Report, machine, targets
 from bench.memory import memory
-from bench.scaling import scaling
+from bench.scaling import panel_scaling, scaling
 from bench.settings import PEERS, config
 from bench.speed import speed_panel
 
@@ -64,9 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="Markdown report path")
     parser.add_argument("--skip-speed", action="store_true", help="skip the panel timing and the scaling sweep")
     parser.add_argument("--skip-peers", action="store_true", help="benchmark tsforecast alone")
+    parser.add_argument("--speed-only", action="store_true", help="only the panel timing and the panel scaling table")
     parser.add_argument("--intervals-only", action="store_true", help="only the prediction-interval comparison")
     parser.add_argument("--intervals-sgd", type=int, default=3, metavar="N", help="sgd intervals on N series")
     args = parser.parse_args(argv)
+    if args.speed_only and args.skip_speed:
+        parser.error("--speed-only and --skip-speed exclude each other")
     warnings.filterwarnings("ignore")  # the peers' and statsmodels' convergence chatter; failures are recorded
     cfg = config(args.quick)
     peers = [] if args.skip_peers else [p for p in PEERS if installed(p)]
@@ -91,20 +97,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.add(intervals(args.intervals_sgd, cfg.sgd_params, peers))
         report.add(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
         return 0
-    report.add("## Accuracy per dataset")
-    scores = accuracy(cfg, peers, report)
-    summary, mase_means = accuracy_summary(scores)
-    report.add(summary)
-    if not cfg.quick:
-        report.add(intervals(args.intervals_sgd, cfg.sgd_params, peers))
+    mase_means, ratios = None, None
+    if not args.speed_only:
+        report.add("## Accuracy per dataset")
+        scores = accuracy(cfg, peers, report)
+        summary, mase_means = accuracy_summary(scores)
+        report.add(summary)
+        if not cfg.quick:
+            report.add(intervals(args.intervals_sgd, cfg.sgd_params, peers))
     times: dict[str, float] = {}
     if not args.skip_speed:
         text, times = speed_panel(cfg, peers)
         report.add(text)
-    text, ratios = memory(cfg)
-    report.add(text)
+    if not args.speed_only:
+        text, ratios = memory(cfg)
+        report.add(text)
     if not args.skip_speed:
-        report.add(scaling(cfg))
+        if not args.speed_only:
+            report.add(scaling(cfg))
+        report.add(panel_scaling(cfg))
     report.add(targets(mase_means, times, ratios))
     report.add(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
     return 0

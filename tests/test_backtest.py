@@ -333,3 +333,81 @@ def test_summary_puts_mase_first_and_prints_within_80_columns() -> None:
         text = str(table)
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "mase" in text.splitlines()[0]
+
+
+CLOSED_FORM = ("naive", "seasonal_naive", "mean", "drift")
+
+
+def _panel(n_series: int = 12, length: int = 70, *, ragged: bool = False, integer_time: bool = False) -> pd.DataFrame:
+    """A seeded monthly (or integer-time) panel; ``ragged``: series start late or end early."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(n_series):
+        start, stop = (5 * (i % 6), length - (7 if i == 1 else 0)) if ragged else (0, length)
+        t = np.arange(start, stop)
+        y = 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, len(t)).cumsum()
+        ds = t if integer_time else pd.date_range("2000-01-01", periods=length, freq="MS")[t]
+        rows.append(pd.DataFrame({"unique_id": f"s{i:02d}", "ds": ds, "y": y}))
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("frame", "cv", "kwargs"),
+    [
+        (_panel(), tsf.WalkForward(5, 12), {}),
+        (_panel(), tsf.WalkForward(4, 6), {"refit": False}),
+        (_panel(), tsf.WalkForward(5, 6), {"refit": 2}),
+        (_panel(), tsf.WalkForward(3, 6, gap=2, step=5), {}),
+        (_panel(), tsf.WalkForward(3, 12, window="sliding", train_size=14), {}),
+        (_panel(ragged=True), tsf.WalkForward(6, 8), {"refit": 2}),
+        (_panel(ragged=True, integer_time=True), tsf.WalkForward(4, 6), {"season": 12}),
+        (tsf.load_dataset("air_passengers"), TimeSeriesSplit(3, test_size=12), {}),
+    ],
+)
+def test_vectorised_backtest_equals_the_task_path_bit_for_bit(
+    frame: pd.DataFrame, cv: object, kwargs: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    general = tsf.backtest("naive", frame, cv, baselines=CLOSED_FORM, checkpoint=tmp_path, **kwargs)
+
+    def no_tasks(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the closed-form baselines ran as tasks")
+
+    monkeypatch.setattr("tsforecast._engine.execute", no_tasks)
+    vectorised = tsf.backtest("naive", frame, cv, baselines=CLOSED_FORM, **kwargs)
+    for part in ("forecasts", "metrics", "folds", "skipped"):
+        pd.testing.assert_frame_equal(getattr(vectorised, part), getattr(general, part), check_exact=True)
+    pd.testing.assert_frame_equal(vectorised.metrics_by_horizon(), general.metrics_by_horizon(), check_exact=True)
+    assert vectorised.settings == general.settings
+
+
+def test_vectorised_backtest_lists_late_and_short_series_with_their_reasons() -> None:
+    res = tsf.backtest("seasonal_naive", _panel(ragged=True), tsf.WalkForward(6, 8), baselines=(), refit=2)
+    reasons = set(res.skipped["reason"])
+    assert {"no data before the cutoff", "too short for the model"} <= reasons
+    assert any(r.startswith("not in the model fitted at fold") for r in reasons)
+
+
+def test_a_grid_with_a_hole_or_a_scattered_splitter_takes_the_task_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tsforecast import _panel as panel_core
+    from tsforecast.data import from_pandas
+
+    frame = _panel(4, 40, integer_time=True)
+    first = frame["unique_id"] == "s00"
+    holed = frame[(first & (frame["ds"] < 20)) | (~first & (frame["ds"] > 22))]  # no series covers 20, 21, 22
+    data = from_pandas(holed)
+    assert panel_core.as_panel(data, 1, panel_core.series_offsets(data)) is None
+
+    class Scattered:
+        """Tests every other position: a temporal splitter whose test part is not contiguous."""
+
+        def split(self, X: object, y: object = None, groups: object = None) -> list[tuple[np.ndarray, np.ndarray]]:
+            return [(np.arange(0, 41), np.arange(42, 56, 2))]
+
+    data = from_pandas(_panel(3, 60))
+    panel = panel_core.as_panel(data, "MS", panel_core.series_offsets(data))
+    assert panel is not None
+    assert panel_core.cut_folds(Scattered(), panel) is None
+    res = tsf.backtest("naive", data, Scattered(), baselines=())  # through the tasks
+    last = data[data["ds"] == data["ds"].unique()[40]].set_index("unique_id")["y"]
+    assert len(res.forecasts) == 3 * 7
+    assert (res.forecasts["y_hat"] == res.forecasts["unique_id"].map(last)).all()

@@ -518,3 +518,43 @@ def test_make_baseline_lists_the_names_when_nothing_is_close() -> None:
 def test_make_baseline_refuses_a_non_string_name() -> None:
     with pytest.raises(DataTypeError, match=r"A baseline name must be a string, got int 3\."):
         make_baseline(3, horizon=12)  # type: ignore[arg-type]
+
+
+class _LastTwoMean(LocalForecaster):
+    """A baseline without a vectorised hook: it forecasts through the per-series ``_forecast``."""
+
+    def __init__(self, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.full(self.horizon, y[-2:].mean())
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Naive(horizon=5), SeasonalNaive(horizon=30, season=12), Mean(horizon=3), Drift(horizon=7), _LastTwoMean(4)],
+)
+def test_panel_forecast_equals_the_per_series_forecast_bit_for_bit(
+    model: LocalForecaster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal(4000) * 10.0 ** rng.integers(-3, 6, 4000)
+    lengths = rng.integers(12, 90, 300)
+    starts = rng.integers(0, len(values) - 90, 300)
+    monkeypatch.setattr("tsforecast.models.baselines._GATHERED", 200)  # Mean: several chunks per length
+    expected = np.stack([model._forecast(values[s : s + n].copy()) for s, n in zip(starts, lengths, strict=True)])
+    got = model._forecast_panel(values, starts, lengths)
+    assert got.shape == (300, model.horizon)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_predict_on_an_unsorted_panel_forecasts_each_series_from_its_own_history() -> None:
+    frame = pd.DataFrame(
+        {"unique_id": ["b", "a", "b", "a", "b", "a"], "ds": [0, 0, 1, 1, 2, 2], "y": [1.0, 5, 2, 6, 4, 9]}
+    )
+    shuffled = frame.iloc[[5, 0, 3, 2, 1, 4]]
+    for model in (Drift(horizon=2), _LastTwoMean(horizon=2)):
+        got = model.fit(shuffled).predict()
+        assert got["unique_id"].tolist() == ["a", "a", "b", "b"]
+        expected = [model._forecast(np.array(v)) for v in ([5.0, 6, 9], [1.0, 2, 4])]
+        np.testing.assert_array_equal(got["y_hat"].to_numpy(), np.concatenate(expected))

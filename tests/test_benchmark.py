@@ -22,7 +22,8 @@ def test_quick_benchmark_writes_its_tables(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
-    for heading in ("# Benchmarks", "## Accuracy summary", "## Same test timestamps?", "## Memory", "## Targets"):
+    headings = ("# Benchmarks", "## Accuracy summary", "## Same test timestamps?", "## Memory", "## Targets")
+    for heading in (*headings, "## Scaling with the number of series"):
         assert heading in text
     assert "tsforecast.seasonal_naive" in text
     assert "same test timestamps: yes" in text
@@ -50,3 +51,15 @@ def test_interval_benchmark_scores_each_fold_and_series_with_the_package_metrics
     assert scores["msis_95"].item() == pytest.approx(
         msis(test["y"], forecasts["y_lo_95"], forecasts["y_hi_95"], level=95, y_train=train, season=1)
     )
+
+
+def test_speed_only_and_skip_speed_exclude_each_other(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--speed-only", "--skip-speed"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "--speed-only and --skip-speed exclude each other" in done.stderr

@@ -934,3 +934,16 @@ def test_a_column_that_would_be_replaced_by_a_canonical_one_is_refused() -> None
     frame["y"] = 0.0
     with pytest.raises(DataError, match=r"Column\(s\) \['y'\] would be replaced by the canonical"):
         from_pandas(frame, time_col="date", target_col="sales")
+
+
+def test_a_sorted_panel_and_its_shuffled_rows_give_the_same_frame() -> None:
+    ds = pd.date_range("2020-01-01", periods=30, freq="D")
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 30), "ds": np.tile(ds, 3), "y": np.arange(90.0)})
+    shuffled = df.sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(tsforecast.from_pandas(df), tsforecast.from_pandas(shuffled), check_exact=True)
+    pd.testing.assert_frame_equal(tsforecast.from_pandas(df), df, check_exact=True)
+
+
+def test_infer_freq_reads_the_longest_series_whatever_the_types_of_the_ids() -> None:
+    frame = pd.DataFrame({"unique_id": [7, 7, "x", "x", "x"], "ds": [0, 2, 0, 5, 10], "y": 1.0})
+    assert tsforecast.infer_freq(frame) == 5

@@ -96,10 +96,15 @@ def _forecast_span(folds: list[Fold], grid: pd.Index) -> int:
     Folds without test rows (every series with test rows started after the cutoff) need no forecast.
     """
     spans = [grid.get_loc(f.test[TIME].max()) - grid.get_loc(f.cutoff) for f in folds if len(f.test)]
+    return _longest_span(spans, [f.skipped for f in folds])
+
+
+def _longest_span(spans: list[int], skipped_by_fold: list[tuple[str, ...]]) -> int:
+    """The longest of the folds' forecast spans; an error when no fold has a series to forecast."""
     if not spans:
-        skipped = sorted({uid for f in folds for uid in f.skipped})
+        skipped = sorted({uid for names in skipped_by_fold for uid in names})
         raise DataError(
-            f"None of the {len(folds)} folds has a series with data both before its cutoff and after it "
+            f"None of the {len(skipped_by_fold)} folds has a series with data both before its cutoff and after it "
             f"(series with test rows but no history: {', '.join(skipped)}). Use fewer folds or a shorter "
             "horizon, so that the cutoffs fall after the series start."
         )
@@ -127,6 +132,17 @@ def make_plan(
     folds = list(panel_folds(cv, df))
     grid = pd.Index(df[TIME].unique()).sort_values()
     horizon = _forecast_span(folds, grid)
+    models = build_models(model, baselines, horizon=horizon, season=season)
+    skipped = pd.DataFrame(
+        [(f.index, f.cutoff, uid, "no data before the cutoff") for f in folds for uid in f.skipped],
+        columns=["fold", "cutoff", ID, "reason"],
+    )
+    covariates = covariates if covariates is not None and not covariates.empty else None
+    return Plan(folds, models, horizon, season, refit, skipped, covariates, df, level, interval_method)
+
+
+def build_models(model: Any, baselines: Sequence[Any], *, horizon: int, season: int) -> dict[str, Forecaster]:
+    """The models under test and the baselines by name, each checked to reach ``horizon`` steps."""
     models: dict[str, Forecaster] = {}
     members = list(model) if isinstance(model, (list, tuple)) else [model]
     for spec in [*members, *baselines]:
@@ -143,12 +159,7 @@ def make_plan(
             )
         name = model_name(estimator)
         models.setdefault(name, estimator)  # naming a baseline twice is harmless
-    skipped = pd.DataFrame(
-        [(f.index, f.cutoff, uid, "no data before the cutoff") for f in folds for uid in f.skipped],
-        columns=["fold", "cutoff", ID, "reason"],
-    )
-    covariates = covariates if covariates is not None and not covariates.empty else None
-    return Plan(folds, models, horizon, season, refit, skipped, covariates, df, level, interval_method)
+    return models
 
 
 def _future_frame(plan: Plan, cutoff: Any, horizon: int, usable: pd.Index) -> pd.DataFrame | None:
@@ -230,15 +241,14 @@ def _left_out(fold: Fold, fitted: pd.Index, need: int, fitted_at: int) -> list[t
     """
     sizes = fold.train[ID].value_counts()
     missing = pd.Index(fold.test[ID].unique()).difference(fitted)
-    return [
-        (
-            uid,
-            "too short for the model"
-            if fold.index == fitted_at or sizes[uid] < need
-            else f"not in the model fitted at fold {fitted_at}; use refit=True",
-        )
-        for uid in missing
-    ]
+    return [(uid, left_out_reason(fold.index, fitted_at, sizes[uid], need)) for uid in missing]
+
+
+def left_out_reason(fold: int, fitted_at: int, size: int, need: int) -> str:
+    """Why a series with ``size`` training rows in ``fold`` has no forecast from the model fitted at ``fitted_at``."""
+    if fold == fitted_at or size < need:
+        return "too short for the model"
+    return f"not in the model fitted at fold {fitted_at}; use refit=True"
 
 
 @dataclass(frozen=True)

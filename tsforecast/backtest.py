@@ -18,9 +18,10 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
-from . import _engine
+from . import _engine, _panel
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
@@ -100,7 +101,10 @@ class BacktestResult:
         """
         step = self.forecasts.groupby(["model", "fold", ID], sort=False).cumcount() + 1
         scales = self.metrics.drop_duplicates(["fold", ID]).set_index(["fold", ID])["scale"]
-        by_step = aggregate(_error_terms(self.forecasts, scales), [self.forecasts["model"], step.rename("step")])
+        by_step = aggregate(
+            _error_terms(self.forecasts, _row_scales(self.forecasts, scales)),
+            [self.forecasts["model"], step.rename("step")],
+        )
         return by_step.reset_index()
 
     def to_json(self) -> dict[str, Any]:
@@ -158,22 +162,36 @@ def _scales(plan: _engine.Plan) -> pd.Series:
     return pd.concat(parts).rename("scale")
 
 
-def _error_terms(forecasts: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
+def _row_scales(forecasts: pd.DataFrame, scales: pd.Series) -> np.ndarray:
+    """The MASE scale of each forecast row, from the scales by (fold, series)."""
+    return scales.reindex(pd.MultiIndex.from_frame(forecasts[["fold", ID]])).to_numpy()
+
+
+def _error_terms(forecasts: pd.DataFrame, scale: np.ndarray) -> pd.DataFrame:
     """Per forecast point, the :func:`~tsforecast.metrics.error_terms` and whether the forecast is missing."""
-    scale = scales.reindex(pd.MultiIndex.from_frame(forecasts[["fold", ID]])).to_numpy()
     terms = pd.DataFrame(error_terms(forecasts[TARGET], forecasts["y_hat"], scale), index=forecasts.index)
     terms = terms.join(_band_terms(forecasts, scale))  # prediction-interval scores, when there are bands
     return terms.assign(missing=forecasts["y_hat"].isna())
 
 
-def _score(forecasts: pd.DataFrame, plan: _engine.Plan) -> pd.DataFrame:
-    scales = _scales(plan)
-    keys = [forecasts["model"], forecasts["fold"], forecasts[ID]]
-    table = aggregate(_error_terms(forecasts, scales), keys)
-    table["cutoff"] = forecasts.groupby(keys, sort=False)["cutoff"].first()
-    table["scale"] = scales.reindex(table.index.droplevel("model")).to_numpy()
-    bands = interval_columns(band_levels(forecasts.columns))
-    return table.reset_index()[["model", "fold", "cutoff", ID, *METRICS, *bands, "scale"]]
+def _groups(forecasts: pd.DataFrame) -> np.ndarray:
+    """Number of the (model, fold, series) of each forecast row, the rows sorted by them."""
+    keys = [forecasts[column].to_numpy() for column in ("model", "fold", ID)]
+    changes = np.zeros(len(forecasts), dtype=bool)
+    for key in keys:
+        changes[1:] |= key[1:] != key[:-1]
+    return np.cumsum(changes)
+
+
+def _score(forecasts: pd.DataFrame, groups: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
+    """Every metric by (model, fold, series): ``groups`` numbers them row by row, ``scale`` is each row's MASE scale."""
+    table = aggregate(_error_terms(forecasts, scale), [pd.Series(groups, index=forecasts.index)])
+    heads = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else groups
+    scores = forecasts.iloc[heads][["model", "fold", "cutoff", ID]].reset_index(drop=True)
+    columns = [*METRICS, *interval_columns(band_levels(forecasts.columns))]
+    scores[columns] = table[columns].to_numpy()
+    scores["scale"] = scale[heads]
+    return scores
 
 
 # --- prediction-interval scores: present only when the forecasts carry band columns ----------------
@@ -249,7 +267,10 @@ def backtest(
     engine : {"serial", "joblib", "dask"}, default="serial"
         Where tasks run. ``"dask"`` uses the current ``distributed`` client if there is one, or a
         ``LocalCluster`` on 127.0.0.1 with ``n_jobs`` workers, or the cluster at ``scheduler``.
-        Results are identical across engines.
+        Results are identical across engines. When every model is a closed-form baseline (naive,
+        seasonal naive, mean, drift) and there are no covariates and no ``checkpoint``, the serial
+        and joblib engines run no tasks: each model forecasts all series of a fold in one
+        vectorised call, in this process.
     n_jobs : int, default=1
         Parallel workers for ``joblib``/``dask`` (``-1``: all cores).
     checkpoint : path, optional
@@ -321,34 +342,68 @@ def backtest(
     data = from_pandas(df)
     freq = infer_freq(data)
     season = panel_season(data, freq, cv=cv) if season is None else season
-    plan = _engine.make_plan(
-        model,
-        data,
-        cv,
-        baselines=tuple(baselines),
-        season=season,
-        refit=refit,
-        covariates=covariates,
-        level=levels,
-        interval_method=interval_method,
+    ids, offsets = _panel.series_offsets(data)
+    fast = (
+        _panel.make_panel_plan(
+            model,
+            data,
+            cv,
+            freq=freq,
+            series=(ids, offsets),
+            baselines=tuple(baselines),
+            season=season,
+            refit=refit,
+            covariates=covariates,
+        )
+        # NOTE: one vectorised call beats any pool of local workers; intervals need the task path's refits
+        if engine != "dask" and checkpoint is None and levels is None
+        else None
     )
-    workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
-    tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
-    fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
-    results = _engine.execute(
-        tasks,
-        engine=engine,
-        n_jobs=n_jobs,
-        checkpoint=checkpoint,
-        fingerprint=fingerprint,
-        progress=progress,
-        scheduler=scheduler,
-    )
-    forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
-    order = {name: i for i, name in enumerate(plan.models)}
-    forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
-    forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    logs = [r.training for r in results if r.training is not None]
+    if fast is not None:
+        run = _panel.run_panel(fast)
+        forecasts, models, horizon, folds = run.forecasts, fast.models, fast.horizon, run.folds
+        skipped = pd.concat([run.skipped.assign(model="all"), run.too_short], ignore_index=True)
+        metrics = _score(forecasts, run.groups, run.scale)
+        logs: list[pd.DataFrame] = []
+    else:
+        plan = _engine.make_plan(
+            model,
+            data,
+            cv,
+            baselines=tuple(baselines),
+            season=season,
+            refit=refit,
+            covariates=covariates,
+            level=levels,
+            interval_method=interval_method,
+        )
+        workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+        tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
+        fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
+        results = _engine.execute(
+            tasks,
+            engine=engine,
+            n_jobs=n_jobs,
+            checkpoint=checkpoint,
+            fingerprint=fingerprint,
+            progress=progress,
+            scheduler=scheduler,
+        )
+        forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
+        order = {name: i for i, name in enumerate(plan.models)}
+        forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
+        forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+        logs = [r.training for r in results if r.training is not None]
+        metrics = _score(forecasts, _groups(forecasts), _row_scales(forecasts, _scales(plan)))
+        models, horizon = plan.models, plan.horizon
+        folds = pd.DataFrame(
+            [
+                (f.index, f.train[TIME].min(), f.cutoff, f.test[TIME].min(), f.test[TIME].max(), f.test[ID].nunique())
+                for f in plan.folds
+            ],
+            columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"],
+        )
+        skipped = pd.concat([plan.skipped.assign(model="all"), too_short], ignore_index=True)
     verdict = (
         audit_leakage(
             model,
@@ -364,35 +419,30 @@ def backtest(
         if audit
         else None
     )
+    lengths = np.diff(offsets)
     settings = {
         "source": source,
-        "series": int(data[ID].nunique()),
-        "length": {"min": int(data.groupby(ID).size().min()), "max": int(data.groupby(ID).size().max())},
+        "series": len(ids),
+        "length": {"min": int(lengths.min()), "max": int(lengths.max())},
         "start": str(data[TIME].min()),
         "end": str(data[TIME].max()),
         "freq": str(freq),
         "season": season,
-        "horizon": plan.horizon,
+        "horizon": horizon,
         "cv": _full_repr(cv),
         "refit": refit,
-        "covariates": None if plan.covariates is None else repr(plan.covariates),
+        "covariates": None if covariates is None or covariates.empty else repr(covariates),
         "engine": engine,
         "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
-        "models": {name: _full_repr(m) for name, m in plan.models.items()},
+        "models": {name: _full_repr(m) for name, m in models.items()},
         "intervals": None if levels is None else {"level": list(levels), "method": interval_method},
         "versions": _versions(),
     }
     return BacktestResult(
         forecasts=forecasts,
-        metrics=_score(forecasts, plan),
-        folds=pd.DataFrame(
-            [
-                (f.index, f.train[TIME].min(), f.cutoff, f.test[TIME].min(), f.test[TIME].max(), f.test[ID].nunique())
-                for f in plan.folds
-            ],
-            columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"],
-        ),
-        skipped=pd.concat([plan.skipped.assign(model="all"), too_short], ignore_index=True),
+        metrics=metrics,
+        folds=folds,
+        skipped=skipped,
         training=pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(),
         audit=verdict,
         settings=settings,

@@ -25,6 +25,7 @@ kept instead, as in UTC a daylight-saving change would move them off a daily gri
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from dataclasses import dataclass
@@ -320,7 +321,7 @@ def from_pandas(
     for col in others:
         out[col] = frame[col].to_numpy()
     if len(readings) == 1:
-        return _check_regular(_check_order(out), fill)
+        return _check_regular(*_check_order(out), fill)
     return _pick_reading(out, readings, frame[time_col], time_col, fill)
 
 
@@ -331,7 +332,7 @@ def _pick_reading(
     valid = []
     for fmt, times in readings:
         try:
-            valid.append((fmt, _check_regular(_check_order(out.assign(**{TIME: times})), fill)))
+            valid.append((fmt, _check_regular(*_check_order(out.assign(**{TIME: times})), fill)))
         except DataError:
             continue
     example = str(col.iloc[0])
@@ -515,13 +516,44 @@ def _parse_target(col: pd.Series, target_col: str, out: pd.DataFrame) -> np.ndar
     return values
 
 
-def _check_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` sorted by series then time (a lossless reorder); duplicate timestamps are refused."""
+Series = tuple[np.ndarray, np.ndarray]
+"""The series number of every row of a frame (numbered by first appearance) and the series names."""
+
+
+def _series(frame: pd.DataFrame) -> Series:
+    ids = frame[ID].to_numpy()
+    heads = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    names = ids[heads]
+    with contextlib.suppress(TypeError):  # NOTE: names of several types do not compare; factorize below
+        if (names[1:] > names[:-1]).all():  # one run per series, in sorted order: the runs are the series
+            return np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, len(ids)])), names
+    codes, uniques = pd.factorize(frame[ID])
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _in_order(frame: pd.DataFrame, series: Series) -> bool:
+    """Whether ``frame`` is already sorted by series then strictly increasing time (checked on arrays)."""
+    codes, names = series
+    times = frame[TIME].to_numpy()
+    if times.dtype.kind not in "iM":
+        return False
+    steps = np.diff(codes)
+    # NOTE: numbered by first appearance, the codes never decrease when each series' rows are contiguous
+    return bool(
+        (steps >= 0).all() and (names[1:] > names[:-1]).all() and (np.diff(times.view(np.int64))[steps == 0] > 0).all()
+    )
+
+
+def _check_order(frame: pd.DataFrame) -> tuple[pd.DataFrame, Series]:
+    """``frame`` sorted by series then time (a lossless reorder), and its :data:`Series`; duplicates are refused."""
+    series = _series(frame)
+    if _in_order(frame, series):  # NOTE: already sorted, without duplicates: nothing to reorder
+        return frame, series
     # NOTE: unsorted input used to be refused; sorting loses nothing, duplicates would lose data.
     out = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
     repeated = (out[ID].eq(out[ID].shift()) & out[TIME].eq(out[TIME].shift())).to_numpy()
     if not repeated.any():
-        return out
+        return out, _series(out)
     row = int(np.argmax(repeated))
     uid, stamp = out[ID].iloc[row], out[TIME].iloc[row]
     counts = out.loc[out[ID] == uid, TIME].value_counts()
@@ -581,25 +613,27 @@ def _grid(first: Any, last: Any, freq: str | int) -> pd.Index:
     return pd.date_range(first, last, freq=freq)
 
 
-def _longest_freq(frame: pd.DataFrame) -> tuple[str, str | int]:
-    sizes = frame.groupby(ID, sort=False).size()
+def _longest_freq(frame: pd.DataFrame, series: Series | None = None) -> tuple[str, str | int]:
+    """The first of the longest series (in order of appearance) and its frequency."""
+    codes, names = _series(frame) if series is None else series
+    sizes = np.bincount(codes)
     if sizes.max() < 3:
         raise DataError(
             "Every series has fewer than 3 timestamps, so no frequency can be inferred. Provide longer series."
         )
-    longest = str(sizes.idxmax())
-    freq = _series_freq(longest, frame.loc[frame[ID] == longest, TIME])
+    longest = int(np.argmax(sizes))
+    freq = _series_freq(str(names[longest]), frame[TIME][codes == longest])
     assert freq is not None
-    return longest, freq
+    return str(names[longest]), freq
 
 
-def _check_regular(frame: pd.DataFrame, fill: Fill | None) -> pd.DataFrame:
-    longest, freq = _longest_freq(frame)
+def _check_regular(frame: pd.DataFrame, series: Series, fill: Fill | None) -> pd.DataFrame:
+    longest, freq = _longest_freq(frame, series)
     # Fast path: every timestamp on one grid for the whole panel, consecutive within each series.
     grid = _grid(frame[TIME].min(), frame[TIME].max(), freq)
     positions = grid.get_indexer(pd.Index(frame[TIME]))
-    ids = frame[ID].to_numpy()
-    same_series = np.r_[False, ids[1:] == ids[:-1]]
+    codes = series[0]
+    same_series = np.r_[False, codes[1:] == codes[:-1]]
     if (positions >= 0).all() and not (same_series & (np.diff(positions, prepend=-1) != 1)).any():
         return frame
     # Slow path, series by series: name the first problem, or insert the missing timestamps when asked to.

@@ -81,7 +81,7 @@ def synthetic_panel(n_series: int, length: int, *, freq: str = "MS", season: int
     ds = pd.date_range("1990-01-01", periods=length, freq=freq)
     return pd.DataFrame(
         {
-            ID: np.repeat([f"s{i:04d}" for i in range(n_series)], length),
+            ID: np.repeat(np.array([f"s{i:04d}" for i in range(n_series)], dtype=object), length),  # shared names
             TIME: np.tile(ds, n_series),
             TARGET: y.reshape(-1),
         }

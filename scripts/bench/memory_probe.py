@@ -33,17 +33,24 @@ def _max_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def peak_meter() -> Callable[[], int]:
+    """Reset the peak RSS (``VmHWM``) to the current RSS; return the function that reads the peak.
+
+    Where the reset is not allowed, the peak is ``ru_maxrss``, the peak since the process started.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset the peak (VmHWM) to the current RSS
+    except OSError:
+        return _max_rss
+    return _high_water_mark
+
+
 def main() -> None:
     n, lookback, dtype, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     tsf.WindowDataset(np.zeros(1000, dtype=dtype), lookback=8, horizon=1)[0]  # warm-up of lazy allocations
     values = np.random.default_rng(0).standard_normal(n, dtype=dtype)
-    peak: Callable[[], int]
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")  # reset the peak (VmHWM) to the current RSS
-        peak = _high_water_mark
-    except OSError:
-        peak = _max_rss
+    peak = peak_meter()
     base = _status("VmRSS")
     if mode == "windows":
         ds = tsf.WindowDataset(values, lookback=lookback, horizon=1)

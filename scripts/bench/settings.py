@@ -53,6 +53,9 @@ class Config:
     lengths: tuple[int, ...]
     length_series: int
     scaling_sgd: dict[str, Any] = field(default_factory=lambda: {"epochs": 2, "max_steps": 10**9})
+    panel_series: tuple[int, ...] = (1_000, 10_000, 100_000)  # the panel scaling table: series of 400 points
+    panel_length: int = 400
+    panel_sgd_steps: int = 20  # the fixed SGD step budget of the panel scaling table's global fit
 
 
 SPECS = (
@@ -87,6 +90,9 @@ def config(quick: bool) -> Config:
             lengths=(100, 300, 900),
             length_series=1,
             scaling_sgd={"epochs": 1, "max_steps": 10**9},
+            panel_series=(50, 200),
+            panel_length=120,
+            panel_sgd_steps=4,
         )
     return Config(
         quick=False,

@@ -54,6 +54,14 @@ __all__ = [
 # closed-form baselines                                                                          #
 # --------------------------------------------------------------------------------------------- #
 
+_GATHERED = 1 << 22
+"""Most values :meth:`Mean._forecast_panel` copies at once (32 MiB of float64)."""
+
+
+def _seasonal_naive_panel(values: np.ndarray, ends: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """:func:`_seasonal_naive` of every history ending (exclusively) at ``ends``: ``(n_series, horizon)``."""
+    return values[(ends - season)[:, None] + np.arange(horizon) % season].astype("float64", copy=True)
+
 
 class _HorizonOnly(LocalForecaster):
     """A baseline whose only parameter is ``horizon``."""
@@ -89,6 +97,9 @@ class Naive(_HorizonOnly):
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         return _seasonal_naive(y, self.horizon, 1)
+
+    def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        return _seasonal_naive_panel(values, starts + lengths, self.horizon, 1)
 
 
 class SeasonalNaive(LocalForecaster):
@@ -131,6 +142,9 @@ class SeasonalNaive(LocalForecaster):
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         return _seasonal_naive(y, self.horizon, self.season)
 
+    def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        return _seasonal_naive_panel(values, starts + lengths, self.horizon, self.season)
+
 
 class Mean(_HorizonOnly):
     r"""Mean forecast: the average of the whole history, repeated.
@@ -155,6 +169,16 @@ class Mean(_HorizonOnly):
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         return np.full(self.horizon, y.mean(), dtype="float64")
+
+    def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        means = np.empty(len(starts))
+        # NOTE: histories of one length are gathered into the rows of a matrix, a bounded number at a time;
+        # numpy sums each row as it sums a 1-D history (pairwise), so the means equal y.mean() bit for bit.
+        for length in np.unique(lengths):
+            same = np.flatnonzero(lengths == length)
+            for chunk in np.array_split(same, -(-len(same) * int(length) // _GATHERED)):
+                means[chunk] = values[starts[chunk, None] + np.arange(length)].mean(axis=1)
+        return np.repeat(means[:, None], self.horizon, axis=1)
 
 
 class Drift(_HorizonOnly):
@@ -185,6 +209,11 @@ class Drift(_HorizonOnly):
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         slope = (y[-1] - y[0]) / (len(y) - 1)
         return y[-1] + slope * np.arange(1, self.horizon + 1, dtype="float64")
+
+    def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        last = values[starts + lengths - 1]
+        slope = (last - values[starts]) / (lengths - 1)
+        return last[:, None] + slope[:, None] * np.arange(1, self.horizon + 1, dtype="float64")
 
 
 # --------------------------------------------------------------------------------------------- #

@@ -252,7 +252,9 @@ class LocalForecaster(Forecaster):
 
     Subclasses implement ``_forecast(y)``: the next ``horizon`` values after the 1-D history ``y``.
     Fitting stores nothing learned across series; ``predict(y_new)`` re-estimates each series on
-    its new history.
+    its new history. A subclass may also override ``_forecast_panel(values, starts, lengths)``
+    with one vectorised computation over many histories (the closed-form baselines do): a
+    backtest then forecasts every series of a fold in one call.
     """
 
     def _fit(self, frame: pd.DataFrame) -> None:
@@ -260,12 +262,27 @@ class LocalForecaster(Forecaster):
 
     def _predict(self, frame: pd.DataFrame) -> np.ndarray:
         self._check_lengths(frame)
+        codes, _ = pd.factorize(frame[ID], sort=True)
+        order = np.argsort(codes, kind="stable")  # series by series, in sorted order, each in time order
+        lengths = np.bincount(codes)
+        starts = np.cumsum(lengths) - lengths
+        return self._forecast_panel(frame[TARGET].to_numpy(dtype="float64")[order], starts, lengths)
+
+    def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Forecasts ``(n_series, horizon)`` of the histories ``values[start : start + length]``, one per series.
+
+        This default calls ``_forecast`` on each history. An override must return exactly what that
+        gives (the closed-form baselines compute it for all series at once).
+        """
         return np.stack(
-            [self._forecast(part.to_numpy(dtype="float64")) for _, part in frame.groupby(ID, sort=True)[TARGET]]
+            [self._forecast(values[start : start + n].copy()) for start, n in zip(starts, lengths, strict=True)]
         )
 
     def _check_lengths(self, frame: pd.DataFrame) -> None:
-        sizes = frame.groupby(ID, sort=True).size()
+        self._check_sizes(frame.groupby(ID, sort=True).size())
+
+    def _check_sizes(self, sizes: pd.Series) -> None:
+        """Refuse a series (``sizes``: observations by series name) shorter than :meth:`min_length`."""
         short = sizes[sizes < self.min_length()]
         if len(short):
             raise DataError(
