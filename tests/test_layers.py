@@ -20,7 +20,7 @@ LAYERS = [
     ["split", "windows", "schedules", "metrics", "covariates"],
     ["seasonality"],
     ["models"],
-    ["_checkpoint", "_engine", "backtest", "audit"],
+    ["_checkpoint", "_engine", "_panel", "backtest", "audit"],
     ["report"],
     ["cli"],
     ["__main__", ""],  # "": the package root, which composes the layers
