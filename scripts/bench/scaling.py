@@ -83,7 +83,7 @@ def panel_scaling(cfg: Config) -> str:
     """
     length, steps = cfg.panel_length, cfg.panel_sgd_steps
     jobs = [("seasonal_naive", "seasonal-naive backtest (5 folds, horizon 12)")]
-    if sgd_available():
+    if sgd_available() and not cfg.quick:  # NOTE: per-series smoothing fits make even a tiny SGD probe slow
         jobs.append(("sgd", f"one global SGDForecaster fit ({steps} SGD steps)"))
     rows, slopes = [], []
     mib = 2**20
