@@ -15,7 +15,7 @@ PACKAGE = ROOT / "tsforecast"
 # Lowest first: a module may import modules of its own layer or of a lower one, never a higher one.
 LAYERS = [
     ["errors"],
-    ["_validation"],
+    ["_validation", "timestamps"],
     ["data"],
     ["split", "windows", "schedules", "metrics", "covariates"],
     ["seasonality"],
