@@ -18,7 +18,7 @@ from markupsafe import escape
 
 import tsforecast as tsf
 from tsforecast.audit import AuditResult
-from tsforecast.report import MAX_PANELS, TITLE, figures, render_report, write_report
+from tsforecast.report import MAX_PANELS, TITLE, figures, render_report, training_chart, write_report
 
 EVIL = "<script>alert(1)</script>"
 SECTIONS = [
@@ -256,12 +256,12 @@ def test_training_chart_pairs_each_members_curves_in_its_own_shade_named_in_the_
     log = _training_log(folds=1, members=3)
     named = log.assign(family=log["member"].map(["drift", "drift", "es"].__getitem__), lookback=24 + 12 * log["member"])
     styles = figures.model_styles(["seasonal_naive"])
-    svg = figures.training_curves(named, ["seasonal_naive"], styles)
+    svg = training_chart.training_curves(named, ["seasonal_naive"], styles)
     assert all(f"<!-- {name} -->" in svg for name in ("drift L24", "drift L36", "es L48"))
     for shade in ("#1f77b4", "#ff7f0e", "#2ca02c"):  # tab10: one per member, its training, validation, lr, legend
         assert len(re.findall(f"stroke: {shade}", svg)) == 4
     assert len(re.findall(r"stroke-dasharray", svg)) >= 4  # 3 validation curves and the legend's key
-    plain = figures.training_curves(log, ["seasonal_naive"], styles)  # a log without family and lookback
+    plain = training_chart.training_curves(log, ["seasonal_naive"], styles)  # a log without family and lookback
     assert all(f"<!-- member {k} -->" in plain for k in range(3))
 
 

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ..data import describe_freq, format_time
 from ..metrics import INTERVAL_METRICS, LABELS, METRICS, interval_columns
 from ..models.intervals import band_levels
-from . import figures
+from . import figures, training_chart
 from .figures import Style, model_styles
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ def _training(result: BacktestResult, order: list[str], styles: dict[str, Style]
     models = list(dict.fromkeys(frame["model"]))
     for m in models:
         styles.setdefault(m, Style("#2563eb", "-", False))
-    return {"figure": figures.training_curves(frame, models, styles), "notes": notes}
+    return {"figure": training_chart.training_curves(frame, models, styles), "notes": notes}
 
 
 def _calibration(result: BacktestResult) -> str:
