@@ -17,7 +17,7 @@ LAYERS = [
     ["errors"],
     ["_validation", "timestamps"],
     ["data"],
-    ["split", "windows", "schedules", "metrics", "covariates"],
+    ["split", "windows", "shuffle_guard", "schedules", "metrics", "covariates"],
     ["seasonality"],
     ["models"],
     ["_checkpoint", "_engine", "_panel", "backtest", "audit"],
@@ -106,7 +106,7 @@ def test_torch_loads_when_a_torch_model_is_first_used() -> None:
         "tsf.ordered_loader.__module__, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.split() == ["True", "tsforecast.windows", "True"]
+    assert out.stdout.split() == ["True", "tsforecast.shuffle_guard", "True"]
 
 
 def test_an_unknown_attribute_is_still_an_attribute_error() -> None:

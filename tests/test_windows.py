@@ -29,7 +29,8 @@ from torch.utils.data.distributed import DistributedSampler
 
 import tsforecast
 from tsforecast.errors import DataError, DataTypeError, LeakageError, ShuffleError
-from tsforecast.windows import OrderedSampler, WindowDataset, check_no_shuffle, ordered_loader
+from tsforecast.shuffle_guard import OrderedSampler, check_no_shuffle, ordered_loader
+from tsforecast.windows import WindowDataset
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 REFUSED = r"must not be shuffled"
@@ -525,8 +526,9 @@ def test_shuffle_error_from_the_loader_is_a_leakage_error(ds: WindowDataset) -> 
 
 
 def test_window_names_are_exported_from_the_top_level() -> None:
-    for name in ("WindowDataset", "ordered_loader", "check_no_shuffle"):
-        assert getattr(tsforecast, name) is getattr(tsforecast.windows, name)
+    assert tsforecast.WindowDataset is tsforecast.windows.WindowDataset
+    for name in ("OrderedSampler", "ordered_loader", "check_no_shuffle"):
+        assert getattr(tsforecast, name) is getattr(tsforecast.shuffle_guard, name)
 
 
 # --- the order actually produced: attacks on the guard ---------------------------------------------------------------

@@ -20,7 +20,8 @@ from .split import Fold, WalkForward, check_temporal_cv, temporal_train_test_spl
 
 if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time, so that torch loads only when used
     from .models.sgd import SGDForecaster
-    from .windows import OrderedSampler, WindowDataset, check_no_shuffle, ordered_loader
+    from .shuffle_guard import OrderedSampler, check_no_shuffle, ordered_loader
+    from .windows import WindowDataset
 
 __version__ = "0.1.0"
 
@@ -78,10 +79,10 @@ BacktestResult._write_report = _write_report
 
 _LAZY = {
     "SGDForecaster": ".models.sgd",
-    "OrderedSampler": ".windows",
+    "OrderedSampler": ".shuffle_guard",
     "WindowDataset": ".windows",
-    "check_no_shuffle": ".windows",
-    "ordered_loader": ".windows",
+    "check_no_shuffle": ".shuffle_guard",
+    "ordered_loader": ".shuffle_guard",
 }
 
 

@@ -15,7 +15,7 @@ statistics, the seasonal indices of the ``"decomposed"`` family and the state of
 family are computed from the history the forecast is made from (in training, the seasonal indices
 and the ``"es"`` parameters from the values before the first validation target, so the validation
 cost is honest), validation windows are the most recent ones (never random),
-and batches are visited in time order (:class:`~tsforecast.windows.OrderedSampler` checks every
+and batches are visited in time order (:class:`~tsforecast.shuffle_guard.OrderedSampler` checks every
 one).
 """
 
@@ -39,7 +39,7 @@ from ...data import ID, TARGET, TIME
 from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_value
 from ...schedules import check_decay_params
 from ...seasonality import panel_season
-from ...windows import OrderedSampler
+from ...shuffle_guard import OrderedSampler
 from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...schedules import make_scheduler, step_scheduler
-from ...windows import OrderedSampler
+from ...shuffle_guard import OrderedSampler
 from .base_forecast import Recipe
 from .training_data import Batch
 
