@@ -29,10 +29,11 @@ from tqdm.auto import tqdm
 
 from ._checkpoint import CheckpointStore, Unstorable, model_code, runtime_versions
 from .covariates import Covariates, prepare_frame
-from .data import ID, TARGET, TIME, future_times, infer_freq
+from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
 from .errors import DataError, LeakageError, spell
 from .models import Forecaster, LocalForecaster, make_model, model_name
-from .models.intervals import band_columns
+from .models.intervals import band_columns, check_interval_method, check_levels
+from .seasonality import panel_season
 from .split import Fold, panel_folds
 
 __all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]
@@ -83,6 +84,21 @@ class Plan:
     data: pd.DataFrame | None = field(default=None, repr=False)
     level: tuple[float, ...] | None = None
     interval_method: str = "conformal"
+
+
+def prepare_run(
+    df: pd.DataFrame, cv: Any, *, season: int | None, level: Any, interval_method: str
+) -> tuple[pd.DataFrame, str | int, int, tuple[float, ...] | None]:
+    """Validate what :func:`~tsforecast.backtest` and :func:`~tsforecast.audit_leakage` share, once.
+
+    Returns the validated frame, its frequency, the season (inferred from the first training part
+    when ``None``) and the interval levels (``None`` without ``level``).
+    """
+    levels = None if level is None else check_levels(level)
+    check_interval_method(interval_method)
+    data = from_pandas(df)
+    freq = infer_freq(data)
+    return data, freq, panel_season(data, freq, cv=cv) if season is None else season, levels
 
 
 def _blocks(n_folds: int, refit: bool | int) -> list[tuple[int, ...]]:

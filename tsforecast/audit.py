@@ -34,10 +34,9 @@ from loky import ProcessPoolExecutor
 
 from . import _engine
 from .covariates import Covariates
-from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
+from .data import ID, TARGET, TIME, future_times
 from .errors import DataError, spell
-from .models.intervals import band_columns, check_interval_method, check_levels
-from .seasonality import panel_season
+from .models.intervals import band_columns
 
 __all__ = ["PERTURBATIONS", "AuditResult", "audit_leakage"]
 
@@ -315,11 +314,9 @@ def audit_leakage(
     unknown = [p for p in perturbations if p not in PERTURBATIONS]
     if unknown or not perturbations:
         raise DataError(f"perturbations must be a non-empty selection of {PERTURBATIONS}; got {tuple(perturbations)}.")
-    levels = None if level is None else check_levels(level)
-    check_interval_method(interval_method)
-    data = from_pandas(df)
-    freq = infer_freq(data)
-    season = panel_season(data, freq, cv=cv) if season is None else season
+    data, freq, season, levels = _engine.prepare_run(
+        df, cv, season=season, level=level, interval_method=interval_method
+    )
     plan = _engine.make_plan(
         model,
         data,

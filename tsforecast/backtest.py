@@ -25,11 +25,10 @@ from . import _engine, _panel
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import AuditResult, audit_leakage
 from .covariates import Covariates
-from .data import ID, TARGET, TIME, from_pandas, infer_freq
+from .data import ID, TARGET, TIME
 from .errors import DataError, spell
 from .metrics import INTERVAL_METRICS, METRICS, aggregate, error_terms, interval_columns, interval_terms
-from .models.intervals import band_columns, band_levels, check_interval_method, check_levels
-from .seasonality import panel_season
+from .models.intervals import band_columns, band_levels
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -337,11 +336,9 @@ def backtest(
             f"A scheduler ({scheduler!r}) runs tasks on a Dask cluster, but the engine is {engine!r}. "
             f"Set {spell('engine')} to 'dask', or leave out {spell('scheduler')}."
         )
-    levels = None if level is None else check_levels(level)
-    check_interval_method(interval_method)
-    data = from_pandas(df)
-    freq = infer_freq(data)
-    season = panel_season(data, freq, cv=cv) if season is None else season
+    data, freq, season, levels = _engine.prepare_run(
+        df, cv, season=season, level=level, interval_method=interval_method
+    )
     ids, offsets = _panel.series_offsets(data)
     fast = (
         _panel.make_panel_plan(
