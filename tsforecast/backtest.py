@@ -126,8 +126,15 @@ class BacktestResult:
             "settings": self.settings,
         }
 
-    def save(self, directory: str | os.PathLike[str]) -> Path:
+    def save(self, directory: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Path:
         """Write ``forecasts.csv``, ``metrics.csv``, ``summary.json`` and ``report.html`` to ``directory``.
+
+        Parameters
+        ----------
+        directory : path
+            Created if missing.
+        columns : dict, optional
+            Names for the CSVs' columns, e.g. ``{"unique_id": "store"}`` to keep the data's own names.
 
         Returns
         -------
@@ -136,8 +143,8 @@ class BacktestResult:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        self.forecasts.to_csv(out / "forecasts.csv", index=False)
-        self.metrics.to_csv(out / "metrics.csv", index=False)
+        self.forecasts.rename(columns=columns or {}).to_csv(out / "forecasts.csv", index=False)
+        self.metrics.rename(columns=columns or {}).to_csv(out / "metrics.csv", index=False)
         (out / "summary.json").write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
         type(self)._write_report(self, out / "report.html")
         return out

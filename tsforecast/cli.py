@@ -313,17 +313,8 @@ def _audit_line(result: BacktestResult) -> str:
 
 def _save(result: BacktestResult, out: Path, columns: dict[str, str]) -> list[Path]:
     """Write the four result files, with the user's column names in the CSVs; return their paths."""
-    import json
-
-    from .report import write_report
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in _RESULT_FILES]
-    result.forecasts.rename(columns=columns).to_csv(paths[0], index=False)
-    result.metrics.rename(columns=columns).to_csv(paths[1], index=False)
-    paths[2].write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
-    write_report(result, paths[3])
-    return paths
+    result.save(out, columns=columns)
+    return [out / name for name in _RESULT_FILES]
 
 
 def _backtest(args: argparse.Namespace) -> int:
