@@ -14,7 +14,13 @@ from tsforecast.models.networks import ResidualMLP
 from tsforecast.models.sgd import Recipe, SGDForecaster, estimator, training_data
 from tsforecast.models.sgd.base_forecast import normalise
 from tsforecast.models.sgd.smoothing import fit_smoothing, smoothing_forecasts
-from tsforecast.models.sgd.training_data import MAX_VAL_WINDOWS, ModelSeries, member_windows
+from tsforecast.models.sgd.training_data import (
+    MAX_VAL_WINDOWS,
+    MemberWindows,
+    ModelSeries,
+    member_windows,
+    training_smoothing,
+)
 
 
 def sine(n: int, season: int = 24, seed: int = 0) -> np.ndarray:
@@ -25,6 +31,13 @@ def sine(n: int, season: int = 24, seed: int = 0) -> np.ndarray:
 
 def one_series(y: np.ndarray) -> ModelSeries:
     return ModelSeries(z=[y], times=np.arange(len(y), dtype=np.int64), seasonal=[])
+
+
+def windows_of(series: ModelSeries, recipe: Recipe, **params: object) -> tuple[MemberWindows, np.ndarray, np.ndarray]:
+    """``member_windows`` of one member, with the smoothing states its fit would give it."""
+    horizon, validation = params["horizon"], params["validation"]
+    smoothing = training_smoothing(series, [recipe], params["season"], horizon, validation)  # type: ignore[arg-type]
+    return member_windows(series, recipe, **params, smoothing=smoothing)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------- long series ---- #
@@ -67,7 +80,7 @@ def test_max_steps_is_honoured_inside_an_epoch() -> None:
 
 
 def test_a_partial_epoch_trains_on_each_series_most_recent_fitting_windows() -> None:
-    _, fit, val = member_windows(
+    _, fit, val = windows_of(
         one_series(sine(2_000, season=4)),
         Recipe("drift", 8, "huber", 0.1),
         season=4,
@@ -86,11 +99,11 @@ def test_panel_split_by_time_and_budget_per_series() -> None:
     times = np.r_[np.arange(300), np.arange(180, 300)]  # both series end at time 299
     series = ModelSeries(z=[long, short], times=times.astype(np.int64), seasonal=[])
     params = {"season": 4, "horizon": 4, "validation": 0.15, "extra": False}
-    windows, fit, val = member_windows(series, Recipe("drift", 8, "huber", 0.1), **params, budget=10**9)
+    windows, fit, val = windows_of(series, Recipe("drift", 8, "huber", 0.1), **params, budget=10**9)
     target_time = times[windows.dataset.start_of() + 8]
     assert target_time[fit].max() + 3 < target_time[val].min()  # every fitting target before every validation one
     assert len(fit) + len(val) + 2 * 3 == len(windows.dataset)  # 3 windows purged per series
-    _, recent, _ = member_windows(series, Recipe("drift", 8, "huber", 0.1), **params, budget=50)
+    _, recent, _ = windows_of(series, Recipe("drift", 8, "huber", 0.1), **params, budget=50)
     owner = windows.dataset.start_of(recent) >= 300
     assert (np.bincount(owner) == 50).all()  # each series' 50 most recent fitting windows
     np.testing.assert_array_equal(recent[owner], fit[fit >= fit.max() - 49])
@@ -98,7 +111,7 @@ def test_panel_split_by_time_and_budget_per_series() -> None:
 
 def test_validation_uses_the_most_recent_windows_up_to_a_bound() -> None:
     y = sine(80_000, season=4)
-    _, _, val = member_windows(
+    _, _, val = windows_of(
         one_series(y), Recipe("drift", 8, "huber", 0.1), season=4, horizon=4, validation=0.15, extra=False, budget=640
     )
     assert len(val) == MAX_VAL_WINDOWS
@@ -114,7 +127,7 @@ def test_sine_plus_noise_of_200000_points_fits_without_divergence() -> None:
 
 
 def test_recency_weights_of_old_windows_stay_positive() -> None:
-    windows, fit, _ = member_windows(
+    windows, fit, _ = windows_of(
         one_series(sine(200_000)),
         Recipe("drift", 48, "huber", 0.1),
         season=24,
@@ -132,7 +145,7 @@ def test_recency_weights_of_old_windows_stay_positive() -> None:
 
 def test_small_data_normalised_once_or_per_batch_trains_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     y = sine(300, season=4)
-    windows, fit, _ = member_windows(
+    windows, fit, _ = windows_of(
         one_series(y), Recipe("drift", 8, "huber", 0.1), season=4, horizon=4, validation=0.15, extra=False, budget=640
     )
     once = windows.drawer(fit)  # 300 points: one normalised copy
@@ -149,7 +162,7 @@ def test_small_data_normalised_once_or_per_batch_trains_alike(monkeypatch: pytes
 
 def test_es_base_of_a_batch_is_the_smoothing_forecast_from_each_window_origin(monkeypatch: pytest.MonkeyPatch) -> None:
     y = sine(300, season=4)
-    windows, fit, val = member_windows(
+    windows, fit, val = windows_of(
         one_series(y), Recipe("es", 8, "l1", 0.0), season=4, horizon=4, validation=0.15, extra=False, budget=640
     )
     tau = int(windows.dataset.start_of(val[0])[0]) + 8  # the first validation target
@@ -178,13 +191,13 @@ def test_family_validation_uses_no_statistic_from_validation_targets(family: str
     y = sine(400, season=12)
     recipe = Recipe(family, 24, "l1", 0.0)
     params = {"season": 12, "horizon": 12, "validation": 0.15, "extra": False, "budget": 10**9}
-    windows, fit, val = member_windows(one_series(y), recipe, **params)
+    windows, fit, val = windows_of(one_series(y), recipe, **params)
     tau = int(windows.dataset.start_of(val[0])[0]) + 24  # the first validation target
     other = y.copy()
     other[tau:] += 5.0 * np.cos(np.arange(len(y) - tau))  # a different seasonal shape after tau
     if family == "es":
         assert fit_smoothing(y, 12) != fit_smoothing(other, 12)  # parameters of the whole history would see it
-    windows2, fit2, val2 = member_windows(one_series(other), recipe, **params)
+    windows2, fit2, val2 = windows_of(one_series(other), recipe, **params)
     np.testing.assert_array_equal(fit, fit2)
     np.testing.assert_array_equal(val, val2)
     first, second = windows.batch(fit), windows2.batch(fit)
@@ -194,6 +207,34 @@ def test_family_validation_uses_no_statistic_from_validation_targets(family: str
     model = SGDForecaster(24, 12, season=12, family=family, scales=(1.0,), epochs=2)
     costs = [model.fit(series).history_["train_cost"].iloc[0] for series in (y, other)]
     assert costs[0] == costs[1]
+
+
+def test_es_members_share_one_training_fit_that_precedes_every_members_validation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    y = sine(400, season=12)
+    recipes = [Recipe("es", lookback, "l1", 0.0) for lookback in (24, 36, 72)]
+    params = {"season": 12, "horizon": 12, "validation": 0.15, "extra": False, "budget": 10**9}
+    series = one_series(y)
+    states = training_smoothing(series, recipes, 12, 12, 0.15)
+    taus = []
+    for recipe in recipes:
+        windows, _, val = member_windows(series, recipe, **params, smoothing=states)  # type: ignore[arg-type]
+        taus.append(int(windows.dataset.start_of(val[0])[0]) + recipe.lookback)
+    assert len(set(taus)) > 1  # the members' first validation targets differ ...
+    other = y.copy()
+    other[min(taus) :] += 5.0 * np.cos(np.arange(len(y) - min(taus)))
+    np.testing.assert_array_equal(  # ... and the shared states before the earliest one ignore what follows it
+        states.level[: min(taus)], training_smoothing(one_series(other), recipes, 12, 12, 0.15).level[: min(taus)]
+    )
+    calls: list[int] = []
+    monkeypatch.setattr(training_data, "fit_smoothing", lambda z, m: calls.append(len(z)) or fit_smoothing(z, m))
+    monkeypatch.setattr(estimator, "fit_smoothing", lambda z, m: calls.append(len(z)) or fit_smoothing(z, m))
+    model = SGDForecaster(24, 12, season=12, family="es", epochs=1).fit(y)
+    assert len(model.recipes_) == 3
+    assert calls[0] == len(y)  # one fit on the whole history, for predict ...
+    assert len(calls) == 2  # ... and one shared by the three members' training ...
+    assert calls[1] < len(y)  # ... on the values before the first validation target
 
 
 # ------------------------------------------------------------------------------ shuffle guard ---- #

@@ -44,7 +44,7 @@ from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
 from .checkpoint import read_checkpoint, restore, write_checkpoint
-from .smoothing import Smoothing, fit_smoothing, smoothing_states
+from .smoothing import Smoothing, SmoothingStates, fit_smoothing, smoothing_states
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
@@ -54,6 +54,7 @@ from .training_data import (
     histories,
     member_windows,
     model_series,
+    training_smoothing,
 )
 
 __all__ = ["LOSSES", "SGDForecaster"]
@@ -441,17 +442,20 @@ class SGDForecaster(Forecaster):
             for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
                 self._smoothing[uid] = (start, fit_smoothing(z, season))
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
+        smoothing = training_smoothing(series, self.recipes_, season, self.horizon, self.validation)
         members, histories = [], []
         with single_thread():
             for index, recipe in enumerate(self.recipes_):
-                member, history = self._fit_member(index, recipe, series)
+                member, history = self._fit_member(index, recipe, series, smoothing)
                 members.append(member)
                 histories.append(history)
         self._members = members
         self.best_epochs_ = [member.best_epoch for member in members]
         self.history_ = pd.concat(histories, ignore_index=True)
 
-    def _fit_member(self, index: int, recipe: Recipe, series: ModelSeries) -> tuple[Member, pd.DataFrame]:
+    def _fit_member(
+        self, index: int, recipe: Recipe, series: ModelSeries, smoothing: SmoothingStates | None
+    ) -> tuple[Member, pd.DataFrame]:
         windows, fit, val = member_windows(
             series,
             recipe,
@@ -460,6 +464,7 @@ class SGDForecaster(Forecaster):
             validation=self.validation,
             extra=bool(self._layout()[1]),
             budget=self.max_steps * self.batch_size,
+            smoothing=smoothing,
         )
         module = self._build_module(recipe, index)
         batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)

@@ -47,6 +47,7 @@ __all__ = [
     "temporal_split",
     "training_adjustments",
     "training_smoothing",
+    "validation_start",
 ]
 
 MIN_VAL_WINDOWS = 8
@@ -265,20 +266,26 @@ def training_adjustments(series: ModelSeries, recipe: Recipe, season: int, befor
 
 
 def training_smoothing(
-    series: ModelSeries, recipe: Recipe, season: int, horizon: int, before: Any
+    series: ModelSeries, recipes: Sequence[Recipe], season: int, horizon: int, validation: float
 ) -> SmoothingStates | None:
-    """For the ``"es"`` family, the states after every row with parameters fitted for training (else ``None``).
+    """The states after every row with the parameters the ``"es"`` members train with (``None`` without one).
 
-    Each series' parameters are fitted on its values at times before ``before`` (the first
-    validation target), or on its first ``lookback`` values if they are more; the causal
-    recursion then runs over its whole history with them. So no validation target reaches any
-    fitting window's base, and the validation cost is honest. (``predict`` uses the parameters
-    fitted on the whole training history, saved with the model.)
+    One fit per series, shared by every ``"es"`` member: on the series' values at times before the
+    earliest first validation target of those members (:func:`validation_start`), or, per member,
+    on its first ``lookback`` values if they are more (no window of that member has a target among
+    them); the causal recursion then runs over its whole history with them. So no validation target
+    of any member reaches a fitting window's base, and every validation cost is honest.
+    (``predict`` uses the parameters fitted on the whole training history, saved with the model.)
     """
-    if recipe.family != "es":
+    lookbacks = [recipe.lookback for recipe in recipes if recipe.family == "es"]
+    if not lookbacks:
         return None
-    params = [fit_smoothing(part, season) for part in _fitting_parts(series, recipe.lookback, before)]
-    return smoothing_states(series.z, params, horizon)
+    per_member = [
+        _fitting_parts(series, lookback, validation_start(series, lookback, horizon, validation))
+        for lookback in lookbacks
+    ]
+    parts = [min(candidates, key=len) for candidates in zip(*per_member, strict=True)]
+    return smoothing_states(series.z, [fit_smoothing(part, season) for part in parts], horizon)
 
 
 def _fitting_parts(series: ModelSeries, lookback: int, before: Any) -> list[np.ndarray]:
@@ -299,6 +306,27 @@ def _most_recent(index: np.ndarray, owner: np.ndarray, limit: int) -> np.ndarray
     return index[past_last - np.arange(len(index)) <= limit]
 
 
+def _windows(
+    series: ModelSeries, lookback: int, horizon: int, validation: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every window at stride 1, each inside one series (those WindowDataset cuts): its start rows and
+    target-start times, with the positions of the fitting and validation windows (:func:`temporal_split`)."""
+    lengths = [len(z) for z in series.z]
+    ends = np.cumsum(lengths) - 1
+    starts = np.concatenate(
+        [np.arange(e - n + 1, e - lookback - horizon + 2) for n, e in zip(lengths, ends, strict=True)]
+    )
+    target_start = series.times[starts + lookback]
+    fit, val = temporal_split(target_start, series.times[starts + lookback + horizon - 1], validation)
+    return starts, target_start, fit, val
+
+
+def validation_start(series: ModelSeries, lookback: int, horizon: int, validation: float) -> Any:
+    """The time of the first validation target of a member with this ``lookback``."""
+    _, target_start, _, val = _windows(series, lookback, horizon, validation)
+    return target_start[val].min()
+
+
 def member_windows(
     series: ModelSeries,
     recipe: Recipe,
@@ -308,6 +336,7 @@ def member_windows(
     validation: float,
     extra: bool,
     budget: int,
+    smoothing: SmoothingStates | None,
 ) -> tuple[MemberWindows, np.ndarray, np.ndarray]:
     """The training windows of one member, with the positions of its fitting and validation windows.
 
@@ -315,18 +344,15 @@ def member_windows(
     windows: each series' most recent ``budget`` ones (all of them unless a pass over them would
     exceed the step budget). Validation windows: the :data:`MAX_VAL_WINDOWS` whose targets start
     last (all of them unless the data is long). The member's adjustments are
-    :func:`training_adjustments`, its ``"es"`` states :func:`training_smoothing`. ``extra`` says
-    whether the networks take the extra vector (known-future and static inputs).
+    :func:`training_adjustments`; an ``"es"`` member's base reads ``smoothing``, the states of
+    :func:`training_smoothing`. ``extra`` says whether the networks take the extra vector
+    (known-future and static inputs).
     """
     m, h, lookback = season, horizon, recipe.lookback
     lengths = [len(z) for z in series.z]
     ends = np.cumsum(lengths) - 1
-    # NOTE: the windows WindowDataset cuts: stride 1, per series from its first position to the last full window.
-    starts = np.concatenate([np.arange(e - n + 1, e - lookback - h + 2) for n, e in zip(lengths, ends, strict=True)])
-    target_start = series.times[starts + lookback]
-    fit, val = temporal_split(target_start, series.times[starts + lookback + h - 1], validation)
-    before = target_start[val].min()
-    shifts = training_adjustments(series, recipe, m, before=before)
+    starts, target_start, fit, val = _windows(series, lookback, h, validation)
+    shifts = training_adjustments(series, recipe, m, before=target_start[val].min())
     adjusted = np.concatenate([z - s for z, s in zip(series.z, shifts, strict=True)])
     values = adjusted if series.past is None or not len(series.past) else np.vstack([adjusted, series.past])
     dataset = WindowDataset(values, lookback, h, lengths=lengths, future=series.known)
@@ -334,8 +360,8 @@ def member_windows(
     if extra:
         assert series.static is not None
         static = torch.as_tensor(series.static, dtype=torch.float32)
-    smoothing = training_smoothing(series, recipe, m, h, before=before)
-    windows = MemberWindows(dataset, family_base_matrix(recipe, h, m), m, recipe.recency, ends, static, smoothing)
+    states = smoothing if recipe.family == "es" else None
+    windows = MemberWindows(dataset, family_base_matrix(recipe, h, m), m, recipe.recency, ends, static, states)
     fit = _most_recent(fit, np.searchsorted(ends, starts[fit]), budget)
     val = np.sort(val[np.argsort(target_start[val], kind="stable")[-MAX_VAL_WINDOWS:]])
     return windows, fit, val
