@@ -48,9 +48,9 @@ CANDIDATES = {
 class _Timed(SGDForecaster):
     """SGDForecaster recording the CPU seconds of each member's fit."""
 
-    def _fit_member(self, index, recipe, series):  # type: ignore[no-untyped-def]
+    def _fit_member(self, *args):  # type: ignore[no-untyped-def]
         start = time.process_time()
-        out = super()._fit_member(index, recipe, series)
+        out = super()._fit_member(*args)
         self.member_seconds_.append(time.process_time() - start)
         return out
 
@@ -64,7 +64,8 @@ class _Timed(SGDForecaster):
         """Each member's forecasts ``(members, n_series, horizon)`` in the data's space."""
         longest = max(r.lookback for r in self.recipes_)
         frame = self._train_frame
-        series = self._with_smoothing(frame, self._series(frame, minimum=longest, log=self.log_))
+        series = self._series(frame, minimum=longest, log=self.log_, seasonal=True)
+        series = self._with_smoothing(frame, series)
         with single_thread(), torch.no_grad():
             stacked = np.stack([self._member_forecast(member, series) for member in self._members])
         return np.exp(stacked) if self.log_ else stacked
