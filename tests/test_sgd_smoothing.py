@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from tsforecast.models.sgd import SGDForecaster
-from tsforecast.models.sgd.smoothing import Smoothing, fit_smoothing, smoothing_forecasts, smoothing_states
+from tsforecast.models.sgd import SGDForecaster, smoothing_fit
+from tsforecast.models.sgd.smoothing import Smoothing, smoothing_forecasts, smoothing_states
+from tsforecast.models.sgd.smoothing_fit import fit_panel_smoothing, fit_smoothing
 
 SEASON = 12
 
@@ -143,10 +144,8 @@ def test_unknown_family_is_refused() -> None:
 
 
 def test_parameters_of_a_long_history_are_fitted_on_its_first_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tsforecast.models.sgd import smoothing
-
     z = log_seasonal(96)
-    monkeypatch.setattr(smoothing, "FIT_POINTS", 60)
+    monkeypatch.setattr(smoothing_fit, "FIT_POINTS", 60)
     assert fit_smoothing(z, SEASON) == fit_smoothing(z[:60], SEASON)  # states aligned with the first value
 
 
@@ -159,3 +158,69 @@ def test_states_give_the_forecasts_of_any_origins_without_the_whole_array() -> N
     every = np.concatenate(smoothing_forecasts([a, b], params, 6))
     rows = np.array([0, 11, 71, 72, 100, 121])  # both series, first and last origins
     assert states.forecasts(rows).tobytes() == every[rows].tobytes()
+
+
+# ------------------------------------------------------------------------------- joint fit ---- #
+
+
+def log_panel(n: int, length: int = 96, seed: int = 0) -> list[np.ndarray]:
+    """``n`` log-scale monthly series with their own trend, season amplitude, random walk and noise."""
+    rng, t = np.random.default_rng(seed), np.arange(length)
+    panel = []
+    for i in range(n):
+        amplitude, slope, walk = rng.uniform(0.02, 0.2), rng.uniform(-0.005, 0.01), rng.uniform(0.005, 0.05)
+        season = amplitude * np.sin(2 * np.pi * (t + i) / SEASON)
+        noise = np.cumsum(rng.normal(0, walk, length)) + rng.normal(0, 0.02, length)
+        panel.append(np.log(10) + slope * t + season + noise)
+    return panel
+
+
+def one_step_sse(z: np.ndarray, params: Smoothing) -> float:
+    forecast = smoothing_forecasts([z], [params], 1)[0][:-1, 0]  # row t forecasts z[t + 1]
+    return float(np.sum((z[1:] - forecast) ** 2))
+
+
+def test_joint_fit_of_a_panel_reaches_statsmodels_squared_error() -> None:
+    panel = log_panel(smoothing_fit.JOINT_FIT_SERIES)
+    joint = fit_panel_smoothing(panel, SEASON)
+    assert {p.spec for p in joint} == {"damped seasonal, joint"}
+    for p in joint:  # statsmodels' bounds
+        assert 0 <= p.beta <= p.alpha <= 1
+        assert 0 <= p.gamma <= 1 - p.alpha
+        assert 0.8 <= p.phi <= 0.995
+    pairs = zip(panel, joint, strict=True)
+    ratio = np.array([one_step_sse(z, p) / one_step_sse(z, fit_smoothing(z, SEASON)) for z, p in pairs])
+    assert np.median(ratio) < 1.03  # measured: median 1.009, mean 1.011, range 0.96-1.14
+    assert ratio.mean() < 1.05
+    assert ratio.max() < 1.25
+
+
+def test_few_series_are_fitted_by_statsmodels_one_by_one() -> None:
+    panel = log_panel(smoothing_fit.JOINT_FIT_SERIES - 1)
+    assert fit_panel_smoothing(panel, SEASON) == [fit_smoothing(z, SEASON) for z in panel]
+
+
+def test_a_series_joint_parameters_depend_on_its_own_values_only() -> None:
+    panel = log_panel(smoothing_fit.JOINT_FIT_SERIES, seed=1)
+    others = log_panel(smoothing_fit.JOINT_FIT_SERIES, seed=2)
+    changed = [panel[0], panel[1][:40], *others[2:], log_panel(1, length=300, seed=3)[0]]  # ragged, longer padding
+    first, second = fit_panel_smoothing(panel, SEASON), fit_panel_smoothing(changed, SEASON)
+    assert second[0] == first[0]  # bit for bit: the series do not interact
+    assert second[1] == fit_panel_smoothing([panel[1][:40], *others[1:]], SEASON)[0]  # a short one, padded
+
+
+def test_joint_fit_without_season_and_its_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = log_panel(smoothing_fit.JOINT_FIT_SERIES, seed=4)
+    fitted = fit_panel_smoothing(panel, 1)
+    assert {(p.spec, p.gamma, p.seasons) for p in fitted} == {("damped, joint", 0.0, (0.0,))}
+    real = smoothing_fit._fit_jointly
+
+    def one_not_finite(histories: list[np.ndarray], season: int) -> list[Smoothing]:
+        out = real(histories, season)
+        out[3] = Smoothing(np.nan, 0.0, 0.0, 0.9, 0.0, 0.0, (0.0,) * season, "damped seasonal, joint")
+        return out
+
+    monkeypatch.setattr(smoothing_fit, "_fit_jointly", one_not_finite)
+    fitted = fit_panel_smoothing(panel, SEASON)
+    assert fitted[3] == fit_smoothing(panel[3], SEASON)  # that series falls back to statsmodels
+    assert fitted[2].spec == "damped seasonal, joint"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch.utils.data import SequentialSampler
 
 from tsforecast.errors import ShuffleError
 from tsforecast.models.networks import ResidualMLP
-from tsforecast.models.sgd import Recipe, SGDForecaster, estimator, training_data
+from tsforecast.models.sgd import Recipe, SGDForecaster, estimator, smoothing_fit, training_data
 from tsforecast.models.sgd.base_forecast import normalise
-from tsforecast.models.sgd.smoothing import fit_smoothing, smoothing_forecasts
+from tsforecast.models.sgd.smoothing import smoothing_forecasts
+from tsforecast.models.sgd.smoothing_fit import fit_smoothing
 from tsforecast.models.sgd.training_data import (
     MAX_VAL_WINDOWS,
     MemberWindows,
@@ -77,6 +79,23 @@ def test_max_steps_is_honoured_inside_an_epoch() -> None:
     model = SGDForecaster(8, 4, season=4, family="drift", scales=(1.0,), module=counting, max_steps=20).fit(y)
     assert len(steps) == 20  # one forward per optimizer step
     assert model.history_["epoch"].tolist() == [1]
+
+
+def test_a_large_panel_takes_fewer_windows_per_series_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+
+    def recording(lookback: int, horizon: int, channels: int) -> torch.nn.Module:
+        net = ResidualMLP(lookback, horizon, channels)
+        net.register_forward_hook(lambda module, args, out: sizes.append(len(args[0])) if module.training else None)
+        return net
+
+    monkeypatch.setattr(estimator, "MAX_BATCH_WINDOWS", 64)  # 8 series: 8 windows per series per step, not 32
+    panel = pd.DataFrame(
+        {"unique_id": np.repeat([f"s{i}" for i in range(8)], 200), "ds": np.tile(np.arange(200), 8)}
+    ).assign(y=np.concatenate([sine(200, season=4, seed=i) for i in range(8)]))
+    params = {"season": 4, "family": "drift", "scales": (1.0,), "module": recording, "max_steps": 5}
+    SGDForecaster(8, 4, **params).fit(panel)
+    assert sizes == [64] * 5  # 5 full steps of 8 windows per series
 
 
 def test_a_partial_epoch_trains_on_each_series_most_recent_fitting_windows() -> None:
@@ -228,8 +247,7 @@ def test_es_members_share_one_training_fit_that_precedes_every_members_validatio
         states.level[: min(taus)], training_smoothing(one_series(other), recipes, 12, 12, 0.15).level[: min(taus)]
     )
     calls: list[int] = []
-    monkeypatch.setattr(training_data, "fit_smoothing", lambda z, m: calls.append(len(z)) or fit_smoothing(z, m))
-    monkeypatch.setattr(estimator, "fit_smoothing", lambda z, m: calls.append(len(z)) or fit_smoothing(z, m))
+    monkeypatch.setattr(smoothing_fit, "fit_smoothing", lambda z, m: calls.append(len(z)) or fit_smoothing(z, m))
     model = SGDForecaster(24, 12, season=12, family="es", epochs=1).fit(y)
     assert len(model.recipes_) == 3
     assert calls[0] == len(y)  # one fit on the whole history, for predict ...

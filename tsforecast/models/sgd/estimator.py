@@ -44,7 +44,8 @@ from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
 from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
 from .checkpoint import read_checkpoint, restore, write_checkpoint
-from .smoothing import Smoothing, SmoothingStates, fit_smoothing, smoothing_states
+from .smoothing import Smoothing, SmoothingStates, smoothing_states
+from .smoothing_fit import fit_panel_smoothing
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
@@ -57,10 +58,14 @@ from .training_data import (
     training_smoothing,
 )
 
-__all__ = ["LOSSES", "SGDForecaster"]
+__all__ = ["LOSSES", "MAX_BATCH_WINDOWS", "SGDForecaster"]
 
 LOSSES = ("auto", "huber", "l1", "mse")
 """Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
+
+MAX_BATCH_WINDOWS = 65_536
+"""The most windows of one SGD step: a panel of more than ``MAX_BATCH_WINDOWS / batch_size`` series takes
+fewer windows per series per step (at least one), so a step's memory does not grow with the panel."""
 
 _FAMILY_LOSS = {"drift": "huber", "decomposed": "l1", "es": "l1"}
 _FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0, "es": 0.0}
@@ -133,7 +138,9 @@ class SGDForecaster(Forecaster):
         ``max_steps · batch_size`` fitting windows, so the budget holds within the epoch.
     batch_size : int, default=32
         Windows per series per step: a panel of ``n`` series trains on batches of
-        ``batch_size · n`` windows, so its step count does not grow with the number of series.
+        ``batch_size · n`` windows, so its step count does not grow with the number of series;
+        on a panel so large that this exceeds :data:`MAX_BATCH_WINDOWS` (65,536), on
+        ``max(1, 65536 // n)`` windows per series.
     validation : float, default=0.15
         Fraction of the windows held out for validation (at least 8), the most recent ones. The
         validation cost is computed on at most 10,000 of them, those whose targets start last.
@@ -439,8 +446,8 @@ class SGDForecaster(Forecaster):
         series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self._smoothing: dict[str, tuple[int, Smoothing]] = {}
         if "es" in self._families():  # for predict, on the whole training frame (training fits its own)
-            for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
-                self._smoothing[uid] = (start, fit_smoothing(z, season))
+            fitted = fit_panel_smoothing(series.z, season)
+            self._smoothing = {uid: (start, p) for (uid, start), p in zip(_starts(frame).items(), fitted, strict=True)}
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         smoothing = training_smoothing(series, self.recipes_, season, self.horizon, self.validation)
         members, histories = [], []
@@ -456,6 +463,7 @@ class SGDForecaster(Forecaster):
     def _fit_member(
         self, index: int, recipe: Recipe, series: ModelSeries, smoothing: SmoothingStates | None
     ) -> tuple[Member, pd.DataFrame]:
+        per_series = max(1, min(self.batch_size, MAX_BATCH_WINDOWS // len(series.z)))  # windows per series per step
         windows, fit, val = member_windows(
             series,
             recipe,
@@ -463,11 +471,11 @@ class SGDForecaster(Forecaster):
             horizon=self.horizon,
             validation=self.validation,
             extra=bool(self._layout()[1]),
-            budget=self.max_steps * self.batch_size,
+            budget=self.max_steps * per_series,
             smoothing=smoothing,
         )
         module = self._build_module(recipe, index)
-        batches = BatchSampler(SequentialSampler(range(len(fit))), self.batch_size * len(series.z), drop_last=False)
+        batches = BatchSampler(SequentialSampler(range(len(fit))), per_series * len(series.z), drop_last=False)
         sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
         trainer = Trainer(settings, module, recipe, index, len(self.recipes_))
@@ -478,13 +486,16 @@ class SGDForecaster(Forecaster):
         """``series`` with the ``"es"`` states after every row (when an ``"es"`` member exists)."""
         if not self._smoothing:
             return series
-        params = []
-        for (uid, start), z in zip(_starts(frame).items(), series.z, strict=True):
-            stored = self._smoothing.get(uid)
-            # NOTE: the fitted states start at the training history's first timestamp; a history given to
-            # predict() that starts elsewhere, or a series the model never saw, gets its own parameters,
-            # fitted on that history alone (still causal: nothing after its last value is read).
-            params.append(stored[1] if stored is not None and stored[0] == start else fit_smoothing(z, self.season_))
+        # NOTE: the fitted states start at the training history's first timestamp; a history given to predict()
+        # that starts elsewhere, or a series the model never saw, gets its own parameters, fitted on that history
+        # (still causal: nothing after its last value is read).
+        known: list[Smoothing | None] = []
+        for uid, start in _starts(frame).items():
+            stored = self._smoothing.get(str(uid))
+            known.append(stored[1] if stored is not None and stored[0] == start else None)
+        missing = [z for z, p in zip(series.z, known, strict=True) if p is None]
+        refitted = iter(fit_panel_smoothing(missing, self.season_))
+        params = [p if p is not None else next(refitted) for p in known]
         return replace(series, smoothing=smoothing_states(series.z, params, self.horizon))
 
     # ----------------------------------------------------------------------------- predicting ---- #

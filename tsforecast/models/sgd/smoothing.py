@@ -2,10 +2,10 @@
 
 Per series, in model space ``z`` (the log of a positive series, else the series): damped
 additive-trend Holt-Winters with additive seasonal indices (on the log scale, a multiplicative
-season). Its smoothing parameters and initial states are fitted by statsmodels
-``ExponentialSmoothing`` on the training history (at most its first :data:`FIT_POINTS` values,
-:func:`fit_smoothing`; those of the training windows on the values before the first validation
-target); with those fixed parameters the recursion then runs forward over a history
+season). Its smoothing parameters and initial states (:class:`Smoothing`) are fitted on the
+training history by :mod:`~tsforecast.models.sgd.smoothing_fit` (those of the training windows on
+the values before the first validation target); with those fixed parameters the recursion then
+runs forward over a history
 (:func:`smoothing_states`), so the base forecast from origin ``t`` -- the ES forecast made from the
 state after ``z[t]`` -- reads ``z[: t + 1]`` only. The states after every value take O(T) memory;
 :meth:`SmoothingStates.forecasts` computes the ``(N, h)`` base forecasts of any ``N`` origins from
@@ -16,15 +16,11 @@ families do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FIT_POINTS", "Smoothing", "SmoothingStates", "fit_smoothing", "smoothing_forecasts", "smoothing_states"]
-
-FIT_POINTS = 10_000
-"""The most values of a history the parameters are fitted on: its first ones (statsmodels' fit time grows with them)."""
+__all__ = ["Smoothing", "SmoothingStates", "smoothing_forecasts", "smoothing_states"]
 
 
 @dataclass(frozen=True)
@@ -43,8 +39,9 @@ class Smoothing:
         Initial seasonal indices ``s₀ … s_{m-1}``, aligned to the first observation; ``(0.0,)``
         without a season.
     spec : str
-        Which model of the fallback chain was fitted (``"damped seasonal"``, ``"damped"``,
-        ``"holt"``, ``"simple"``, or ``"naive"`` when every statsmodels fit failed).
+        Which model was fitted: of statsmodels' fallback chain ``"damped seasonal"``, ``"damped"``,
+        ``"holt"``, ``"simple"``, or ``"naive"`` when every statsmodels fit failed; of the joint fit
+        of many series ``"damped seasonal, joint"`` or ``"damped, joint"``.
     """
 
     alpha: float
@@ -55,80 +52,6 @@ class Smoothing:
     trend: float
     seasons: tuple[float, ...]
     spec: str
-
-
-# (name, trend, damped, seasonal): tried in this order until a fit succeeds with finite parameters
-_CHAIN = (
-    ("damped seasonal", True, True, True),
-    ("damped", True, True, False),
-    ("holt", True, False, False),
-    ("simple", False, False, False),
-)
-
-
-def _statsmodels_fit(z: np.ndarray, season: int, trend: bool, damped: bool, seasonal: bool) -> Smoothing | None:
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-    from ..statistical import _fitting
-
-    with _fitting():
-        try:
-            params: dict[str, Any] = (
-                ExponentialSmoothing(
-                    z,
-                    trend="add" if trend else None,
-                    damped_trend=damped,
-                    seasonal="add" if seasonal else None,
-                    seasonal_periods=season if seasonal else None,
-                    initialization_method="estimated",
-                )
-                .fit()
-                .params
-            )
-        except Exception:  # NOTE: statsmodels raises many types (linalg, value, optimizer) on degenerate data
-            return None
-    seasons = tuple(float(s) for s in np.asarray(params["initial_seasons"])) if seasonal else (0.0,)
-    fitted = Smoothing(
-        alpha=float(params["smoothing_level"]),
-        beta=float(params["smoothing_trend"]) if trend else 0.0,
-        gamma=float(params["smoothing_seasonal"]) if seasonal else 0.0,
-        phi=float(params["damping_trend"]) if damped else 1.0,
-        level=float(params["initial_level"]),
-        trend=float(params["initial_trend"]) if trend else 0.0,
-        seasons=seasons,
-        spec="",
-    )
-    numbers = [fitted.alpha, fitted.beta, fitted.gamma, fitted.phi, fitted.level, fitted.trend, *seasons]
-    return fitted if np.isfinite(numbers).all() else None
-
-
-def fit_smoothing(z: np.ndarray, season: int) -> Smoothing:
-    """Damped Holt-Winters parameters of one training history ``z`` (model space).
-
-    They are fitted on the first :data:`FIT_POINTS` values of ``z`` (all of an ordinary history),
-    so the initial states stay aligned with its first value and the fit takes bounded time on a
-    long series (on one, those values also precede every validation target).
-    Tries, in order, damped trend with an additive season (``season > 1`` only), damped trend,
-    Holt's linear trend and simple exponential smoothing; the first statsmodels fit that succeeds
-    with finite parameters is kept. When all fail, the parameters of the naive forecast (the last
-    value) are returned, which cannot fail.
-
-    Examples
-    --------
-    >>> t = np.arange(48)
-    >>> fit_smoothing(10 + 0.1 * t + np.sin(2 * np.pi * t / 12), 12).spec
-    'damped seasonal'
-    """
-    z = np.asarray(z[:FIT_POINTS], dtype="float64")
-    for name, trend, damped, seasonal in _CHAIN:
-        if seasonal and season < 2:
-            continue
-        fitted = _statsmodels_fit(z, season, trend, damped, seasonal)
-        if fitted is not None:
-            return replace(fitted, spec=name)
-    return Smoothing(
-        alpha=1.0, beta=0.0, gamma=0.0, phi=1.0, level=float(z[0]), trend=0.0, seasons=(0.0,), spec="naive"
-    )
 
 
 @dataclass(frozen=True)

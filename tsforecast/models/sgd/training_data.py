@@ -27,7 +27,8 @@ from ...covariates import Covariates
 from ...data import ID, TARGET, TIME
 from ...windows import WindowDataset
 from .base_forecast import Recipe, family_base_matrix, normalise, seasonal_indices
-from .smoothing import SmoothingStates, fit_smoothing, smoothing_states
+from .smoothing import SmoothingStates, smoothing_states
+from .smoothing_fit import fit_panel_smoothing
 
 __all__ = [
     "MATERIALISED_BYTES",
@@ -270,11 +271,12 @@ def training_smoothing(
 ) -> SmoothingStates | None:
     """The states after every row with the parameters the ``"es"`` members train with (``None`` without one).
 
-    One fit per series, shared by every ``"es"`` member: on the series' values at times before the
-    earliest first validation target of those members (:func:`validation_start`), or, per member,
-    on its first ``lookback`` values if they are more (no window of that member has a target among
-    them); the causal recursion then runs over its whole history with them. So no validation target
-    of any member reaches a fitting window's base, and every validation cost is honest.
+    One fit per series (:func:`~.smoothing_fit.fit_panel_smoothing`), shared by every ``"es"``
+    member: on the series' values at times before the earliest first validation target of those
+    members (:func:`validation_start`), or, per member, on its first ``lookback`` values if they
+    are more (no window of that member has a target among them); the causal recursion then runs
+    over its whole history with them. So no validation target of any member reaches a fitting
+    window's base, and every validation cost is honest.
     (``predict`` uses the parameters fitted on the whole training history, saved with the model.)
     """
     lookbacks = [recipe.lookback for recipe in recipes if recipe.family == "es"]
@@ -285,7 +287,7 @@ def training_smoothing(
         for lookback in lookbacks
     ]
     parts = [min(candidates, key=len) for candidates in zip(*per_member, strict=True)]
-    return smoothing_states(series.z, [fit_smoothing(part, season) for part in parts], horizon)
+    return smoothing_states(series.z, fit_panel_smoothing(parts, season), horizon)
 
 
 def _fitting_parts(series: ModelSeries, lookback: int, before: Any) -> list[np.ndarray]:
