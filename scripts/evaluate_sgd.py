@@ -11,7 +11,10 @@ MASE uses the in-sample seasonal-naive MAE of each fold's training data; a datas
 mean over its series and folds (NaN is never skipped). The SGD model is the default with only
 ``lookback = 2·season`` and ``horizon`` set; panels are fitted as one global model. "damped HW"
 is statsmodels ``ExponentialSmoothing(trend="add", damped_trend=True, seasonal="mul")`` per
-series, without fallbacks; ``ETS`` is tsforecast's (the same model with a fallback chain).
+series, without fallbacks; ``ETS`` is tsforecast's (the same model with a fallback chain); ``ARIMA``
+is tsforecast's automatic ARIMA (an order search over statsmodels ``SARIMAX``); where statsforecast
+is installed (the benchmark's environment), ``AutoARIMA (statsforecast)`` is its ``AutoARIMA`` per
+series.
 
 Two sets, never mixed:
 
@@ -36,6 +39,7 @@ import pandas as pd
 
 import tsforecast as tsf
 from tsforecast.metrics import mase
+from tsforecast.models.arima import ARIMA
 from tsforecast.models.baselines import ETS, SeasonalNaive
 from tsforecast.models.forecaster import LocalForecaster
 from tsforecast.models.sgd import SGDForecaster
@@ -120,13 +124,38 @@ class DampedHoltWinters(LocalForecaster):
         return np.asarray(model.fit().forecast(self.horizon), dtype="float64")
 
 
+class StatsforecastAutoARIMA(LocalForecaster):
+    """statsforecast's ``AutoARIMA`` per series (only where statsforecast is installed)."""
+
+    def __init__(self, horizon: int = 1, season: int = 1) -> None:
+        self.horizon = horizon
+        self.season = season
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        from statsforecast.models import AutoARIMA
+
+        return np.asarray(AutoARIMA(season_length=self.season).forecast(y, self.horizon)["mean"], dtype="float64")
+
+
+def _has_statsforecast() -> bool:
+    try:
+        import statsforecast  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
-    return {
+    built: dict[str, Callable[[], object]] = {
         "SGD": lambda: SGDForecaster(lookback=2 * season, horizon=horizon),
         "seasonal naive": lambda: SeasonalNaive(horizon=horizon, season=season),
         "ETS": lambda: ETS(horizon=horizon, season=season),
         "damped HW": lambda: DampedHoltWinters(horizon=horizon, season=season),
+        "ARIMA": lambda: ARIMA(horizon=horizon, season=season),
     }
+    if _has_statsforecast():
+        built["AutoARIMA (statsforecast)"] = lambda: StatsforecastAutoARIMA(horizon=horizon, season=season)
+    return built
 
 
 def evaluate(name: str, df: pd.DataFrame, n_folds: int) -> Row:
@@ -167,22 +196,20 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else np.nan
 
 
-COLUMNS = ("SGD", "seasonal naive", "ETS", "damped HW")
-
-
 def table(rows: list[Row]) -> str:
-    lines = ["| dataset | " + " | ".join(COLUMNS) + " | s/fit (SGD) | folds |", "|---|" + "---|" * (len(COLUMNS) + 2)]
+    columns = list(rows[0].scores)
+    lines = ["| dataset | " + " | ".join(columns) + " | s/fit (SGD) | folds |", "|---|" + "---|" * (len(columns) + 2)]
     for r in rows:
-        cells = " | ".join(f"{r.scores[k]:.3f}" for k in COLUMNS)
+        cells = " | ".join(f"{r.scores[k]:.3f}" for k in columns)
         lines.append(f"| {r.dataset} | {cells} | {r.seconds_per_fit:.2f} | {r.folds} |")
     for season, label in FREQ_NAMES.items():
         group = [r for r in rows if r.season == season and r.folds]
         if group:
-            cells = " | ".join(f"{np.mean([r.scores[k] for r in group]):.3f}" for k in COLUMNS)
+            cells = " | ".join(f"{np.mean([r.scores[k] for r in group]):.3f}" for k in columns)
             seconds = np.mean([r.seconds_per_fit for r in group])
             lines.append(f"| **mean {label}** ({len(group)}) | {cells} | {seconds:.2f} | |")
     used = [r for r in rows if r.folds]
-    cells = " | ".join(f"**{np.mean([r.scores[k] for r in used]):.3f}**" for k in COLUMNS)
+    cells = " | ".join(f"**{np.mean([r.scores[k] for r in used]):.3f}**" for k in columns)
     lines.append(f"| **mean all** ({len(used)}) | {cells} | {np.mean([r.seconds_per_fit for r in used]):.2f} | |")
     return "\n".join(lines)
 
