@@ -224,3 +224,18 @@ def test_joint_fit_without_season_and_its_fallback(monkeypatch: pytest.MonkeyPat
     fitted = fit_panel_smoothing(panel, SEASON)
     assert fitted[3] == fit_smoothing(panel[3], SEASON)  # that series falls back to statsmodels
     assert fitted[2].spec == "damped seasonal, joint"
+
+
+def test_joint_fit_does_not_depend_on_the_thread_count() -> None:
+    import torch
+
+    panel = log_panel(smoothing_fit.JOINT_FIT_SERIES, seed=5)
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = fit_panel_smoothing(panel, SEASON)
+        torch.set_num_threads(2)
+        two = fit_panel_smoothing(panel, SEASON)
+    finally:
+        torch.set_num_threads(previous)
+    assert one == two

@@ -144,13 +144,15 @@ def fit_panel_smoothing(histories: Sequence[np.ndarray], season: int) -> list[Sm
     return [p if _finite(p) else fit_smoothing(z, season) for p, z in zip(fitted, histories, strict=True)]
 
 
-def _initial_states(values: np.ndarray, lengths: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+def _initial_states(values: np.ndarray, mask: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
     """statsmodels' simple initialisation per series: level the mean of the first season, trend the change of
-    that mean to the second season per step (0 if shorter), seasons the first season's deviations from it."""
-    first = values[:, :m].mean(axis=1)
-    second = values[:, m : 2 * m].mean(axis=1) if values.shape[1] >= 2 * m else first
-    trend = np.where(lengths >= 2 * m, (second - first) / m, 0.0)
-    seasons = values[:, :m] - first[:, None] if m > 1 else np.zeros((len(values), 1))
+    that mean to the second season per step (0 if shorter), seasons the first season's deviations from it
+    (padding, after a series' end, is never read)."""
+    first = (values[:, :m] * mask[:, :m]).sum(axis=1) / mask[:, :m].sum(axis=1)
+    whole = mask[:, : 2 * m].sum(axis=1) == 2 * m  # the series holds two seasons
+    second = values[:, m : 2 * m].sum(axis=1) / m if values.shape[1] >= 2 * m else first
+    trend = np.where(whole, (second - first) / m, 0.0)
+    seasons = (values[:, :m] - first[:, None]) * mask[:, :m] if m > 1 else np.zeros((len(values), 1))
     return first, trend, seasons
 
 
@@ -183,7 +185,7 @@ def _fit_jointly(histories: Sequence[np.ndarray], season: int) -> list[Smoothing
     values, mask = np.zeros((len(histories), lengths.max())), np.zeros((len(histories), lengths.max()))
     for row, history in enumerate(histories):  # NOTE: padded after each series' end, where errors are masked out
         values[row, : len(history)], mask[row, : len(history)] = history, 1.0
-    states = _initial_states(values, lengths, m)
+    states = _initial_states(values, mask, m)
     start = _grid_start(values, mask, m, states)
     spread = np.array([np.std(z) for z in histories])
     spread = np.where(spread > 0, spread, 1.0)
@@ -209,8 +211,9 @@ def _fit_jointly(histories: Sequence[np.ndarray], season: int) -> list[Smoothing
         phi = _PHI_LOW + (_PHI_HIGH - _PHI_LOW) * torch.sigmoid(raw[:, 3])
         level = level0 + scale * shift[:, 0]
         trend = trend0 + scale * shift[:, 1] / m
+        # NOTE: element-wise operations only (no reduction over series or seasons), so the result does not
+        # depend on torch's thread count
         seasons = seasons0 + scale[:, None] * shift[:, 2:] if m > 1 else torch.zeros_like(seasons0)
-        seasons = seasons - seasons.mean(dim=1, keepdim=True) + seasons0.mean(dim=1, keepdim=True)
         return alpha, beta, gamma, phi, level, trend, seasons
 
     def cost() -> torch.Tensor:
@@ -228,7 +231,7 @@ def _fit_jointly(histories: Sequence[np.ndarray], season: int) -> list[Smoothing
     optimiser = torch.optim.Adam([raw, shift], lr=_RATE)
     for _ in range(_STEPS):
         optimiser.zero_grad()
-        cost().sum().backward()  # the series' costs are independent: each gets its own gradient
+        cost().sum().backward()  # the series' costs are independent: each gets its own gradient (exactly 1 · ∂cost)
         optimiser.step()
     with torch.no_grad():
         alpha, beta, gamma, phi, level, trend, seasons = (p.numpy() for p in parameters())
