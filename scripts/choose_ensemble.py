@@ -11,8 +11,9 @@ Protocol and MASE as ``scripts/evaluate_sgd.py`` (horizon one season, expanding 
 fold, the last ``--folds`` folds, panels fitted as one global model). The CPU seconds of each
 member's fit are summed per candidate: the fit time that candidate would cost on its own.
 
-``--set confirm`` prints the same table on ``evaluate_sgd.py``'s confirm set; it was run once,
-after the choice, to see whether the ranking holds on unseen series, never to choose.
+``--set confirm`` prints the same table on ``evaluate_sgd.py``'s confirm set, to see whether the ranking
+holds on unseen series, never to choose (run after the choice of ``drift+es``, and again for the two
+candidates with the es base, which were not adopted).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from tsforecast.models.sgd import SGDForecaster
 from tsforecast.models.sgd.training import single_thread
 from tsforecast.split import WalkForward
 
-# candidate -> member indices of the family="all" model (0-2 drift, 3-5 decomposed, 6-8 es; scales 1.5, 2, 3)
+# candidate -> member indices of the family="all" model (0-2 drift, 3-5 decomposed, 6-8 es; scales 1.5, 2, 3;
+# 9 is no network: the es family's base itself, the damped Holt-Winters forecast from each series' last value)
 CANDIDATES = {
     "drift+decomposed (6, old default)": [0, 1, 2, 3, 4, 5],
     "all 9": list(range(9)),
@@ -42,6 +44,8 @@ CANDIDATES = {
     "drift+decomposed at 2·L, es ×3 (5)": [1, 4, 6, 7, 8],
     "decomposed+es (6)": [3, 4, 5, 6, 7, 8],
     "drift+es (6)": [0, 1, 2, 6, 7, 8],
+    "drift+es (6) + ES base": [0, 1, 2, 6, 7, 8, 9],
+    "ES base alone": [9],
 }
 
 
@@ -61,13 +65,16 @@ class _Timed(SGDForecaster):
         self.shared_seconds_ = time.process_time() - start - sum(self.member_seconds_)  # ES parameters, windows
 
     def member_forecasts(self) -> np.ndarray:
-        """Each member's forecasts ``(members, n_series, horizon)`` in the data's space."""
+        """Each member's forecasts, then the es base's: ``(members + 1, n_series, horizon)`` in the data's space."""
         longest = max(r.lookback for r in self.recipes_)
         frame = self._train_frame
         series = self._series(frame, minimum=longest, log=self.log_, seasonal=True)
         series = self._with_smoothing(frame, series)
         with single_thread(), torch.no_grad():
             stacked = np.stack([self._member_forecast(member, series) for member in self._members])
+        assert series.smoothing is not None
+        base = series.smoothing.forecasts(series.smoothing.ends - 1)  # the ES forecast from each series' last value
+        stacked = np.concatenate([stacked, base[None]])
         return np.exp(stacked) if self.log_ else stacked
 
 
@@ -92,7 +99,7 @@ def evaluate(df: pd.DataFrame, n_folds: int) -> tuple[dict[str, float], dict[str
             scores[name].extend(score(fold.train, fold.test, frame, season))
             uses_es = any(r >= 6 for r in rows)
             shared = model.shared_seconds_ if uses_es else 0.0
-            seconds[name].append(shared + sum(model.member_seconds_[r] for r in rows))
+            seconds[name].append(shared + sum(model.member_seconds_[r] for r in rows if r < len(model.recipes_)))
     mean = {name: float(np.mean(v)) for name, v in scores.items()}
     return mean, {name: float(np.mean(v)) for name, v in seconds.items()}, used
 
