@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pickle
 import sys
@@ -266,3 +267,17 @@ def test_model_code_hashes_source_and_names_versioned_packages() -> None:
     assert any(d.startswith("tsforecast.models.forecaster.LocalForecaster sha256:") for d in described)
     sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_checkpoint._version('scikit-learn')}"
     assert sklearn in described
+
+
+def test_model_code_covers_every_module_of_tsforecast() -> None:
+    # A change to a helper a model calls (not only to the model's class) must invalidate its checkpoints.
+    root = Path(_checkpoint.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    assert {"models/sgd/training_data.py", "models/sgd/smoothing_fit.py", "metrics.py"} <= {
+        path.relative_to(root).as_posix() for path in root.rglob("*.py")
+    }
+    for model in (LastValue(horizon=12), tsf.SGDForecaster(horizon=12)):
+        assert _checkpoint.model_code(model).endswith(f"; tsforecast code sha256:{digest.hexdigest()}")

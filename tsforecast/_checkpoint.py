@@ -97,17 +97,29 @@ def _class_code(cls: type) -> str:
     return f"{name} sha256:{hashlib.sha256(source.encode()).hexdigest()}"
 
 
+@cache
+def _package_code() -> str:
+    """A SHA-256 of every module of tsforecast itself (path and bytes, in path order)."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"tsforecast code sha256:{digest.hexdigest()}"
+
+
 def model_code(model: Any) -> str:
     """Describe the code that computes a model's forecasts, for a checkpoint key.
 
     The model's class and each of its bases, and the classes of its parameters (a network
-    module, a schedule ...), each as described by :func:`_class_code`; builtins are left out.
-    Helper functions a class calls are not covered: their package's version is (tsforecast's
-    through :func:`runtime_versions`).
+    module, a schedule ...), each as described by :func:`_class_code`; builtins are left out;
+    then the hash of all of tsforecast's own modules, so that a change to any helper a
+    tsforecast model calls (its training data, its base forecasts ...) invalidates its
+    checkpoints. Helper functions of other packages are covered by their version only.
     """
     params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
     classes = [c for obj in (model, *params.values()) for c in type(obj).__mro__ if c.__module__ != "builtins"]
-    return "; ".join(dict.fromkeys(_class_code(c) for c in classes))
+    return "; ".join(dict.fromkeys([*(_class_code(c) for c in classes), _package_code()]))
 
 
 def _encode_column(series: pd.Series) -> tuple[str, list[np.ndarray]]:
