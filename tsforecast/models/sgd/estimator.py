@@ -63,7 +63,7 @@ __all__ = ["LOSSES", "MAX_BATCH_WINDOWS", "SGDForecaster"]
 LOSSES = ("auto", "huber", "l1", "mse")
 """Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
 
-MAX_BATCH_WINDOWS = 65_536
+MAX_BATCH_WINDOWS = 8_192
 """The most windows of one SGD step: a panel of more than ``MAX_BATCH_WINDOWS / batch_size`` series takes
 fewer windows per series per step (at least one), so a step's memory does not grow with the panel."""
 
@@ -139,8 +139,8 @@ class SGDForecaster(Forecaster):
     batch_size : int, default=32
         Windows per series per step: a panel of ``n`` series trains on batches of
         ``batch_size · n`` windows, so its step count does not grow with the number of series;
-        on a panel so large that this exceeds :data:`MAX_BATCH_WINDOWS` (65,536), on
-        ``max(1, 65536 // n)`` windows per series.
+        on a panel so large that this exceeds :data:`MAX_BATCH_WINDOWS` (8,192), on
+        ``max(1, 8192 // n)`` windows per series.
     validation : float, default=0.15
         Fraction of the windows held out for validation (at least 8), the most recent ones. The
         validation cost is computed on at most 10,000 of them, those whose targets start last.
