@@ -131,7 +131,7 @@ def fit_panel_smoothing(histories: Sequence[np.ndarray], season: int) -> list[Sm
 
     Examples
     --------
-    >>> t = np.arange(60)
+    >>> t = np.arange(36)
     >>> panel = [10 + 0.1 * t + np.sin(2 * np.pi * (t + k) / 12) for k in range(64)]
     >>> {p.spec for p in fit_panel_smoothing(panel, 12)}
     {'damped seasonal, joint'}
