@@ -345,6 +345,22 @@ def test_epoch_log_and_history_name_each_member(caplog: pytest.LogCaptureFixture
     assert members.to_records(index=False).tolist() == [("drift", 8), ("drift", 12), ("es", 8), ("es", 12)]
 
 
+@pytest.mark.parametrize(("season", "families"), [(4, ["es"]), (7, ["es"]), (12, ["drift", "es"])])
+def test_auto_family_adds_drift_members_for_seasons_of_12_or_more(season: int, families: list[str]) -> None:
+    t = np.arange(max(6 * season, 48))
+    y = 20.0 + 0.1 * t + 3.0 * np.sin(2 * np.pi * t / season)
+    model = SGDForecaster(2 * season, season, season=season, scales=(1.0,), epochs=1).fit(y)
+    assert model.family == "auto"
+    assert [recipe.family for recipe in model.recipes_] == families
+
+
+def test_auto_family_follows_an_inferred_season() -> None:
+    t = np.arange(96)
+    y = 20.0 + 3.0 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0.0, 0.3, 96)
+    model = SGDForecaster(24, 12, scales=(1.0,), epochs=1).fit(y)  # a plain array: the season is inferred
+    assert (model.season_, [recipe.family for recipe in model.recipes_]) == (12, ["drift", "es"])
+
+
 # ---------------------------------------------------------------------------------- panels ---- #
 
 
@@ -360,7 +376,7 @@ def test_panel_fit_predicts_one_row_per_series_and_step() -> None:
         .eq(df.groupby("unique_id")["ds"].max() + pd.DateOffset(months=3))
         .all()
     )
-    assert set(model.history_["member"]) == {0, 1}
+    assert set(model.history_["member"]) == {0}  # one family ("es") at one scale
 
 
 # --------------------------------------------------------------------------------- leakage ---- #

@@ -142,7 +142,7 @@ def test_sine_plus_noise_of_200000_points_fits_without_divergence() -> None:
         warnings.simplefilter("error", RuntimeWarning)  # a diverged member warns
         model = SGDForecaster(48, 24, season=24, epochs=1, max_steps=20).fit(sine(200_000))
     assert np.isfinite(model.history_[["train_cost", "val_cost"]].to_numpy()).all()
-    assert len(model.recipes_) == 6
+    assert len(model.recipes_) == 6  # season 24: family="auto" takes the drift and es families
 
 
 def test_recency_weights_of_old_windows_stay_positive() -> None:
@@ -247,7 +247,9 @@ def test_es_members_share_one_training_fit_that_precedes_every_members_validatio
         states.level[: min(taus)], training_smoothing(one_series(other), recipes, 12, 12, 0.15).level[: min(taus)]
     )
     calls: list[int] = []
-    monkeypatch.setattr(smoothing_fit, "fit_smoothing", lambda z, m: calls.append(len(z)) or fit_smoothing(z, m))
+    monkeypatch.setattr(
+        smoothing_fit, "fit_smoothing", lambda z, m, mult: calls.append(len(z)) or fit_smoothing(z, m, mult)
+    )
     model = SGDForecaster(24, 12, season=12, family="es", epochs=1).fit(y)
     assert len(model.recipes_) == 3
     assert calls[0] == len(y)  # one fit on the whole history, for predict ...

@@ -58,7 +58,7 @@ from .training_data import (
     training_smoothing,
 )
 
-__all__ = ["LOSSES", "MAX_BATCH_WINDOWS", "SGDForecaster"]
+__all__ = ["AUTO_DRIFT_SEASON", "LOSSES", "MAX_BATCH_WINDOWS", "SGDForecaster"]
 
 LOSSES = ("auto", "huber", "l1", "mse")
 """Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
@@ -69,6 +69,8 @@ fewer windows per series per step (at least one), so a step's memory does not gr
 
 _FAMILY_LOSS = {"drift": "huber", "decomposed": "l1", "es": "l1"}
 _FAMILY_RECENCY = {"drift": 0.1, "decomposed": 0.0, "es": 0.0}
+AUTO_DRIFT_SEASON = 12
+"""``family="auto"`` adds the ``"drift"`` family to ``"es"`` for seasons at least this long."""
 _FAMILY_SETS = {"drift+es": ("drift", "es"), "all": FAMILIES, "both": ("drift", "decomposed")}
 _MIN_FIT_WINDOWS = 4
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
@@ -93,10 +95,12 @@ class SGDForecaster(Forecaster):
         training values (:func:`tsforecast.seasonality.panel_season`: the most common
         :func:`~tsforecast.seasonality.infer_season` answer over the series, among the candidate
         periods up to ``lookback // 2``, 1 when none qualifies). ``season_`` shows the choice.
-    family : {"drift+es", "all", "both", "drift", "decomposed", "es"}, default="drift+es"
-        Base-forecast families of the members (see :class:`Recipe`): ``"drift+es"`` the
-        ``"drift"`` and ``"es"`` families, ``"all"`` all three, ``"both"`` ``"drift"`` and
-        ``"decomposed"`` (the default before the ``"es"`` family), or one family.
+    family : {"auto", "es", "drift+es", "all", "both", "drift", "decomposed"}, default="auto"
+        Base-forecast families of the members (see :class:`Recipe`): one family, or
+        ``"drift+es"`` the ``"drift"`` and ``"es"`` families, ``"all"`` all three, ``"both"``
+        ``"drift"`` and ``"decomposed"`` (the default before the ``"es"`` family). ``"auto"``:
+        ``"drift+es"`` when the season is 12 or longer (monthly data), else ``"es"`` -- the
+        best of the candidates per frequency on the tune set (docs/accuracy-research.md §5).
     scales : tuple of float, default=(1.5, 2.0, 3.0)
         Member lookbacks are ``round(scale · lookback)``, each capped so that at least 4 fitting
         and 8 validation windows remain in the shortest series; with ``lookback`` = 2 seasons
@@ -188,10 +192,11 @@ class SGDForecaster(Forecaster):
     indices for the ``"decomposed"`` family):
 
     1. ``base`` = the family's base forecast: a fixed linear map of ``w`` (``"drift"``,
-       ``"decomposed"``), or for ``"es"`` damped Holt-Winters on ``z`` from the window's origin,
-       its parameters fitted on the training history (:mod:`~tsforecast.models.sgd.smoothing`;
-       saved with the model; training windows use parameters fitted on the values before the
-       first validation target);
+       ``"decomposed"``), or for ``"es"`` damped Holt-Winters from the window's origin (on a
+       positive series: on its values, with a multiplicative season, the ``ETS(A, Ad, M)`` model,
+       its forecast's log; otherwise on ``z``, additive), its parameters fitted on the training
+       history (:mod:`~tsforecast.models.sgd.smoothing`; saved with the model; training windows
+       use parameters fitted on the values before the first validation target);
     2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
@@ -257,7 +262,7 @@ class SGDForecaster(Forecaster):
         "lookback": [_POSITIVE_INT],
         "horizon": [_POSITIVE_INT],
         "season": [_POSITIVE_INT, NONE],
-        "family": [Options((*_FAMILY_SETS, *FAMILIES))],
+        "family": [Options(("auto", *_FAMILY_SETS, *FAMILIES))],
         "scales": [tuple],
         "hidden": [_POSITIVE_INT],
         "loss": [Options(LOSSES)],
@@ -280,7 +285,7 @@ class SGDForecaster(Forecaster):
         horizon: int = 12,
         *,
         season: int | None = None,
-        family: str = "drift+es",
+        family: str = "auto",
         scales: tuple[float, ...] = (1.5, 2.0, 3.0),
         hidden: int = 32,
         module: ModuleFactory | None = None,
@@ -379,6 +384,8 @@ class SGDForecaster(Forecaster):
         ]
 
     def _families(self) -> tuple[str, ...]:
+        if self.family == "auto":
+            return _FAMILY_SETS["drift+es"] if self.season_ >= AUTO_DRIFT_SEASON else ("es",)
         return _FAMILY_SETS.get(self.family, (self.family,))
 
     # ------------------------------------------------------------------------- data to series ---- #
@@ -446,10 +453,10 @@ class SGDForecaster(Forecaster):
         series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self._smoothing: dict[str, tuple[int, Smoothing]] = {}
         if "es" in self._families():  # for predict, on the whole training frame (training fits its own)
-            fitted = fit_panel_smoothing(series.z, season)
+            fitted = fit_panel_smoothing(series.z, season, self.log_)
             self._smoothing = {uid: (start, p) for (uid, start), p in zip(_starts(frame).items(), fitted, strict=True)}
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
-        smoothing = training_smoothing(series, self.recipes_, season, self.horizon, self.validation)
+        smoothing = training_smoothing(series, self.recipes_, season, self.horizon, self.validation, self.log_)
         members, histories = [], []
         with single_thread():
             for index, recipe in enumerate(self.recipes_):
@@ -494,7 +501,9 @@ class SGDForecaster(Forecaster):
             stored = self._smoothing.get(str(uid))
             known.append(stored[1] if stored is not None and stored[0] == start else None)
         missing = [z for z, p in zip(series.z, known, strict=True) if p is None]
-        refitted = iter(fit_panel_smoothing(missing, self.season_))
+        # NOTE: files saved before the multiplicative "es" base hold additive parameters; refits follow the stored kind
+        multiplicative = next(iter(self._smoothing.values()))[1].multiplicative
+        refitted = iter(fit_panel_smoothing(missing, self.season_, multiplicative))
         params = [p if p is not None else next(refitted) for p in known]
         return replace(series, smoothing=smoothing_states(series.z, params, self.horizon))
 

@@ -1,8 +1,9 @@
 """The ``"es"`` base family of :class:`~tsforecast.models.sgd.SGDForecaster`: exponential smoothing.
 
-Per series, in model space ``z`` (the log of a positive series, else the series): damped
-additive-trend Holt-Winters with additive seasonal indices (on the log scale, a multiplicative
-season). Its smoothing parameters and initial states (:class:`Smoothing`) are fitted on the
+Per series, damped additive-trend Holt-Winters: on a positive series (model space ``z`` its log)
+fitted on the values ``y = exp(z)`` themselves with a multiplicative season -- the ``ETS(A, Ad, M)``
+model, a damped *linear* trend on ``y`` -- its forecast's log being the base; on any other series
+on ``z = y`` with an additive season. Its smoothing parameters and initial states (:class:`Smoothing`) are fitted on the
 training history by :mod:`~tsforecast.models.sgd.smoothing_fit` (those of the training windows on
 the values before the first validation target); with those fixed parameters the recursion then
 runs forward over a history
@@ -42,6 +43,10 @@ class Smoothing:
         Which model was fitted: of statsmodels' fallback chain ``"damped seasonal"``, ``"damped"``,
         ``"holt"``, ``"simple"``, or ``"naive"`` when every statsmodels fit failed; of the joint fit
         of many series ``"damped seasonal, joint"`` or ``"damped, joint"``.
+    multiplicative : bool
+        Fitted on the values ``y = exp(z)`` of a positive series, with a multiplicative season (the
+        ``ETS(A, Ad, M)`` model): level and trend in units of ``y``, seasonal indices are factors
+        (``(1.0,)`` without a season). Otherwise on ``z``, with an additive season.
     """
 
     alpha: float
@@ -52,6 +57,7 @@ class Smoothing:
     trend: float
     seasons: tuple[float, ...]
     spec: str
+    multiplicative: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,9 @@ class SmoothingStates:
         ``φ + … + φᵏ`` of each series for ``k = 1 … h``, shape ``(n, h)``.
     ends : numpy.ndarray
         One past the last row of each series, shape ``(n,)``.
+    values : numpy.ndarray or None
+        Multiplicative states only: the values ``y_t``, shape ``(T,)`` (a forecast is floored at a
+        tenth of its origin's value before its log is taken).
     """
 
     level: np.ndarray
@@ -76,12 +85,14 @@ class SmoothingStates:
     seasons: np.ndarray
     damping: np.ndarray
     ends: np.ndarray
+    values: np.ndarray | None = None
 
     def forecasts(self, rows: np.ndarray) -> np.ndarray:
         """The forecasts from origins ``rows`` (rows of the concatenated histories): ``(len(rows), h)``.
 
         Row ``i`` forecasts the ``h`` values after row ``rows[i]`` from the states after it;
-        ``F[t, k] = ℓ_t + (φ + … + φ^k) b_t + s_{t + k − m(⌊(k−1)/m⌋ + 1)}``.
+        ``F[t, k] = ℓ_t + (φ + … + φ^k) b_t + s_{t + k − m(⌊(k−1)/m⌋ + 1)}``; with multiplicative
+        states, ``log max((ℓ_t + (φ + … + φ^k) b_t) · s_{…}, y_t / 10)`` (model space).
         """
         rows = np.asarray(rows)
         owner = np.searchsorted(self.ends, rows, side="right")
@@ -89,7 +100,13 @@ class SmoothingStates:
         k = np.arange(1, self.damping.shape[1] + 1)
         lag = k - m * ((k - 1) // m + 1)  # the seasonal index of step k is that of time t + lag (lag <= 0)
         phase = (rows + m * (owner + 1))[:, None] + lag[None, :]  # positions in ``seasons``
-        return self.level[rows, None] + self.trend[rows, None] * self.damping[owner] + self.seasons[phase]
+        trended = self.level[rows, None] + self.trend[rows, None] * self.damping[owner]
+        if self.values is None:
+            return trended + self.seasons[phase]
+        forecast = trended * self.seasons[phase]
+        floor = self.values[rows, None] / 10  # NOTE: a trend extrapolated below zero (or broken states) stays finite
+        with np.errstate(invalid="ignore"):
+            return np.log(np.where(np.isfinite(forecast) & (forecast > floor), forecast, floor))
 
 
 def smoothing_states(histories: list[np.ndarray], params: list[Smoothing], horizon: int) -> SmoothingStates:
@@ -102,15 +119,18 @@ def smoothing_states(histories: list[np.ndarray], params: list[Smoothing], horiz
         b_t = β (ℓ_t − ℓ_{t−1}) + (1 − β) φ b_{t−1}
         s_t = γ (z_t − ℓ_{t−1} − φ b_{t−1}) + (1 − γ) s_{t−m}
 
-    The states after ``z[t]`` depend on ``z[: t + 1]`` and the parameters only. The series are
+    or, for :attr:`Smoothing.multiplicative` parameters, on ``y = exp(z)`` with ``y_t / s_{t−m}``
+    and ``y_t / (ℓ_{t−1} + φ b_{t−1})`` in place of the differences (statsmodels' recursion). The
+    states after ``z[t]`` depend on ``z[: t + 1]`` and the parameters only. The series are
     processed together (a loop over time whose steps are vector operations over the series); each
-    must have as many initial seasonal indices as the others.
+    must have as many initial seasonal indices as the others, and all are multiplicative or none.
     """
     lengths = np.array([len(z) for z in histories])
     longest, m = int(lengths.max()), len(params[0].seasons)
-    values = np.zeros((len(histories), longest))  # NOTE: padded after each series' end; those rows are dropped
+    multiplicative = params[0].multiplicative
+    values = np.ones((len(histories), longest))  # NOTE: padded after each series' end; those rows are dropped
     for row, z in enumerate(histories):
-        values[row, : len(z)] = z
+        values[row, : len(z)] = np.exp(z) if multiplicative else z
     alpha, beta, gamma, phi = (
         np.array([getattr(p, name) for p in params]) for name in ("alpha", "beta", "gamma", "phi")
     )
@@ -121,11 +141,15 @@ def smoothing_states(histories: list[np.ndarray], params: list[Smoothing], horiz
     levels, trends = np.empty((len(histories), longest)), np.empty((len(histories), longest))
     for t in range(longest):  # NOTE: the recursion is sequential in time; each step is vectorised over series
         previous, damped = level, phi * trend
-        level = alpha * (values[:, t] - seasons[:, t]) + (1 - alpha) * (previous + damped)
+        if multiplicative:
+            with np.errstate(divide="ignore", invalid="ignore"):  # broken states give floored forecasts
+                level = alpha * values[:, t] / seasons[:, t] + (1 - alpha) * (previous + damped)
+                seasons[:, t + m] = gamma * values[:, t] / (previous + damped) + (1 - gamma) * seasons[:, t]
+        else:
+            level = alpha * (values[:, t] - seasons[:, t]) + (1 - alpha) * (previous + damped)
+            seasons[:, t + m] = gamma * (values[:, t] - previous - damped) + (1 - gamma) * seasons[:, t]
         trend = beta * (level - previous) + (1 - beta) * damped
-        seasons[:, t + m] = gamma * (values[:, t] - previous - damped) + (1 - gamma) * seasons[:, t]
         levels[:, t], trends[:, t] = level, trend
-    del values
     held = np.arange(longest)[None, :] < lengths[:, None]  # the rows of each series, series after series
     return SmoothingStates(
         level=levels[held],
@@ -133,6 +157,7 @@ def smoothing_states(histories: list[np.ndarray], params: list[Smoothing], horiz
         seasons=seasons[np.c_[np.ones((len(histories), m), dtype=bool), held]],
         damping=np.cumsum(phi[:, None] ** np.arange(1, horizon + 1)[None, :], axis=1),
         ends=np.cumsum(lengths),
+        values=values[held] if multiplicative else None,
     )
 
 

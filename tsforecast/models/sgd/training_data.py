@@ -267,7 +267,12 @@ def training_adjustments(series: ModelSeries, recipe: Recipe, season: int, befor
 
 
 def training_smoothing(
-    series: ModelSeries, recipes: Sequence[Recipe], season: int, horizon: int, validation: float
+    series: ModelSeries,
+    recipes: Sequence[Recipe],
+    season: int,
+    horizon: int,
+    validation: float,
+    multiplicative: bool = False,
 ) -> SmoothingStates | None:
     """The states after every row with the parameters the ``"es"`` members train with (``None`` without one).
 
@@ -276,7 +281,8 @@ def training_smoothing(
     members (:func:`validation_start`), or, per member, on its first ``lookback`` values if they
     are more (no window of that member has a target among them); the causal recursion then runs
     over its whole history with them. So no validation target of any member reaches a fitting
-    window's base, and every validation cost is honest.
+    window's base, and every validation cost is honest. ``multiplicative``: the model fitted
+    (:func:`~.smoothing_fit.fit_smoothing`; the ``ETS(A, Ad, M)`` model on a positive series).
     (``predict`` uses the parameters fitted on the whole training history, saved with the model.)
     """
     lookbacks = [recipe.lookback for recipe in recipes if recipe.family == "es"]
@@ -287,7 +293,7 @@ def training_smoothing(
         for lookback in lookbacks
     ]
     parts = [min(candidates, key=len) for candidates in zip(*per_member, strict=True)]
-    return smoothing_states(series.z, fit_panel_smoothing(parts, season), horizon)
+    return smoothing_states(series.z, fit_panel_smoothing(parts, season, multiplicative), horizon)
 
 
 def _fitting_parts(series: ModelSeries, lookback: int, before: Any) -> list[np.ndarray]:
