@@ -1,8 +1,8 @@
-"""Choose SGDForecaster's default ensemble on the tune set (the shipped datasets) only.
+"""Choose SGDForecaster's default ensemble on the tune set only.
 
 Usage::
 
-    python scripts/choose_ensemble.py [--folds 5] [--quick] [--set tune|confirm]
+    python scripts/choose_ensemble.py [--folds 5] [--quick] [--set shipped|external|confirm]
 
 One model with every member (``family="all"``: drift, decomposed and es, each at the three
 default lookbacks; member ``i`` seeded ``seed + i``) is fitted per fold; each candidate ensemble
@@ -11,9 +11,10 @@ Protocol and MASE as ``scripts/evaluate_sgd.py`` (horizon one season, expanding 
 fold, the last ``--folds`` folds, panels fitted as one global model). The CPU seconds of each
 member's fit are summed per candidate: the fit time that candidate would cost on its own.
 
-``--set confirm`` prints the same table on ``evaluate_sgd.py``'s confirm set, to see whether the ranking
-holds on unseen series, never to choose (run after the choice of ``drift+es``, and again for the two
-candidates with the es base, which were not adopted).
+``--set`` picks the datasets: ``shipped`` (the tune set of the first three rounds), ``external``
+(``evaluate_sgd.py``'s ``TUNE_EXTERNAL``: the confirm set of those rounds, part of the tune set
+from the fourth round on) or ``confirm`` (``evaluate_sgd.py``'s confirm set of the fourth round:
+to see whether the ranking holds on unseen series, never to choose).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from evaluate_sgd import CONFIRM, QUICK, SHIPPED, confirm_frame, score, shipped
+from evaluate_sgd import CONFIRM, QUICK, SHIPPED, TUNE_EXTERNAL, confirm_frame, score, shipped
 
 import tsforecast as tsf
 from tsforecast.models.sgd import SGDForecaster
@@ -46,6 +47,7 @@ CANDIDATES = {
     "drift+es (6)": [0, 1, 2, 6, 7, 8],
     "drift+es (6) + ES base": [0, 1, 2, 6, 7, 8, 9],
     "ES base alone": [9],
+    "es (3) + ES base": [6, 7, 8, 9],
 }
 
 
@@ -108,14 +110,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 folds on three shipped series")
-    parser.add_argument("--set", choices=("tune", "confirm"), default="tune")
+    parser.add_argument("--set", choices=("shipped", "external", "confirm"), default="shipped")
     args = parser.parse_args()
     n_folds = 2 if args.quick else args.folds
     names = list(CANDIDATES)
-    if args.set == "tune":
+    if args.set == "shipped":
         datasets = [(name, shipped(name)) for name in (QUICK if args.quick else SHIPPED)]
     else:
-        datasets = [(name, confirm_frame(*spec)) for name, *spec in CONFIRM]
+        datasets = [
+            (name, confirm_frame(*spec)) for name, *spec in (TUNE_EXTERNAL if args.set == "external" else CONFIRM)
+        ]
     print(f"## {args.set} set, {n_folds} folds: mean MASE / CPU s per fold fit\n")
     print("| dataset | " + " | ".join(names) + " | folds |")
     print("|---|" + "---|" * (len(names) + 1))

