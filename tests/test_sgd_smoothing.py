@@ -67,9 +67,10 @@ def test_multiplicative_forecast_of_a_falling_trend_is_floored_at_a_tenth_of_its
     np.testing.assert_allclose(forecasts[-1], np.log([2.0, 2.0, 2.0]))  # below zero: a tenth of the last value
 
 
-def test_base_at_an_origin_reads_nothing_after_it() -> None:
+@pytest.mark.parametrize("multiplicative", [False, True])
+def test_base_at_an_origin_reads_nothing_after_it(multiplicative: bool) -> None:
     z = log_seasonal()
-    params = fit_smoothing(z, SEASON)
+    params = fit_smoothing(z, SEASON, multiplicative)
     forecasts = smoothing_forecasts([z], [params], 12)[0]
     changed = z.copy()
     changed[50:] = changed[50:][::-1] + 5.0  # every value after origin 49 changed

@@ -172,20 +172,26 @@ def _initial_states(values: np.ndarray, mask: np.ndarray, m: int, multiplicative
     return first, trend, np.where(mask[:, :m] > 0, seasons, flat)
 
 
-def _step(y: Any, level: Any, trend: Any, season: Any, params: tuple[Any, ...], multiplicative: bool) -> tuple:
-    """One step of the recursion (:func:`~.smoothing.smoothing_states`), element-wise on numpy arrays or tensors:
-    the one-step forecast of ``y`` and the level, trend and seasonal index after it."""
-    alpha, beta, gamma, phi = params
-    base = level + phi * trend
+def _step(
+    y: Any, weight: Any, level: Any, trend: Any, season: Any, params: tuple[Any, ...], multiplicative: bool
+) -> tuple:
+    """One step of the recursion (:func:`~.smoothing.smoothing_states`, in error-correction form), element-wise on
+    numpy arrays or tensors: the one-step error (times ``weight``: 0 on padding) and the level, trend and seasonal
+    index after it. ``params`` are ``(alpha, alpha · beta, gamma, phi)``."""
+    alpha, alpha_beta, gamma, phi = params
+    damped = phi * trend
+    base = level + damped
     if multiplicative:  # NOTE: denominators clipped, so padding and wild trial parameters stay finite
-        forecast = base * season
-        new_level = alpha * y / season.clip(min=_TINY) + (1 - alpha) * base
-        new_season = gamma * y / base.clip(min=_TINY) + (1 - gamma) * season
-    else:
-        forecast = base + season
-        new_level = alpha * (y - season) + (1 - alpha) * base
-        new_season = gamma * (y - base) + (1 - gamma) * season
-    return forecast, new_level, beta * (new_level - level) + (1 - beta) * phi * trend, new_season
+        error = (y - base * season) * weight
+        relative = error / season.clip(min=_TINY)
+        return (
+            error,
+            base + alpha * relative,
+            damped + alpha_beta * relative,
+            season + gamma * error / base.clip(min=_TINY),
+        )
+    error = (y - base - season) * weight
+    return error, base + alpha * error, damped + alpha_beta * error, season + gamma * error
 
 
 def _grid_start(
@@ -193,16 +199,15 @@ def _grid_start(
 ) -> np.ndarray:
     """Per series, the grid point ``(alpha, beta/alpha, gamma/(1-alpha))`` with the least squared one-step error."""
     grid = np.array(_GRID if m > 1 else [p for p in _GRID if p[2] == 0.0])
-    params = (grid[:, 0], grid[:, 0] * grid[:, 1], (1 - grid[:, 0]) * grid[:, 2], 0.98)
+    params = (grid[:, 0], grid[:, 0] ** 2 * grid[:, 1], (1 - grid[:, 0]) * grid[:, 2], 0.98)
     level = np.repeat(states[0][:, None], len(grid), axis=1)
     trend = np.repeat(states[1][:, None], len(grid), axis=1)
     seasons = [np.repeat(states[2][:, j, None], len(grid), axis=1) for j in range(m)]
     sse = np.zeros_like(level)
     for t in range(values.shape[1]):  # NOTE: sequential in time; each step is vectorised over series and grid points
-        forecast, level, trend, seasons[t % m] = _step(
-            values[:, t, None], level, trend, seasons[t % m], params, multiplicative
+        error, level, trend, seasons[t % m] = _step(
+            values[:, t, None], mask[:, t, None], level, trend, seasons[t % m], params, multiplicative
         )
-        error = (values[:, t, None] - forecast) * mask[:, t, None]
         sse += error * error
     return grid[np.argmin(sse, axis=1)]
 
@@ -255,11 +260,11 @@ def _fit_jointly(histories: Sequence[np.ndarray], season: int, multiplicative: b
     def cost() -> torch.Tensor:
         alpha, beta, gamma, phi, level, trend, initial = parameters()
         seasons, sse = list(initial.unbind(dim=1)), torch.zeros_like(level)
+        params = (alpha, alpha * beta, gamma, phi)
         for t in range(values.shape[1]):
-            forecast, level, trend, seasons[t % m] = _step(
-                y_all[:, t], level, trend, seasons[t % m], (alpha, beta, gamma, phi), multiplicative
+            error, level, trend, seasons[t % m] = _step(
+                y_all[:, t], weight[:, t], level, trend, seasons[t % m], params, multiplicative
             )
-            error = (y_all[:, t] - forecast) * weight[:, t]
             sse = sse + error * error
         return sse / (scale * scale * points)  # each series' mean squared error in units of its spread
 
