@@ -231,6 +231,12 @@ def joint_from_4(monkeypatch: pytest.MonkeyPatch) -> int:
     return 4
 
 
+@pytest.fixture
+def few_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Joint fits of 20 Adam steps: what its tests check (independence, fallback, threads) holds at any step count."""
+    monkeypatch.setattr(smoothing_fit, "_STEPS", 20)
+
+
 @pytest.mark.parametrize("multiplicative", [False, True])
 def test_joint_fit_of_a_panel_reaches_statsmodels_squared_error(joint_from_4: int, multiplicative: bool) -> None:
     panel = log_panel(24)
@@ -248,14 +254,16 @@ def test_joint_fit_of_a_panel_reaches_statsmodels_squared_error(joint_from_4: in
     assert ratio.max() < 1.25
 
 
-def test_few_series_are_fitted_by_statsmodels_one_by_one(joint_from_4: int) -> None:
+def test_few_series_are_fitted_by_statsmodels_one_by_one(joint_from_4: int, few_steps: None) -> None:
     panel = log_panel(joint_from_4 - 1)
     assert fit_panel_smoothing(panel, SEASON) == [fit_smoothing(z, SEASON) for z in panel]
     assert {p.spec for p in fit_panel_smoothing(log_panel(joint_from_4), SEASON)} == {"damped seasonal, joint"}
 
 
 @pytest.mark.parametrize("multiplicative", [False, True])
-def test_a_series_joint_parameters_depend_on_its_own_values_only(joint_from_4: int, multiplicative: bool) -> None:
+def test_a_series_joint_parameters_depend_on_its_own_values_only(
+    joint_from_4: int, few_steps: None, multiplicative: bool
+) -> None:
     panel = log_panel(6, seed=1)
     others = log_panel(6, seed=2)
     changed = [panel[0], panel[1][:40], *others[2:], log_panel(1, length=150, seed=3)[0]]  # ragged, longer padding
@@ -265,7 +273,9 @@ def test_a_series_joint_parameters_depend_on_its_own_values_only(joint_from_4: i
     assert second[1] == alone  # a short one, padded
 
 
-def test_joint_fit_without_season_and_its_fallback(joint_from_4: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_joint_fit_without_season_and_its_fallback(
+    joint_from_4: int, few_steps: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     panel = log_panel(6, length=60, seed=4)
     fitted = fit_panel_smoothing(panel, 1)
     assert {(p.spec, p.gamma, p.seasons) for p in fitted} == {("damped, joint", 0.0, (0.0,))}
@@ -282,7 +292,7 @@ def test_joint_fit_without_season_and_its_fallback(joint_from_4: int, monkeypatc
     assert fitted[2].spec == "damped seasonal, joint"
 
 
-def test_joint_fit_does_not_depend_on_the_thread_count(joint_from_4: int) -> None:
+def test_joint_fit_does_not_depend_on_the_thread_count(joint_from_4: int, few_steps: None) -> None:
     import torch
 
     panel = log_panel(8, length=60, seed=5)
