@@ -14,7 +14,7 @@ from tsforecast.errors import DataError, DataTypeError, LeakageError
 from tsforecast.metrics import METRICS, coverage, interval_terms, interval_width, msis
 from tsforecast.models import Forecaster, LocalForecaster
 from tsforecast.models.baselines import ARIMA, ETS, Naive, SeasonalNaive, Theta
-from tsforecast.models.intervals import Calibration, band_columns, conformal_half_widths
+from tsforecast.models.intervals import Calibration, band_columns, calibrate, conformal_half_widths
 from tsforecast.models.statistical import _last_resort_bands
 
 BANDS = ["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]
@@ -147,6 +147,16 @@ def test_calibration_stays_inside_the_fitted_data_and_is_cached() -> None:
     assert model.conformal_ is calibration  # reused for other levels
     model.fit(frame(seasonal(44)))
     assert not hasattr(model, "conformal_")  # a refit drops it
+
+
+def test_a_shorter_calibration_is_the_latest_part_of_a_longer_one() -> None:
+    # The calibration study (scripts/study_intervals.py) relies on this: blocks are fitted independently, latest first.
+    data = frame(seasonal(48))
+    model = ETS(horizon=4, season=4).fit(data)
+    short, long = (calibrate(model, data, season=4, n_windows=n) for n in (5, 7))
+    assert (long.residuals.shape[1], short.residuals.shape[1]) == (28, 20)
+    np.testing.assert_array_equal(long.residuals[:, :20], short.residuals)
+    assert long.origins[:20].equals(short.origins)
 
 
 def test_a_calibration_fit_that_records_later_data_is_refused() -> None:
