@@ -14,7 +14,7 @@ from tsforecast.errors import DataError, DataTypeError, LeakageError
 from tsforecast.metrics import METRICS, coverage, interval_terms, interval_width, msis
 from tsforecast.models import Forecaster, LocalForecaster
 from tsforecast.models.baselines import ARIMA, ETS, Naive, SeasonalNaive, Theta
-from tsforecast.models.intervals import Calibration, band_columns, calibrate, conformal_half_widths
+from tsforecast.models.intervals import Calibration, band_columns, calibrate, conformal_half_widths, conformal_rank
 from tsforecast.models.statistical import _last_resort_bands
 
 BANDS = ["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]
@@ -123,6 +123,28 @@ def test_a_series_with_enough_residuals_gets_its_own_quantile_and_a_short_one_th
     # pooled scaled residuals 1, 1, 2, 2, 3, ..., 19 (21 values): ranks ceil(22 * 0.8) = 18 -> 16 and 21 -> 19
     assert q[:, 1, 0].tolist() == [2 * 16.0, 2 * 19.0]
     assert q[:, 2, 0].tolist() == [3 * 16.0, 3 * 19.0]  # a series unseen at fit: pooled times its own scale
+
+
+def test_a_step_with_too_few_pooled_residuals_joins_its_neighbouring_steps() -> None:
+    residuals = (np.arange(1.0, 13.0)[:, None] * np.array([1.0, 2.0, 3.0]))[None]  # 1 series, 12 origins, 3 steps
+    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(12), 20)
+    q = conformal_half_widths(calibration, (80.0, 95.0), pd.Index(["a"]), calibration.scales, np.ones((1, 3)))
+    # 12 residuals per step are too few at 95% (13 needed): step j uses the residuals of steps j-1, j, j+1
+    for step, sample in enumerate([residuals[0, :, :2], residuals[0], residuals[0, :, 1:]]):
+        values = np.sort(sample.ravel())
+        expected = [values[conformal_rank(values.size, level) - 1] for level in (80.0, 95.0)]
+        assert q[:, 0, step].tolist() == expected
+    assert (q[0] <= q[1]).all()  # one sample for both levels: nested
+
+
+def test_a_short_backtest_gets_95_percent_bands_from_neighbouring_steps() -> None:
+    data = frame(seasonal(64))  # the first fold trains on 40 months: one calibration block, 12 residuals per step
+    model = SeasonalNaive(horizon=12, season=12)
+    result = tsf.backtest(model, data, tsf.WalkForward(2, 12), baselines=(), level=(80, 95))
+    assert_nested_and_finite(result.forecasts)
+    model.fit(data.iloc[:40])
+    assert_nested_and_finite(model.predict(level=(80, 95)))
+    assert model.conformal_.residuals.shape[1] == 12  # too few for a step's own 95% band (13 needed)
 
 
 def test_too_few_residuals_even_pooled_are_refused() -> None:

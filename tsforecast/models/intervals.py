@@ -28,7 +28,10 @@ only on the data the model was fitted on:
    conformal prediction). When a series has too few residuals for that rank
    (:math:`\lceil (n+1)(1-\alpha) \rceil > n`, e.g. fewer than 19 at 95%), the residuals of every
    series are pooled after dividing each by its series' MASE scale (in-sample seasonal-naive MAE),
-   and the pooled quantile is multiplied back by the series' scale.
+   and the pooled quantile is multiplied back by the series' scale. Where even the pooled residuals
+   of step ``j`` are too few (short histories), those of steps ``j-1`` and ``j+1`` join them: on
+   separate monthly series this pooling of neighbouring steps is as well calibrated as each step's
+   own residuals (``docs/interval-calibration.md``).
 5. **Bands.** :math:`\hat y \pm q_{s,j}` (relative scores: :math:`\hat y (1 \pm q_{s,j})`):
    symmetric, and nested across levels by construction (a higher level takes a higher order
    statistic of the same residuals). With relative scores no MASE scaling is needed to pool.
@@ -357,37 +360,44 @@ def conformal_half_widths(
     A series with enough residuals of its own gets its own quantile per step; any other series
     (too few residuals, or not in the calibration, e.g. a new series given to ``predict``) gets
     the pooled quantile of scaled residuals times its scale (``scales``, from the history it is
-    forecast from). Relative residuals are pooled as they are, and every quantile is multiplied
-    by the forecast (``forecasts``, shape ``(n_series, horizon)``).
+    forecast from); where even the pooled residuals of a step are too few, those of its two
+    neighbouring steps join them. Relative residuals are pooled as they are, and every quantile
+    is multiplied by the forecast (``forecasts``, shape ``(n_series, horizon)``).
 
     Raises
     ------
     DataError
-        If even the pooled residuals are too few for a level.
+        If even the pooled residuals of a step and its neighbours are too few for a level.
     """
     residuals = calibration.residuals
+    horizon = residuals.shape[2]
     position = calibration.series.get_indexer(series)
     known = position >= 0
     divisor = 1.0 if calibration.relative else calibration.scales.to_numpy()[:, None, None]
-    pooled_sample = (residuals / divisor).reshape(1, -1, residuals.shape[2])
-    # NOTE: a series uses its own residuals at every level or at none (decided at the highest level), so the
-    # bands stay nested: each level is a higher order statistic of the same sample.
-    _, own_ok = _ranked(residuals, max(levels))
+    pooled_sample = (residuals / divisor).reshape(1, -1, horizon)
+    padded = np.pad(pooled_sample, ((0, 0), (0, 0), (1, 1)), constant_values=np.nan)
+    wide_sample = np.concatenate([padded[:, :, k : k + horizon] for k in range(3)], axis=1)
+    # NOTE: each series and step takes one sample (its own, the pooled one, or the pooled one with the neighbouring
+    # steps) for every level, decided at the highest level, so the bands stay nested: each level is a higher order
+    # statistic of the same sample.
+    top = max(levels)
+    _, own_ok = _ranked(residuals, top)
+    _, pooled_ok = _ranked(pooled_sample, top)
+    _, wide_ok = _ranked(wide_sample, top)
     use_own = known[:, None] & own_ok[np.maximum(position, 0)]
+    use_pooled = ~use_own & pooled_ok
+    if not (use_own | pooled_ok | wide_ok).all():
+        count = int((~np.isnan(wide_sample)).sum(axis=1).min())
+        raise DataError(
+            f"Too few calibration residuals for {spell_value('level', _number(top))}: {count} per horizon step "
+            f"(with its neighbouring steps, over all series), {int(conformal_rank(count, top))} needed. Provide "
+            "longer histories or lower the level."
+        )
     scale = scales.reindex(series).to_numpy()[:, None]
     multiplier = np.abs(forecasts) if calibration.relative else 1.0
-    out = np.empty((len(levels), len(series), residuals.shape[2]))
+    out = np.empty((len(levels), len(series), horizon))
     for k, level in enumerate(levels):
-        own, _ = _ranked(residuals, level)
-        pooled, pooled_ok = _ranked(pooled_sample, level)
-        if not (use_own | pooled_ok).all():
-            count = int((~np.isnan(pooled_sample)).sum(axis=1).min())
-            raise DataError(
-                f"Too few calibration residuals for {spell_value('level', _number(level))}: {count} per horizon "
-                f"step over all series, {int(conformal_rank(count, level))} needed. Provide longer histories or "
-                "lower the level."
-            )
-        out[k] = multiplier * np.where(
-            use_own, own[np.maximum(position, 0)], pooled if calibration.relative else scale * pooled
-        )
+        own = _ranked(residuals, level)[0][np.maximum(position, 0)]
+        shared = np.where(use_pooled, _ranked(pooled_sample, level)[0], _ranked(wide_sample, level)[0])
+        out[k] = multiplier * np.where(use_own, own, shared if calibration.relative else scale * shared)
     return out
