@@ -49,7 +49,14 @@ import pandas as pd
 import tsforecast as tsf
 from tsforecast.metrics import coverage, msis
 from tsforecast.models import make_model
-from tsforecast.models.intervals import Calibration, calibrate, conformal_half_widths, conformal_rank, series_scales
+from tsforecast.models.intervals import (
+    Calibration,
+    calibrate,
+    conformal_half_widths,
+    conformal_rank,
+    series_scales,
+    with_neighbouring_steps,
+)
 
 HORIZON, SEASON, N_FOLDS, LAST = 12, 12, 5, 300
 LEVELS = (80.0, 95.0)
@@ -90,8 +97,7 @@ def variant(calibration: Calibration, blocks: int, steps: str) -> Calibration:
     keep = np.arange(min(blocks * HORIZON, calibration.residuals.shape[1]))
     residuals = calibration.residuals[:, keep, :]
     if steps == "±1":
-        padded = np.pad(residuals, ((0, 0), (0, 0), (1, 1)), constant_values=np.nan)
-        residuals = np.concatenate([padded[:, :, k : k + HORIZON] for k in range(3)], axis=1)
+        residuals = with_neighbouring_steps(residuals)
         keep = np.tile(keep, 3)
     return dataclasses.replace(calibration, residuals=residuals, origins=calibration.origins[keep])
 

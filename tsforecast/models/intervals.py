@@ -75,6 +75,7 @@ __all__ = [
     "conformal_half_widths",
     "conformal_rank",
     "series_scales",
+    "with_neighbouring_steps",
 ]
 
 N_WINDOWS = 5
@@ -352,6 +353,29 @@ def _ranked(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(ordered, index[:, None, ...], axis=1)[:, 0, ...], ok
 
 
+def with_neighbouring_steps(residuals: np.ndarray) -> np.ndarray:
+    """Each horizon step's residuals joined by those of the steps before and after it.
+
+    Parameters
+    ----------
+    residuals : ndarray of shape (n_series, n_origins, horizon)
+        Residuals per series, origin and step (NaN = missing).
+
+    Returns
+    -------
+    ndarray of shape (n_series, 3 * n_origins, horizon)
+        For step ``j``: the residuals of steps ``j-1``, ``j`` and ``j+1`` (NaN beyond the first and last step).
+
+    Examples
+    --------
+    >>> with_neighbouring_steps(np.array([[[1.0, 2.0, 3.0]]]))[0].T.tolist()
+    [[nan, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, nan]]
+    """
+    horizon = residuals.shape[2]
+    padded = np.pad(residuals, ((0, 0), (0, 0), (1, 1)), constant_values=np.nan)
+    return np.concatenate([padded[:, :, k : k + horizon] for k in range(3)], axis=1)
+
+
 def conformal_half_widths(
     calibration: Calibration, levels: Sequence[float], series: pd.Index, scales: pd.Series, forecasts: np.ndarray
 ) -> np.ndarray:
@@ -375,8 +399,7 @@ def conformal_half_widths(
     known = position >= 0
     divisor = 1.0 if calibration.relative else calibration.scales.to_numpy()[:, None, None]
     pooled_sample = (residuals / divisor).reshape(1, -1, horizon)
-    padded = np.pad(pooled_sample, ((0, 0), (0, 0), (1, 1)), constant_values=np.nan)
-    wide_sample = np.concatenate([padded[:, :, k : k + horizon] for k in range(3)], axis=1)
+    wide_sample = with_neighbouring_steps(pooled_sample)
     # NOTE: each series and step takes one sample (its own, the pooled one, or the pooled one with the neighbouring
     # steps) for every level, decided at the highest level, so the bands stay nested: each level is a higher order
     # statistic of the same sample.
