@@ -95,11 +95,13 @@ def series(only: list[str] | None = None) -> list[pd.DataFrame]:
 def variant(calibration: Calibration, blocks: int, steps: str) -> Calibration:
     """The calibration a variant uses: the latest ``blocks · h`` origins, steps pooled with neighbours for "±1"."""
     keep = np.arange(min(blocks * HORIZON, calibration.residuals.shape[1]))
-    residuals = calibration.residuals[:, keep, :]
-    if steps == "±1":
-        residuals = with_neighbouring_steps(residuals)
-        keep = np.tile(keep, 3)
-    return dataclasses.replace(calibration, residuals=residuals, origins=calibration.origins[keep])
+
+    def cut(values: np.ndarray) -> np.ndarray:
+        return with_neighbouring_steps(values[:, keep, :]) if steps == "±1" else values[:, keep, :]
+
+    forecasts = None if calibration.forecasts is None else cut(calibration.forecasts)
+    origins = calibration.origins[np.tile(keep, 3) if steps == "±1" else keep]
+    return dataclasses.replace(calibration, residuals=cut(calibration.residuals), forecasts=forecasts, origins=origins)
 
 
 def run(model_name: str, only: list[str] | None = None) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -14,7 +15,14 @@ from tsforecast.errors import DataError, DataTypeError, LeakageError
 from tsforecast.metrics import METRICS, coverage, interval_terms, interval_width, msis
 from tsforecast.models import Forecaster, LocalForecaster
 from tsforecast.models.baselines import ARIMA, ETS, Naive, SeasonalNaive, Theta
-from tsforecast.models.intervals import Calibration, band_columns, calibrate, conformal_half_widths, conformal_rank
+from tsforecast.models.intervals import (
+    Calibration,
+    band_columns,
+    calibrate,
+    conformal_half_widths,
+    conformal_rank,
+    series_scales,
+)
 from tsforecast.models.statistical import _last_resort_bands
 
 BANDS = ["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]
@@ -129,12 +137,33 @@ def test_a_step_with_too_few_pooled_residuals_joins_its_neighbouring_steps() -> 
     residuals = (np.arange(1.0, 13.0)[:, None] * np.array([1.0, 2.0, 3.0]))[None]  # 1 series, 12 origins, 3 steps
     calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(12), 20)
     q = conformal_half_widths(calibration, (80.0, 95.0), pd.Index(["a"]), calibration.scales, np.ones((1, 3)))
-    # 12 residuals per step are too few at 95% (13 needed): step j uses the residuals of steps j-1, j, j+1
+    # 12 residuals per step are enough at 80% (4 needed): each step's own 11th smallest
+    assert q[0, 0].tolist() == [11.0, 22.0, 33.0]
+    # ... and too few at 95% (19 needed): step j uses the residuals of steps j-1, j, j+1
     for step, sample in enumerate([residuals[0, :, :2], residuals[0], residuals[0, :, 1:]]):
         values = np.sort(sample.ravel())
-        expected = [values[conformal_rank(values.size, level) - 1] for level in (80.0, 95.0)]
-        assert q[:, 0, step].tolist() == expected
-    assert (q[0] <= q[1]).all()  # one sample for both levels: nested
+        assert q[1, 0, step] == values[conformal_rank(values.size, 95.0) - 1]
+    assert (q[0] <= q[1]).all()
+
+
+def test_a_level_s_band_does_not_depend_on_higher_levels_asked_for() -> None:
+    residuals = (np.arange(1.0, 13.0)[:, None] * np.array([1.0, 2.0, 3.0]))[None]  # 12 per step: 95% needs more
+    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(12), 20)
+    args = (pd.Index(["a"]), calibration.scales, np.ones((1, 3)))
+    alone = conformal_half_widths(calibration, (80.0,), *args)[0]
+    np.testing.assert_array_equal(conformal_half_widths(calibration, (80.0, 95.0), *args)[0], alone)
+    np.testing.assert_array_equal(conformal_half_widths(calibration, (95.0, 80.0), *args)[1], alone)
+
+
+def test_a_higher_level_whose_larger_sample_gives_a_narrower_band_is_widened_to_nest() -> None:
+    residuals = np.ones((1, 20, 3))
+    residuals[0, :, 1] = np.arange(10.0, 201.0, 10.0)  # step 1: 20 residuals of its own, 10 .. 200
+    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(20), 30)
+    args = (pd.Index(["a"]), calibration.scales, np.ones((1, 3)))
+    # 95% (19 needed): step 1's own 20th smallest, 200; 96% (24 needed): the 59th of the 60 of steps 0-2, 190
+    assert conformal_half_widths(calibration, (95.0,), *args)[0, 0, 1] == 200.0
+    assert conformal_half_widths(calibration, (96.0,), *args)[0, 0, 1] == 190.0
+    assert conformal_half_widths(calibration, (95.0, 96.0), *args)[:, 0, 1].tolist() == [200.0, 200.0]
 
 
 def test_a_short_backtest_gets_95_percent_bands_from_neighbouring_steps() -> None:
@@ -144,19 +173,25 @@ def test_a_short_backtest_gets_95_percent_bands_from_neighbouring_steps() -> Non
     assert_nested_and_finite(result.forecasts)
     model.fit(data.iloc[:40])
     assert_nested_and_finite(model.predict(level=(80, 95)))
-    assert model.conformal_.residuals.shape[1] == 12  # too few for a step's own 95% band (13 needed)
+    assert model.conformal_.residuals.shape[1] == 12  # too few for a step's own 95% band (19 needed)
 
 
 def test_too_few_residuals_even_pooled_are_refused() -> None:
     residuals = np.arange(1.0, 6.0).reshape(1, 5, 1)
     calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), pd.RangeIndex(5), 9)
-    with pytest.raises(DataError, match=r"Too few calibration residuals for level=95: 5 per horizon step .* 6 needed"):
+    with pytest.raises(
+        DataError, match=r"Too few calibration residuals for level=95: 5 per horizon step, .*; 19 needed"
+    ):
         conformal_half_widths(calibration, (95.0,), pd.Index(["a"]), pd.Series([1.0], index=["a"]), np.ones((1, 1)))
 
 
 def test_data_too_short_to_calibrate_is_refused() -> None:
-    with pytest.raises(DataError, match="cannot calibrate prediction intervals: the data have 5 timestamps"):
-        Naive(horizon=4).fit(frame(seasonal(8)[:5])).predict(level=80)
+    with pytest.raises(DataError, match="cannot calibrate prediction intervals: the data have 9 timestamps, and "):
+        Naive(horizon=4).fit(frame(seasonal(12)[:9])).predict(level=50)
+    with pytest.raises(DataError, match=r"needs at least 10 \(3 to fit it, then 4 origins whose 4-step horizons"):
+        Naive(horizon=4).fit(frame(seasonal(12)[:9])).predict(level=50)
+    out = Naive(horizon=4).fit(frame(seasonal(12)[:10])).predict(level=50)
+    assert np.isfinite(out[["y_lo_50", "y_hi_50"]].to_numpy()).all()
 
 
 def test_calibration_stays_inside_the_fitted_data_and_is_cached() -> None:
@@ -241,6 +276,8 @@ def test_a_model_without_native_intervals_says_so() -> None:
         (True, DataTypeError, r"level=True is not a number \(bool\)"),
         ((80, 80.0), DataError, r"level=\(80, 80.0\) repeats a level"),
         ((), DataError, r"level=\(\) holds no level"),
+        (99.99999, DataError, r"level=99.99999 has more than 6 significant digits.* Round it, e.g. to 100"),
+        ((80, 80.0000001), DataError, r"level=80.0000001 has more than 6 significant digits.* to 80\."),
     ],
 )
 def test_bad_levels_are_refused_with_one_clear_line(level: Any, error: type[Exception], match: str) -> None:
@@ -350,10 +387,25 @@ def test_declared_covariates_travel_into_the_calibration_fits() -> None:
 
 
 def test_relative_scores_scale_the_band_with_the_forecast() -> None:
-    residuals = np.arange(1.0, 20.0).reshape(1, 19, 1) / 100  # relative residuals 1% .. 19%
-    calibration = Calibration(residuals, pd.Index(["a"]), pd.Series([5.0], index=["a"]), pd.RangeIndex(19), 30, True)
+    residuals = np.arange(1.0, 20.0).reshape(1, 19, 1)  # relative residuals 1% .. 19% of forecasts of 100
+    forecasts = np.full_like(residuals, 100.0)
+    calibration = Calibration(
+        residuals, pd.Index(["a"]), pd.Series([5.0], index=["a"]), pd.RangeIndex(19), 30, forecasts
+    )
     q = conformal_half_widths(calibration, (80.0,), pd.Index(["a"]), pd.Series([5.0], index=["a"]), np.array([[200.0]]))
     assert q[0, 0, 0] == pytest.approx(0.16 * 200.0)
+
+
+def test_a_forecast_that_is_not_positive_gets_a_band_from_absolute_scores() -> None:
+    model = Naive(horizon=2).fit(frame(seasonal(40)))
+    model.predict(level=80)
+    assert model.conformal_.relative
+    history = frame(np.r_[seasonal(40)[:39], 0.0])  # a new history whose last value, hence its forecast, is 0
+    out = model.predict(history, level=80)
+    absolute = dataclasses.replace(model.conformal_, forecasts=None)
+    q = conformal_half_widths(absolute, (80.0,), pd.Index(["s"]), series_scales(history, 12), np.zeros((1, 2)))
+    np.testing.assert_array_equal(out["y_hi_80"] - out["y_hat"], q[0, 0])
+    assert (q > 0).all()
 
 
 @pytest.mark.parametrize(("shift", "relative"), [(0.0, True), (-30.0, False)])

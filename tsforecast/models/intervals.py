@@ -15,32 +15,36 @@ only on the data the model was fitted on:
 2. **Forecasts.** For each block, a :func:`sklearn.base.clone` of the model is fitted on the rows
    up to the block's earliest origin, then forecasts from every origin of the block (its history
    up to that origin; a refit every ``h`` origins, as a backtest with ``refit=h`` would). A block
-   is used only while some series still has ``min_length()`` points at its earliest origin;
-   series shorter than that sit the block out.
+   is used only while some series still has ``max(min_length(), 3)`` points at its earliest
+   origin; series shorter than that sit the block out. So calibrating needs at least
+   ``max(min_length(), 3) + 2h - 1`` timestamps.
 3. **Scores.** The absolute residuals :math:`r_{s,i,j} = |y_{s,i+j} - \hat y_{s,i+j \mid i}|` per
-   series ``s``, origin ``i`` and horizon step ``j``; when every training value and every
-   calibration forecast is positive, the *relative* residuals :math:`r_{s,i,j} / \hat y_{s,i+j \mid i}`
-   (a normalised nonconformity score: the band then scales with the forecast, as the errors of a
-   growing positive series do).
+   series ``s``, origin ``i`` and horizon step ``j``; when every training value, every
+   calibration forecast and every forecast to band is positive, the *relative* residuals
+   :math:`r_{s,i,j} / \hat y_{s,i+j \mid i}` (a normalised nonconformity score: the band then
+   scales with the forecast, as the errors of a growing positive series do).
 4. **Quantiles.** For level :math:`1-\alpha` and the :math:`n` residuals of a series and step, the
    half-width is their :math:`\lceil (n+1)(1-\alpha) \rceil`-th smallest value, i.e. the empirical
    quantile at :math:`\lceil (n+1)(1-\alpha) \rceil / n` (the finite-sample correction of split
    conformal prediction). When a series has too few residuals for that rank
-   (:math:`\lceil (n+1)(1-\alpha) \rceil > n`, e.g. fewer than 19 at 95%), the residuals of every
+   (:math:`\lceil (n+1)(1-\alpha) \rceil > n`: fewer than 19 at 95%, 4 at 80%), the residuals of every
    series are pooled after dividing each by its series' MASE scale (in-sample seasonal-naive MAE),
    and the pooled quantile is multiplied back by the series' scale. Where even the pooled residuals
-   of step ``j`` are too few (short histories), those of steps ``j-1`` and ``j+1`` join them: on
-   separate monthly series this pooling of neighbouring steps is as well calibrated as each step's
-   own residuals (``docs/interval-calibration.md``).
+   of step ``j`` are too few (short histories), those of steps ``j-1`` and ``j+1`` join them (on
+   separate monthly series with about 60 residuals per step, pooling neighbouring steps was as
+   well calibrated as each step's own residuals: ``docs/interval-calibration.md``). Each level
+   takes the first of these samples that has enough residuals for it.
 5. **Bands.** :math:`\hat y \pm q_{s,j}` (relative scores: :math:`\hat y (1 \pm q_{s,j})`):
-   symmetric, and nested across levels by construction (a higher level takes a higher order
-   statistic of the same residuals). With relative scores no MASE scaling is needed to pool.
+   symmetric, and nested across levels (a higher level takes a higher order statistic of the
+   same residuals; where it had to take a larger sample, its half-width is raised to the lower
+   level's if below). With relative scores no MASE scaling is needed to pool.
 
 Every residual pairs a forecast from an origin inside the fitted data with an actual value inside
 it too, so in a backtest the calibration of a fold never touches that fold's test span. The
-calibration records the last timestamp it read (``last_target``, at most the model's
-``last_seen_``), and each calibration fit's ``last_seen_`` is checked against its origin
-(fit-scope provenance, as the backtest checks a fit against its cutoff). The cost is ``B`` refits
+calibration records the last timestamp it read (``last_target``; one after the model's
+``last_seen_`` raises :class:`~tsforecast.errors.LeakageError`), and each calibration fit's
+``last_seen_`` is checked against its origin (fit-scope provenance, as the backtest checks a fit
+against its cutoff). The cost is ``B`` refits
 plus ``N`` forecasts (for local models, which are re-estimated on every history, ``N`` fits per
 series); it is paid once per fitted model, on the first ``predict(level=...)``, and never when
 ``level`` is ``None``.
@@ -74,6 +78,7 @@ __all__ = [
     "check_levels",
     "conformal_half_widths",
     "conformal_rank",
+    "fewest_residuals",
     "series_scales",
     "with_neighbouring_steps",
 ]
@@ -130,6 +135,12 @@ def check_levels(level: Any) -> tuple[float, ...]:
     floats = [float(v) for v in values]
     if len(set(floats)) != len(floats):
         raise DataError(f"{spell_value('level', tuple(values))} repeats a level. {remedy}")
+    for value in floats:
+        if float(f"{value:g}") != value:  # NOTE: the band columns name a level with 6 significant digits
+            raise DataError(
+                f"{spell_value('level', value)} has more than 6 significant digits, which the band columns "
+                f"(y_lo_<level>) cannot name apart. Round it, e.g. to {_number(float(f'{value:.4g}'))}."
+            )
     return tuple(sorted(floats))
 
 
@@ -230,8 +241,9 @@ class Calibration:
         Origin timestamps, in the order of the second axis.
     last_target : Timestamp or int
         The last timestamp any residual used.
-    relative : bool
-        Whether ``residuals`` are relative to the forecast (``|y - y_hat| / y_hat``).
+    forecasts : ndarray of shape (n_series, n_origins, horizon) or None
+        The forecasts behind ``residuals``, kept when every training value and every one of them
+        is positive: the scores may then be relative (``residuals / forecasts``).
     """
 
     residuals: np.ndarray
@@ -239,7 +251,12 @@ class Calibration:
     scales: pd.Series
     origins: pd.Index
     last_target: Any
-    relative: bool = False
+    forecasts: np.ndarray | None = None
+
+    @property
+    def relative(self) -> bool:
+        """Whether relative scores are allowed (see ``forecasts``)."""
+        return self.forecasts is not None
 
 
 def _blocks(n_times: int, horizon: int, n_windows: int) -> list[np.ndarray]:
@@ -330,17 +347,20 @@ def calibrate(model: Any, frame: pd.DataFrame, *, season: int, n_windows: int = 
     if not used:
         raise DataError(
             f"{type(model).__name__} cannot calibrate prediction intervals: the data have {len(times)} timestamps, "
-            f"too few to fit it ({need} points) and forecast {horizon} steps inside them. Provide a longer "
-            f"history, or leave out {spell('level').rstrip('=')}."
+            f"and calibrating needs at least {need + 2 * horizon - 1} ({need} to fit it, then {horizon} origins "
+            f"whose {horizon}-step horizons lie inside the data). Provide a longer history, or leave out "
+            f"{spell('level').rstrip('=')}."
         )
     order = np.sort(np.asarray(used))[::-1]  # latest origin first
     last_target = times[int(order[0]) + horizon]
-    assert last_target <= model.last_seen_, "calibration targets lie inside the fitted data by construction"
-    relative = bool((data[TARGET] > 0).all() and (np.isnan(forecasts) | (forecasts > 0)).all())
-    if relative:
-        residuals = residuals / forecasts
-    scales = series_scales(data, season)
-    return Calibration(residuals[:, order, :], series, scales, times[order], last_target, relative)
+    if last_target > model.last_seen_:
+        raise LeakageError(
+            f"The calibration of {type(model).__name__} read a target at {last_target}, after the fitted data's "
+            f"last timestamp {model.last_seen_}. Calibrate on the frame the model was fitted on."
+        )
+    positive = bool((data[TARGET] > 0).all() and (np.isnan(forecasts) | (forecasts > 0)).all())
+    kept = forecasts[:, order, :] if positive else None
+    return Calibration(residuals[:, order, :], series, series_scales(data, season), times[order], last_target, kept)
 
 
 def _ranked(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -376,51 +396,67 @@ def with_neighbouring_steps(residuals: np.ndarray) -> np.ndarray:
     return np.concatenate([padded[:, :, k : k + horizon] for k in range(3)], axis=1)
 
 
+def fewest_residuals(level: float) -> int:
+    """The fewest residuals whose conformal rank (:func:`conformal_rank`) exists at ``level``.
+
+    Examples
+    --------
+    >>> fewest_residuals(80.0), fewest_residuals(95.0)
+    (4, 19)
+    """
+    n = 1
+    while conformal_rank(n, level) > n:
+        n += 1
+    return n
+
+
 def conformal_half_widths(
     calibration: Calibration, levels: Sequence[float], series: pd.Index, scales: pd.Series, forecasts: np.ndarray
 ) -> np.ndarray:
     """Half-widths ``q`` of the bands, shape ``(n_levels, n_series, horizon)``, for ``series`` in order.
 
-    A series with enough residuals of its own gets its own quantile per step; any other series
-    (too few residuals, or not in the calibration, e.g. a new series given to ``predict``) gets
-    the pooled quantile of scaled residuals times its scale (``scales``, from the history it is
-    forecast from); where even the pooled residuals of a step are too few, those of its two
-    neighbouring steps join them. Relative residuals are pooled as they are, and every quantile
-    is multiplied by the forecast (``forecasts``, shape ``(n_series, horizon)``).
+    Per level, a series with enough residuals of its own gets its own quantile per step; any
+    other series (too few residuals, or not in the calibration, e.g. a new series given to
+    ``predict``) gets the pooled quantile of scaled residuals times its scale (``scales``, from
+    the history it is forecast from); where even the pooled residuals of a step are too few,
+    those of its two neighbouring steps join them. A higher level's half-width is at least a
+    lower one's, so the bands nest. Scores are relative to the forecast when the calibration
+    allows it and every forecast to band (``forecasts``, shape ``(n_series, horizon)``) is
+    positive: relative residuals are pooled as they are, and each quantile is multiplied by
+    the forecast.
 
     Raises
     ------
     DataError
         If even the pooled residuals of a step and its neighbours are too few for a level.
     """
-    residuals = calibration.residuals
+    relative = calibration.forecasts is not None and bool((forecasts > 0).all())
+    residuals = calibration.residuals / calibration.forecasts if relative else calibration.residuals
     horizon = residuals.shape[2]
     position = calibration.series.get_indexer(series)
     known = position >= 0
-    divisor = 1.0 if calibration.relative else calibration.scales.to_numpy()[:, None, None]
+    divisor = 1.0 if relative else calibration.scales.to_numpy()[:, None, None]
     pooled_sample = (residuals / divisor).reshape(1, -1, horizon)
     wide_sample = with_neighbouring_steps(pooled_sample)
-    # NOTE: each series and step takes one sample (its own, the pooled one, or the pooled one with the neighbouring
-    # steps) for every level, decided at the highest level, so the bands stay nested: each level is a higher order
-    # statistic of the same sample.
-    top = max(levels)
-    _, own_ok = _ranked(residuals, top)
-    _, pooled_ok = _ranked(pooled_sample, top)
-    _, wide_ok = _ranked(wide_sample, top)
-    use_own = known[:, None] & own_ok[np.maximum(position, 0)]
-    use_pooled = ~use_own & pooled_ok
-    if not (use_own | pooled_ok | wide_ok).all():
-        count = int((~np.isnan(wide_sample)).sum(axis=1).min())
-        raise DataError(
-            f"Too few calibration residuals for {spell_value('level', _number(top))}: {count} per horizon step "
-            f"(with its neighbouring steps, over all series), {int(conformal_rank(count, top))} needed. Provide "
-            "longer histories or lower the level."
-        )
     scale = scales.reindex(series).to_numpy()[:, None]
-    multiplier = np.abs(forecasts) if calibration.relative else 1.0
+    multiplier = forecasts if relative else 1.0
     out = np.empty((len(levels), len(series), horizon))
     for k, level in enumerate(levels):
-        own = _ranked(residuals, level)[0][np.maximum(position, 0)]
-        shared = np.where(use_pooled, _ranked(pooled_sample, level)[0], _ranked(wide_sample, level)[0])
-        out[k] = multiplier * np.where(use_own, own, shared if calibration.relative else scale * shared)
+        own, own_ok = _ranked(residuals, level)
+        pooled, pooled_ok = _ranked(pooled_sample, level)
+        wide, wide_ok = _ranked(wide_sample, level)
+        use_own = known[:, None] & own_ok[np.maximum(position, 0)]
+        if not (use_own | pooled_ok | wide_ok).all():
+            count = int((~np.isnan(wide_sample)).sum(axis=1).min())
+            where = "per horizon step with its neighbouring steps" if horizon > 1 else "per horizon step"
+            raise DataError(
+                f"Too few calibration residuals for {spell_value('level', _number(level))}: {count} {where}, over "
+                f"all series; {fewest_residuals(level)} needed. Provide longer histories or lower the level."
+            )
+        shared = np.where(pooled_ok, pooled, wide)
+        out[k] = multiplier * np.where(use_own, own[np.maximum(position, 0)], shared if relative else scale * shared)
+    # NOTE: each level takes the first sample with enough residuals for it, so a level's band does not depend on
+    # which other levels are asked for; a higher level that took a smaller sample is widened to nest.
+    order = np.argsort(levels)
+    out[order] = np.maximum.accumulate(out[order], axis=0)
     return out
