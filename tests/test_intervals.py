@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tsforecast as tsf
 from tsforecast.errors import DataError, DataTypeError, LeakageError
@@ -164,6 +166,47 @@ def test_a_higher_level_whose_larger_sample_gives_a_narrower_band_is_widened_to_
     assert conformal_half_widths(calibration, (95.0,), *args)[0, 0, 1] == 200.0
     assert conformal_half_widths(calibration, (96.0,), *args)[0, 0, 1] == 190.0
     assert conformal_half_widths(calibration, (95.0, 96.0), *args)[:, 0, 1].tolist() == [200.0, 200.0]
+
+
+@given(
+    n_series=st.integers(1, 3),
+    n_origins=st.integers(1, 30),
+    horizon=st.integers(1, 5),
+    levels=st.lists(st.sampled_from([10.0, 50.0, 80.0, 90.0, 95.0, 97.5]), min_size=1, max_size=4, unique=True),
+    relative=st.booleans(),
+    positive=st.booleans(),
+    new_series=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=150, deadline=None)
+def test_half_widths_nest_across_levels_for_any_mix_of_samples(
+    n_series: int,
+    n_origins: int,
+    horizon: int,
+    levels: list[float],
+    relative: bool,
+    positive: bool,
+    new_series: bool,
+    seed: int,
+) -> None:
+    # Ragged residuals (own, pooled and neighbouring-step samples all in play), any order of levels.
+    rng = np.random.default_rng(seed)
+    residuals = rng.exponential(size=(n_series, n_origins, horizon)) * rng.uniform(0.1, 10.0, size=(n_series, 1, 1))
+    residuals[rng.random(residuals.shape) < 0.3] = np.nan
+    names = pd.Index([f"s{i}" for i in range(n_series)])
+    scales = pd.Series(rng.uniform(0.5, 2.0, n_series), index=names)
+    cal_forecasts = rng.uniform(1.0, 50.0, residuals.shape) if relative else None
+    calibration = Calibration(residuals, names, scales, pd.RangeIndex(n_origins), n_origins, cal_forecasts)
+    wanted = names.append(pd.Index(["new"])) if new_series else names
+    forecasts = rng.uniform(1.0 if positive else -5.0, 20.0, (len(wanted), horizon))
+    try:
+        q = conformal_half_widths(calibration, levels, wanted, scales.reindex(wanted).fillna(1.0), forecasts)
+    except DataError:  # too few residuals for some level even pooled: refused (the message is tested above)
+        return
+    assert np.isfinite(q).all()
+    assert (q >= 0).all()
+    ordered = q[np.argsort(levels)]
+    assert (np.diff(ordered, axis=0) >= 0).all()
 
 
 def test_a_short_backtest_gets_95_percent_bands_from_neighbouring_steps() -> None:
