@@ -30,3 +30,22 @@ def test_backtest_report_script_writes_the_report(tmp_path: Path, monkeypatch: p
                monkeypatch=monkeypatch)  # fmt: skip
     assert (tmp_path / "report.html").exists()
     assert (tmp_path / "summary.json").exists()
+
+
+def test_interval_study_applies_its_declared_choice_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from study_intervals import choose
+
+    def rows(blocks: int, steps: str, coverage_95: float, msis_95: float) -> list[dict[str, object]]:
+        base = {"blocks": blocks, "steps": steps, "series": "s", "fold": 0, "origins": 12 * blocks}
+        scores = {"coverage_80": 0.8, "coverage_95": coverage_95, "msis_80": 4.0, "msis_95": msis_95}
+        return [{**base, **scores, "model": model} for model in ("ets", "sgd")]
+
+    table = pd.DataFrame(
+        rows(5, "own", 0.92, 7.05)  # within 1% of the best qualifying MSIS, fewest blocks, own steps: chosen
+        + rows(5, "±1", 0.92, 7.00)
+        + rows(8, "own", 0.94, 6.99)  # the lowest qualifying MSIS, but more blocks
+        + rows(10, "own", 0.89, 5.00)  # the lowest MSIS, but 95% coverage below 0.90: does not qualify
+    )
+    assert choose(table) == (5, "own")
+    assert choose(table[table["blocks"] == 10]) == (10, "own")  # none qualifies: closest to 0.90 at 95%
