@@ -53,7 +53,7 @@ from tsforecast.models.intervals import (
     Calibration,
     calibrate,
     conformal_half_widths,
-    conformal_rank,
+    fewest_residuals,
     series_scales,
     with_neighbouring_steps,
 )
@@ -120,7 +120,7 @@ def run(model_name: str, only: list[str] | None = None) -> pd.DataFrame:
             y = fold.test["y"].to_numpy(dtype="float64")
             train = fold.train["y"].to_numpy(dtype="float64")
             counts = (~np.isnan(calibration.residuals[:, : 5 * HORIZON])).sum(axis=1)
-            if (conformal_rank(counts, max(LEVELS)) > counts).any():  # every variant has at least these residuals
+            if (counts < fewest_residuals(max(LEVELS))).any():  # every variant has at least these residuals
                 print(f"{model_name} {uid} fold {fold.index} left out: {counts.min()} residuals per step", flush=True)
                 continue
             widths = {

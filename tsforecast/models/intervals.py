@@ -430,7 +430,7 @@ def conformal_half_widths(
     DataError
         If even the pooled residuals of a step and its neighbours are too few for a level.
     """
-    relative = calibration.forecasts is not None and bool((forecasts > 0).all())
+    relative = calibration.relative and bool((forecasts > 0).all())
     residuals = calibration.residuals / calibration.forecasts if relative else calibration.residuals
     horizon = residuals.shape[2]
     position = calibration.series.get_indexer(series)
@@ -456,7 +456,7 @@ def conformal_half_widths(
         shared = np.where(pooled_ok, pooled, wide)
         out[k] = multiplier * np.where(use_own, own[np.maximum(position, 0)], shared if relative else scale * shared)
     # NOTE: each level takes the first sample with enough residuals for it, so a level's band does not depend on
-    # which other levels are asked for; a higher level that took a smaller sample is widened to nest.
+    # higher levels asked for; a higher level whose larger sample gives a narrower band is widened to nest.
     order = np.argsort(levels)
     out[order] = np.maximum.accumulate(out[order], axis=0)
     return out
