@@ -249,6 +249,13 @@ def test_calibration_stays_inside_the_fitted_data_and_is_cached() -> None:
     assert not hasattr(model, "conformal_")  # a refit drops it
 
 
+def test_calibrating_on_data_beyond_the_fitted_span_is_refused() -> None:
+    # Every calibration fit stays before its origin, so only the last-target check can catch a longer frame.
+    model = SeasonalNaive(horizon=4, season=4).fit(frame(seasonal(40)))
+    with pytest.raises(LeakageError, match=r"read a target at 2003-12-01 00:00:00, after the fitted data's last"):
+        calibrate(model, frame(seasonal(48)), season=4)
+
+
 def test_a_shorter_calibration_is_the_latest_part_of_a_longer_one() -> None:
     # The calibration study (scripts/study_intervals.py) relies on this: blocks are fitted independently, latest first.
     data = frame(seasonal(48))
