@@ -4,6 +4,7 @@ exits 2 with one line on stderr naming the problem and the fix in flags, inputs 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import subprocess
 import sys
@@ -171,8 +172,36 @@ def test_jobs_without_a_parallel_engine_is_refused(capsys: pytest.CaptureFixture
 def test_forecast_future_naming_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     args = ["--horizon", "3", "--model", "naive", "--future", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "f")]
     status, _, err = run(capsys, "forecast", "air_passengers", *args)
-    assert_one_line_error(status, err, "--future", "nope.csv' does not exist")
+    assert err == (
+        f"tsforecast forecast: error: --future {str(tmp_path / 'nope.csv')!r} does not exist. "
+        "Pass the file of known-future values for the horizon.\n"
+    )
+    assert status == 2
     assert not (tmp_path / "f").exists()
+
+
+def test_forecast_future_naming_a_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    args = ["--horizon", "3", "--model", "naive", "--future", str(tmp_path), "--out", str(tmp_path / "f.csv")]
+    status, _, err = run(capsys, "forecast", "air_passengers", *args)
+    assert_one_line_error(status, err, f"--future {str(tmp_path)!r} is a directory, not a file.")
+
+
+@pytest.mark.parametrize("command", ["backtest", "forecast"])
+@pytest.mark.parametrize(
+    ("name", "problem"), [("nope.csv", "does not exist"), ("folder", "is a directory, not a file")]
+)
+def test_data_naming_no_file_is_refused_before_it_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, name: str, problem: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    data_path = tmp_path / name
+    out = tmp_path / ("o" if command == "backtest" else "f.csv")
+    status, _, err = run(capsys, command, str(data_path), "--horizon", "3", "--model", "naive", "--out", str(out))
+    assert status == 2
+    assert err == (
+        f"tsforecast {command}: error: DATA {str(data_path)!r} {problem}. Pass a CSV or Parquet file, "
+        "or the name of a shipped dataset (see `tsforecast datasets`).\n"
+    )
 
 
 def test_forecast_out_naming_a_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -300,6 +329,31 @@ def test_api_messages_name_flags_end_to_end(
     assert api not in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--model", "sgd", "--epochs", "1", "--seed", "-1"],
+            "--seed must be an int in the range [0, inf). Got -1 instead.",
+        ),
+        (
+            ["--model", "naive", "--window", "sliding"],
+            "--window 'sliding' needs --train-size, the length of the training window.",
+        ),
+        (
+            ["--model", "naive", "--train-size", "24"],
+            "--train-size 24 is only used with --window 'sliding'; drop it, or set --window 'sliding'.",
+        ),
+    ],
+)
+def test_parameter_messages_name_the_flag_not_the_python_keyword(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flags: list[str], message: str
+) -> None:
+    argv = ["air_passengers", "--horizon", "12", "--folds", "2", "--no-audit", *flags, "--out", str(tmp_path / "o")]
+    status, _, err = run(capsys, "backtest", *argv)
+    assert (status, err) == (2, f"tsforecast backtest: error: {message}\n")
+
+
 def test_fill_inserts_missing_timestamps(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     argv = _gap(tmp_path)
     out = tmp_path / "o"
@@ -365,7 +419,7 @@ def test_a_terminal_sees_every_phase(
     status, _, err = run(capsys, "backtest", "air_passengers", *args)
     assert status == 0
     assert "tsforecast backtest: backtest of 2 models over 2 folds" in err
-    assert "tsforecast backtest: leakage audit: rerunning every fold" in err
+    assert "leakage audit: rerunning" not in err  # the backtest audits itself, on the same plan
     assert f"tsforecast backtest: writing results to {tmp_path / 'o'}" in err
 
 
@@ -415,6 +469,129 @@ def test_the_cli_itself_imports_no_torch_for_light_commands(argv: list[str]) -> 
     assert not _loads_torch(bypass + _run_cli(argv))
 
 
+HEAVY = {"pandas", "sklearn", "scipy", "torch"}
+
+
+def _imported(argv: list[str], cwd: Path) -> tuple[int, str, set[str]]:
+    """Run ``python -X importtime -m tsforecast ARGV``; return its status, stderr and the top-level modules imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tsforecast", *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    timings = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    modules = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in timings}
+    messages = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("import time:"))
+    return done.returncode, messages, modules
+
+
+def _quick_answers(tmp_path: Path) -> dict[str, tuple[list[str], int, str]]:
+    """Commands answered before pandas loads: argv, exit status and a fragment of the answer."""
+    blocker = tmp_path / "file.txt"
+    out = ["--out", str(tmp_path / "o")]
+    return {
+        "help": (["--help"], 0, ""),
+        "version": (["--version"], 0, ""),
+        "backtest help": (["backtest", "--help"], 0, ""),
+        "forecast help": (["forecast", "--help"], 0, ""),
+        "no command": ([], 2, "the following arguments are required: command"),
+        "missing argument": (["backtest", "air_passengers"], 2, "the following arguments are required"),
+        "missing DATA file": (["backtest", "nope.csv", "--horizon", "3", *out], 2, "DATA 'nope.csv' does not exist"),
+        "missing forecast DATA": (
+            ["forecast", "nope.csv", "--horizon", "3", "--out", str(tmp_path / "f.csv")],
+            2,
+            "does not exist",
+        ),
+        "missing --future": (
+            ["forecast", "air_passengers", "--horizon", "3", "--future", "nope.csv", "--out", str(tmp_path / "f.csv")],
+            2,
+            "--future 'nope.csv' does not exist",
+        ),
+        "out below a file": (
+            ["backtest", "air_passengers", "--horizon", "3", "--out", str(blocker / "o")],
+            2,
+            "which is a file",
+        ),
+        "checkpoint is a file": (
+            ["backtest", "air_passengers", "--horizon", "3", "--checkpoint", str(tmp_path / "ckpt"), *out],
+            2,
+            "is a file, not a directory",
+        ),
+        "bad flag value": (["backtest", "air_passengers", "--horizon", "twelve", *out], 2, "expected a positive"),
+        "bad choice": (["backtest", "air_passengers", "--horizon", "3", "--window", "rolling", *out], 2, "invalid"),
+        "jobs without an engine": (
+            ["backtest", "air_passengers", "--horizon", "3", "--jobs", "2", *out],
+            2,
+            "--jobs 2",
+        ),
+        "fraction level": (
+            ["backtest", "air_passengers", "--horizon", "3", "--level", "0.8", *out],
+            2,
+            "did you mean 80?",
+        ),
+        "bad level": (["forecast", "air_passengers", "--horizon", "3", "--level", "80,80", *out], 2, "repeats a level"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_quick_answers(Path())))
+def test_help_version_and_bad_arguments_answer_before_pandas_loads(tmp_path: Path, case: str) -> None:
+    (tmp_path / "file.txt").write_text("mine")
+    (tmp_path / "ckpt").write_text("mine")
+    argv, expected_status, fragment = _quick_answers(tmp_path)[case]
+    status, messages, modules = _imported(argv, tmp_path)
+    assert status == expected_status, messages
+    assert fragment in messages
+    assert not modules & HEAVY, f"{case} imported {sorted(modules & HEAVY)}"
+
+
+def _in_a_fresh_process(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120
+    )
+    return done.stdout.strip()
+
+
+def test_importing_the_package_loads_nothing_heavy() -> None:
+    loaded = "sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', 'sklearn', 'scipy', 'torch'})"
+    code = f"import sys, tsforecast; print({loaded})"
+    assert _in_a_fresh_process(code) == "[]"
+
+
+def test_every_public_name_loads_on_first_access_and_dir_lists_them() -> None:
+    for name in tsf.__all__:
+        assert getattr(tsf, name) is getattr(importlib.import_module(f"tsforecast.{tsf._LAZY[name]}"), name)
+    assert set(tsf._LAZY) == set(tsf.__all__)
+    assert set(tsf.__all__) <= set(dir(tsf))
+    assert {"__version__", "__all__"} <= set(dir(tsf))
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["from tsforecast.backtest import BacktestResult", "import tsforecast.backtest", "tsf.BacktestResult"],
+)
+def test_the_report_is_wired_and_backtest_is_the_function_however_the_backtest_loads(first: str) -> None:
+    code = (
+        f"import tsforecast as tsf\n{first}\n"
+        "from tsforecast.backtest import BacktestResult, backtest\n"
+        "print(tsf.backtest is backtest, BacktestResult._write_report is tsf._write_report)"
+    )
+    assert _in_a_fresh_process(code) == "True True"
+
+
+def test_a_saved_result_has_its_report_when_the_backtest_module_is_imported_directly(tmp_path: Path) -> None:
+    code = (
+        "from tsforecast.backtest import backtest\n"
+        "from tsforecast.data import load_dataset\n"
+        "from tsforecast.split import WalkForward\n"
+        "result = backtest('naive', load_dataset('air_passengers'), WalkForward(2, 12), baselines=())\n"
+        f"print(sorted(p.name for p in result.save({str(tmp_path / 'o')!r}).iterdir()))"
+    )
+    assert _in_a_fresh_process(code) == "['forecasts.csv', 'metrics.csv', 'report.html', 'summary.json']"
+
+
 # --- prediction intervals -------------------------------------------------------------------------
 
 
@@ -443,26 +620,53 @@ def test_forecast_with_level_and_the_native_method_writes_the_bands(
     assert (forecast["y_lo_95"] < forecast["y_lo_80"]).all()
 
 
+REMEDY = "Pass coverage percentages such as --level 80,95."
+
+
 @pytest.mark.parametrize(
-    ("flags", "message"),
+    ("level", "message"),
     [
+        ("0.8", f"--level 0.8 is a fraction, but levels are coverage percentages: did you mean 80? {REMEDY}"),
+        ("80,0.95", f"--level 0.95 is a fraction, but levels are coverage percentages: did you mean 95? {REMEDY}"),
+        ("150", f"--level 150 is not strictly between 0 and 100. {REMEDY}"),
+        ("0", f"--level 0 is not strictly between 0 and 100. {REMEDY}"),
+        ("100", f"--level 100 is not strictly between 0 and 100. {REMEDY}"),
+        ("80,nan", f"--level nan is not strictly between 0 and 100. {REMEDY}"),
+        ("80,80", f"--level 80,80 repeats a level. {REMEDY}"),
+        ("80,80.0", f"--level 80,80.0 repeats a level. {REMEDY}"),
         (
-            ["--level", "150"],
-            "--level 150 is not strictly between 0 and 100. Pass coverage percentages such as --level 80,95.",
+            "99.99999",
+            "--level 99.99999 has more than 6 significant digits, which the band columns (y_lo_<level>) cannot "
+            "name apart. Round it, e.g. to 100.",
         ),
-        (["--level", "0"], "--level 0 is not strictly between 0 and 100."),
-        (["--level", "100"], "--level 100 is not strictly between 0 and 100."),
-        (["--level", "80,80"], "repeats a level"),
-        (["--interval-method", "native"], "--interval-method native has no effect without --level"),
     ],
 )
 @pytest.mark.parametrize("command", ["backtest", "forecast"])
-def test_bad_interval_flags_exit_2_with_one_line_before_any_work(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, flags: list[str], message: str
+def test_a_bad_level_is_a_usage_error_before_any_work(
+    capsys: pytest.CaptureFixture[str], command: str, level: str, message: str
+) -> None:
+    # no DATA, no --out: the level is refused as it is parsed, before anything else is looked at
+    err = usage_error(capsys, command, "no_such_dataset", "--level", level)
+    assert err == f"tsforecast {command}: error: {message} (see tsforecast {command} --help)\n"
+
+
+@pytest.mark.parametrize("command", ["backtest", "forecast"])
+def test_interval_method_without_level_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
 ) -> None:
     out = tmp_path / ("o" if command == "backtest" else "f.csv")
-    status, _, err = run(capsys, command, "no_such_dataset", "--horizon", "3", *flags, "--out", str(out))
-    assert_one_line_error(status, err, message)
+    argv = [command, "no_such_dataset", "--horizon", "3", "--interval-method", "native", "--out", str(out)]
+    status, _, err = run(capsys, *argv)
+    assert_one_line_error(status, err, "--interval-method native has no effect without --level")
+
+
+@pytest.mark.parametrize("command", ["backtest", "forecast"])
+def test_the_levels_reach_the_work_checked_and_ascending(command: str) -> None:
+    args = cli.build_parser().parse_args(
+        [command, "air_passengers", "--horizon", "3", "--level", "95,80", "--out", "x"]
+    )
+    assert args.level == (80.0, 95.0)
+    assert cli._intervals(args) == {"level": (80.0, 95.0), "interval_method": "conformal"}
 
 
 def test_a_level_that_is_not_a_number_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

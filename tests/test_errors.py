@@ -12,6 +12,9 @@ from tsforecast.errors import (
     LeakageError,
     ShuffleError,
     TsforecastError,
+    spell,
+    spelled_as,
+    spelling,
 )
 
 
@@ -73,3 +76,13 @@ def test_exception_has_a_docstring_saying_when_it_is_raised(cls: type) -> None:
 def test_shuffle_reason_says_time_series_must_not_be_shuffled() -> None:
     assert "must not be shuffled" in SHUFFLE_REASON
     assert SHUFFLE_REASON.startswith("Time series")
+
+
+def test_spelling_is_none_for_a_python_caller_and_the_flag_under_spelled_as() -> None:
+    assert spelling("seed") is None
+    assert spell("seed") == "seed="
+    with spelled_as({"seed": "--seed"}):
+        assert spelling("seed") == "--seed"
+        assert spelling("gap") is None  # a parameter the interface does not rename
+        assert spell("gap") == "gap="
+    assert spelling("seed") is None

@@ -8,10 +8,11 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from tsforecast._validation import NONE, Interval, Options, validate_params
-from tsforecast.errors import DataError, DataTypeError
+from tsforecast._validation import NONE, Interval, Options, check_levels, validate_params
+from tsforecast.errors import DataError, DataTypeError, spelled_as
 
 NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
@@ -236,3 +237,94 @@ def test_every_parameter_is_checked_and_the_first_failure_is_reported() -> None:
 
 def test_parameters_without_constraints_are_ignored() -> None:
     validate_params("Owner", {"a": 1, "free": object()}, {"a": [POSITIVE_INT]})
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (-1, DataError, "--seed must be an int in the range [0, inf). Got -1 instead."),
+        ("x", DataTypeError, "--seed must be an int in the range [0, inf). Got 'x' instead."),
+    ],
+)
+def test_under_spelled_as_the_message_names_the_flag(value: Any, error: type[Exception], message: str) -> None:
+    with spelled_as({"seed": "--seed"}), pytest.raises(error, match=f"^{re.escape(message)}$"):
+        _check(value, NON_NEGATIVE_INT, name="seed", owner="SGDForecaster")
+
+
+def test_a_parameter_the_interface_does_not_rename_keeps_the_python_words() -> None:
+    message = "The 'gap' parameter of WalkForward must be an int in the range [0, inf). Got -1 instead."
+    with spelled_as({"seed": "--seed"}), pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        _check(-1, NON_NEGATIVE_INT)
+
+
+# --- levels ---------------------------------------------------------------------------------------
+
+PYTHON_REMEDY = "Pass coverage percentages such as level=(80, 95)."
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ((95, 80), (80.0, 95.0)),
+        (90, (90.0,)),
+        ([50, 99.5], (50.0, 99.5)),
+        ({95, 80}, (80.0, 95.0)),
+        (np.array([80, 95]), (80.0, 95.0)),
+        (pd.Index([95.0, 80.0]), (80.0, 95.0)),
+        (np.float64(80), (80.0,)),
+        (1, (1.0,)),
+        (99.9999, (99.9999,)),
+    ],
+)
+def test_good_levels_come_back_ascending_as_floats(level: Any, expected: tuple[float, ...]) -> None:
+    assert check_levels(level) == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "error", "message"),
+    [
+        (
+            0.8,
+            DataError,
+            f"level=0.8 is a fraction, but levels are coverage percentages: did you mean 80? {PYTHON_REMEDY}",
+        ),
+        ((80, 0.95), DataError, "level=0.95 is a fraction, but levels are coverage percentages: did you mean 95?"),
+        (0.999, DataError, "level=0.999 is a fraction, but levels are coverage percentages: did you mean 99.9?"),
+        (0, DataError, f"level=0 is not strictly between 0 and 100. {PYTHON_REMEDY}"),
+        (100, DataError, "level=100 is not strictly between 0 and 100."),
+        (-5, DataError, "level=-5 is not strictly between 0 and 100."),
+        ((80, math.nan), DataError, "level=nan is not strictly between 0 and 100."),
+        (math.inf, DataError, "level=inf is not strictly between 0 and 100."),
+        ("80", DataTypeError, f"level='80' is not a number (str). {PYTHON_REMEDY}"),
+        ((80, None), DataTypeError, "level=None is not a number (NoneType)."),
+        (True, DataTypeError, "level=True is not a number (bool)."),
+        (np.array(80), DataTypeError, "level=array(80) is not a number (ndarray)."),
+        ((80, 80.0), DataError, f"level=(80, 80.0) repeats a level. {PYTHON_REMEDY}"),
+        ((), DataError, f"level=() holds no level. {PYTHON_REMEDY}"),
+        (
+            99.99999,
+            DataError,
+            "level=99.99999 has more than 6 significant digits, which the band columns (y_lo_<level>) cannot name "
+            "apart. Round it, e.g. to 100.",
+        ),
+        ((80, 80.0000001), DataError, "level=80.0000001 has more than 6 significant digits, which"),
+    ],
+)
+def test_bad_levels_are_refused_with_one_clear_line(level: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=f"^{re.escape(message)}"):
+        check_levels(level)
+
+
+@pytest.mark.parametrize(
+    ("level", "message"),
+    [
+        ([0.8], "--level 0.8 is a fraction, but levels are coverage percentages: did you mean 80? "),
+        ([80, 80], "--level 80,80 repeats a level. "),
+        ([150], "--level 150 is not strictly between 0 and 100. "),
+    ],
+)
+def test_level_messages_name_the_flag_under_spelled_as(level: list[float], message: str) -> None:
+    with spelled_as({"level": "--level"}), pytest.raises(DataError, match=f"^{re.escape(message)}"):
+        check_levels(level)
+    with spelled_as({"level": "--level"}), pytest.raises(DataError, match=r"such as --level 80,95\.$"):
+        check_levels(level)

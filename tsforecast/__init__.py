@@ -1,26 +1,29 @@
 """tsforecast: leakage-safe time-series forecasting and honest walk-forward backtests.
 
-``import tsforecast`` does not import torch: ``SGDForecaster`` and the window loaders
-(``WindowDataset``, ``ordered_loader``, ``OrderedSampler``, ``check_no_shuffle``) load it on first access.
+``import tsforecast`` imports none of pandas, scikit-learn, SciPy or torch: each public name loads
+its module on first access (``tsf.backtest``, ``from tsforecast import WalkForward``), so the
+command line answers ``--help`` at once and torch loads only with ``SGDForecaster`` or the window
+loaders (``WindowDataset``, ``ordered_loader``, ``OrderedSampler``, ``check_no_shuffle``).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .audit import AuditResult, audit_leakage
-from .backtest import BacktestResult, backtest
-from .covariates import Covariates
-from .data import dataset_info, from_pandas, infer_freq, list_datasets, load_csv, load_dataset, load_parquet
-from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
-from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
-from .split import Fold, WalkForward, check_temporal_cv, temporal_train_test_split
-
-if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time, so that torch loads only when used
+if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
+    from .audit import AuditResult, audit_leakage
+    from .backtest import BacktestResult, backtest
+    from .covariates import Covariates
+    from .data import dataset_info, from_pandas, infer_freq, list_datasets, load_csv, load_dataset, load_parquet
+    from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
+    from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
     from .models.sgd import SGDForecaster
     from .shuffle_guard import OrderedSampler, check_no_shuffle, ordered_loader
+    from .split import Fold, WalkForward, check_temporal_cv, temporal_train_test_split
     from .windows import WindowDataset
 
 __version__ = "0.1.0"
@@ -63,6 +66,21 @@ __all__ = [
     "temporal_train_test_split",
 ]
 
+_SOURCES = {
+    "audit": ("AuditResult", "audit_leakage"),
+    "backtest": ("BacktestResult", "backtest"),
+    "covariates": ("Covariates",),
+    "data": ("dataset_info", "from_pandas", "infer_freq", "list_datasets", "load_csv", "load_dataset", "load_parquet"),
+    "errors": ("DataError", "DataTypeError", "LeakageError", "ShuffleError", "TsforecastError"),
+    "models": ("ARIMA", "ETS", "Drift", "Forecaster", "Mean", "Naive", "SeasonalNaive", "Theta", "make_model"),
+    "models.sgd": ("SGDForecaster",),
+    "shuffle_guard": ("OrderedSampler", "check_no_shuffle", "ordered_loader"),
+    "split": ("Fold", "WalkForward", "check_temporal_cv", "temporal_train_test_split"),
+    "windows": ("WindowDataset",),
+}
+_LAZY = {name: module for module, names in _SOURCES.items() for name in names}
+"""Public name -> the submodule that defines it."""
+
 
 def _write_report(result: BacktestResult, path: Path) -> Path:
     """Render ``result``'s HTML report for :meth:`BacktestResult.save`.
@@ -75,19 +93,39 @@ def _write_report(result: BacktestResult, path: Path) -> Path:
     return write_report(result, path)
 
 
-BacktestResult._write_report = _write_report
+class _Package(types.ModuleType):
+    """The class of the package module, which hears of every submodule loaded, however it is imported.
 
-_LAZY = {
-    "SGDForecaster": ".models.sgd",
-    "OrderedSampler": ".shuffle_guard",
-    "WindowDataset": ".windows",
-    "check_no_shuffle": ".shuffle_guard",
-    "ordered_loader": ".shuffle_guard",
-}
+    The import system binds each submodule it loads to an attribute of its package
+    (``setattr(tsforecast, "backtest", module)``), after running it. Here that binding
+
+    - wires the report into :class:`~tsforecast.backtest.BacktestResult` when the backtest module
+      loads, whether through ``tsf.backtest`` or ``from tsforecast.backtest import ...``;
+    - keeps a public name that a submodule shares (``backtest``) bound to the public object, not
+      to the module, so ``tsf.backtest`` is the function whichever was imported first.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}":
+            if name == "backtest":
+                value.BacktestResult._write_report = _write_report
+            if _LAZY.get(name) == name:
+                value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
-    """Load the torch-backed public names on first access."""
+    """Load a public name's module on first access, and keep the name for later ones."""
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the public ones not yet loaded included."""
+    return sorted({*globals(), *__all__})

@@ -3,14 +3,18 @@
 Exit status: 0 success; 2 bad input or usage (one line on stderr, no traceback unless ``--debug``);
 3 the leakage audit failed (every result is still written), so a team can gate CI on a backtest.
 
-Each subcommand imports what it needs when it runs, so ``--help``, ``--version`` and ``datasets``
-answer without loading torch. Messages name parameters as flags (``--time-col``, not ``time_col=``):
-the work runs inside :func:`tsforecast.errors.spelled_as` with :data:`FLAGS`.
+Each subcommand imports what it needs when it runs, so ``--help`` and ``--version`` answer without
+loading pandas, scikit-learn, SciPy or torch, and ``datasets`` without torch. Usage errors, bad flag
+values and levels (at parse time), and a missing DATA or --future file or an unusable ``--out`` or
+``--checkpoint`` (before the data are read) are answered before pandas loads. Messages name
+parameters as flags (``--time-col``, not ``time_col=``): the work runs inside
+:func:`tsforecast.errors.spelled_as` with :data:`FLAGS`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import logging
 import os
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
+from ._validation import check_levels, check_names
 from .errors import DataError, TsforecastError, spelled_as
 
 if TYPE_CHECKING:
@@ -131,6 +136,29 @@ def _check_file(path: Path, flag: str, *, force: bool) -> None:
     _check_can_create_in(path.parent, flag)
 
 
+def _names_a_file(args: argparse.Namespace) -> bool:
+    """Whether DATA is a path (it has a suffix or exists) rather than the name of a shipped dataset."""
+    path = Path(args.data)
+    return bool(path.suffix) or path.exists()
+
+
+def _check_input_file(path: Path, flag: str, remedy: str) -> None:
+    """An input file: it exists and is not a directory."""
+    if path.is_dir():
+        raise DataError(f"{flag} {str(path)!r} is a directory, not a file. {remedy}")
+    if not path.exists():
+        raise DataError(f"{flag} {str(path)!r} does not exist. {remedy}")
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Refuse a DATA path or --future file that is missing or a directory (a dataset name is checked when loaded)."""
+    if _names_a_file(args):
+        remedy = "Pass a CSV or Parquet file, or the name of a shipped dataset (see `tsforecast datasets`)."
+        _check_input_file(Path(args.data), "DATA", remedy)
+    if getattr(args, "future", None) is not None:
+        _check_input_file(Path(args.future), "--future", "Pass the file of known-future values for the horizon.")
+
+
 def _check_inputs_survive(outputs: list[Path], args: argparse.Namespace) -> None:
     """Refuse to write any output over DATA or the --future file."""
     inputs = [Path(p).resolve() for p in (args.data, getattr(args, "future", None)) if p is not None]
@@ -154,7 +182,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     options.update({k: v for k, v in (("fill", args.fill), ("date_format", args.date_format)) if v is not None})
     if path.suffix.lower() == ".parquet":
         return load_parquet(path, **options), str(path)
-    if path.suffix or path.exists():
+    if _names_a_file(args):
         return load_csv(path, **options), str(path)
     if args.data in list_datasets():
         return load_dataset(args.data), f"shipped dataset {args.data!r} ({dataset_info(args.data).source})"
@@ -167,7 +195,7 @@ def _user_columns(args: argparse.Namespace) -> dict[str, str]:
     """The user's names of the id, time and target columns, to write outputs with."""
     from .data import ID, TARGET, TIME
 
-    if not Path(args.data).suffix and not Path(args.data).exists():
+    if not _names_a_file(args):
         return {}  # a shipped dataset: the standard names
     names = {ID: args.id_col, TIME: args.time_col, TARGET: args.target_col}
     return {standard: mine for standard, mine in names.items() if mine and mine != standard}
@@ -183,7 +211,6 @@ def _models(args: argparse.Namespace, *, horizon: int, season: int) -> list[Any]
     ``--lookback``, ``--epochs`` and ``--seed`` go to the models that have them (the sgd model);
     one that no chosen model has is an error rather than silently ignored.
     """
-    from ._validation import check_names
     from .models import MODELS, make_model
 
     wanted = _split_names(args.model)
@@ -208,7 +235,6 @@ def _models(args: argparse.Namespace, *, horizon: int, season: int) -> list[Any]
 
 def _covariates(args: argparse.Namespace) -> Covariates | None:
     """The covariates declared by --known-future, --past-only, --static and --calendar (None if none)."""
-    from ._validation import check_names
     from .covariates import CALENDAR, Covariates
 
     declared = {
@@ -222,9 +248,7 @@ def _covariates(args: argparse.Namespace) -> Covariates | None:
 
 
 def _intervals(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``level`` and ``interval_method`` keywords from --level and --interval-method (empty without --level)."""
-    from .models.intervals import check_levels
-
+    """The ``level`` and ``interval_method`` keywords from --level (checked when parsed) and --interval-method."""
     if args.level is None:
         if args.interval_method is not None:
             raise DataError(
@@ -232,7 +256,7 @@ def _intervals(args: argparse.Namespace) -> dict[str, Any]:
                 "prediction intervals. Add e.g. --level 80,95, or drop --interval-method."
             )
         return {}
-    return {"level": check_levels(args.level), "interval_method": args.interval_method or "conformal"}
+    return {"level": args.level, "interval_method": args.interval_method or "conformal"}
 
 
 def _native_baselines(
@@ -318,23 +342,22 @@ def _save(result: BacktestResult, out: Path, columns: dict[str, str]) -> list[Pa
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from .audit import audit_leakage
-    from .backtest import backtest
-    from .split import WalkForward
-
     out = Path(args.out)
     _check_directory(out, "--out", force=args.force)
     _check_inputs_survive([out / name for name in _RESULT_FILES], args)
     if args.checkpoint is not None:
         _check_directory(Path(args.checkpoint), "--checkpoint", force=None)
+    _check_inputs(args)
     if args.engine == "serial" and args.jobs != 1:
         raise DataError(
             f"--jobs {args.jobs} has no effect with the serial engine, which runs one task at a time. "
             "Add --engine joblib (or dask) to run in parallel, or drop --jobs."
         )
     intervals = _intervals(args)
+
+    from .backtest import backtest  # NOTE: after the checks above, which answer before pandas loads
+    from .split import WalkForward
+
     df, source = _load(args)
     cv = WalkForward(
         n_splits=args.folds,
@@ -361,18 +384,14 @@ def _backtest(args: argparse.Namespace) -> int:
         n_jobs=args.jobs,
         checkpoint=args.checkpoint,
         scheduler=args.scheduler,
+        audit=args.audit,
         progress=False if args.quiet else None,
         source=source,
         covariates=covariates,
         **intervals,
     )
-    verdict = None
-    if args.audit:
-        _phase(args, "leakage audit: rerunning every fold with the data after its cutoff perturbed")
-        verdict = audit_leakage(models, df, cv, baselines=baselines, season=season, covariates=covariates, **intervals)
     columns = _user_columns(args)
-    target = columns.get("y", "y")
-    result = dataclasses.replace(result, audit=verdict, settings={**result.settings, "target": target})
+    result = dataclasses.replace(result, settings={**result.settings, "target": columns.get("y", "y")})
     _phase(args, f"writing results to {out}")
     written = _save(result, out, columns)
     _say(args, _leaderboard(result.summary()))
@@ -382,7 +401,7 @@ def _backtest(args: argparse.Namespace) -> int:
     _say(args, "wrote:")
     for path in written:
         _say(args, f"  {path}")
-    if verdict is not None and not verdict.passed:
+    if result.audit is not None and not result.audit.passed:
         print(f"tsforecast backtest: {_audit_line(result)}. Results were written; see {written[3]}.", file=sys.stderr)
         return EXIT_AUDIT_FAILED
     return EXIT_OK
@@ -393,8 +412,6 @@ def _read_future(args: argparse.Namespace) -> pd.DataFrame:
     import pandas as pd
 
     path = Path(args.future)
-    if not path.is_file():
-        raise DataError(f"--future {str(path)!r} does not exist. Pass the file of known-future values for the horizon.")
     try:
         future = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     except (ValueError, OSError) as exc:
@@ -404,12 +421,14 @@ def _read_future(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     out = Path(args.out)
     _check_file(out, "--out", force=args.force)
     _check_inputs_survive([out], args)
+    _check_inputs(args)
     intervals = _intervals(args)
+
+    import pandas as pd  # NOTE: after the checks above, which answer before pandas loads
+
     df, _ = _load(args)
     models = _models(args, horizon=args.horizon, season=_season(args, df))
     covariates = _covariates(args)
@@ -473,7 +492,7 @@ _workers = _integer(1, "a positive number of workers, or -1 for all cores", also
 
 
 def _percentages(text: str) -> list[float | int]:
-    """An argparse type: comma-separated numbers (``80,95``); their range is checked with the other inputs."""
+    """An argparse type: comma-separated numbers (``80,95``), checked as levels by :class:`_Levels`."""
     values: list[float | int] = []
     for part in text.split(","):
         try:
@@ -483,6 +502,24 @@ def _percentages(text: str) -> list[float | int]:
                 f"expected comma-separated percentages such as 80,95, got {text!r}"
             ) from None
     return values
+
+
+class _Levels(argparse.Action):
+    """Store --level as checked levels (ascending), or end with a usage error in the words of the flags."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        try:
+            with spelled_as(FLAGS):
+                levels = check_levels(values)
+        except TsforecastError as exc:
+            parser.error(str(exc))
+        setattr(namespace, self.dest, levels)
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -511,6 +548,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--level",
         type=_percentages,
+        action=_Levels,
         default=None,
         metavar="L[,L...]",
         help="prediction intervals at these coverage percentages, e.g. 80,95 (default: none)",

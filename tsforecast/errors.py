@@ -26,6 +26,7 @@ __all__ = [
     "spell",
     "spell_value",
     "spelled_as",
+    "spelling",
 ]
 
 SHUFFLE_REASON = (
@@ -36,6 +37,24 @@ SHUFFLE_REASON = (
 
 
 _SPELLINGS: ContextVar[Mapping[str, str] | None] = ContextVar("tsforecast_spellings", default=None)
+
+
+def spelling(param: str) -> str | None:
+    """The name :func:`spelled_as` gives the parameter ``param`` (e.g. ``--seed``), or None for a Python caller.
+
+    For messages whose Python wording differs in more than the name, e.g. ``The 'seed' parameter of
+    SGDForecaster`` from Python and ``--seed`` on the command line.
+
+    Examples
+    --------
+    >>> spelling("seed") is None
+    True
+    >>> with spelled_as({"seed": "--seed"}):
+    ...     spelling("seed")
+    '--seed'
+    """
+    spellings = _SPELLINGS.get()
+    return None if spellings is None else spellings.get(param)
 
 
 def spell(param: str) -> str:
@@ -52,10 +71,7 @@ def spell(param: str) -> str:
     ...     spell("time_col")
     '--time-col'
     """
-    spellings = _SPELLINGS.get()
-    if spellings is not None and param in spellings:
-        return spellings[param]
-    return f"{param}="
+    return spelling(param) or f"{param}="
 
 
 def spell_value(param: str, value: object) -> str:

@@ -21,7 +21,7 @@ from sklearn.model_selection import BaseCrossValidator
 
 from ._validation import NONE, Interval, Options, validate_params
 from .data import ID, TIME
-from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError, spell, spell_value
+from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError, spell, spell_value, spelling
 
 __all__ = ["Fold", "WalkForward", "check_temporal_cv", "panel_folds", "temporal_train_test_split"]
 
@@ -165,11 +165,15 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         """Check the parameters; return the effective step and minimum training length."""
         _refuse_shuffle(self.shuffle)
         validate_params("WalkForward", self.get_params(), self._parameter_constraints)
+        sliding = spell_value("window", "sliding")
         if self.window == "sliding" and self.train_size is None:
-            raise DataError("WalkForward(window='sliding') needs train_size, the length of the training window.")
+            setting = sliding if spelling("window") else f"WalkForward({sliding})"
+            raise DataError(
+                f"{setting} needs {spelling('train_size') or 'train_size'}, the length of the training window."
+            )
         if self.window == "expanding" and self.train_size is not None:
             raise DataError(
-                f"train_size={self.train_size} is only used with window='sliding'; drop it, or set window='sliding'."
+                f"{spell_value('train_size', self.train_size)} is only used with {sliding}; drop it, or set {sliding}."
             )
         step = self.horizon if self.step is None else self.step
         min_train = self.train_size if self.window == "sliding" else self.min_train_size
