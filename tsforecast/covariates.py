@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import ID, TARGET, TIME
+from .data import ID, TARGET, TIME, format_time, series_labels
 from .errors import DataError, DataTypeError, LeakageError
+from .timestamps import parse_time
 
 __all__ = ["CALENDAR", "Covariates", "calendar_features", "prepare_frame", "prepare_future"]
 
@@ -151,7 +152,7 @@ def calendar_features(times: Any, names: Iterable[str]) -> pd.DataFrame:
     Parameters
     ----------
     times : array-like of datetime64
-        The timestamps.
+        The timestamps, naive or time-zone-aware (the features of local time).
     names : iterable of str
         Features from :data:`CALENDAR`.
 
@@ -172,8 +173,8 @@ def calendar_features(times: Any, names: Iterable[str]) -> pd.DataFrame:
     0        0.0        1.0
     1        0.0       -1.0
     """
-    index = pd.DatetimeIndex(times) if pd.api.types.is_datetime64_any_dtype(np.asarray(times)) else None
-    if index is None:
+    index = pd.Index(times)
+    if not isinstance(index, pd.DatetimeIndex):  # NOTE: pd.Index, not np.asarray, keeps a time zone's dtype
         raise DataError(
             "Calendar features need datetime timestamps in ds; these data have an integer time index. "
             "Drop calendar= or load the data with real timestamps."
@@ -283,10 +284,67 @@ def prepare_frame(frame: pd.DataFrame, covariates: Covariates | None, owner: str
                 "a static column has one value per series. Declare it past_only or known_future instead."
             )
     if cov.calendar:
-        features = calendar_features(out[TIME].to_numpy(), cov.calendar)
+        features = calendar_features(out[TIME], cov.calendar)
         for col in features.columns:
             out[col] = features[col].to_numpy()
     return out
+
+
+def _shown(value: Any) -> str:
+    """A timestamp for a message, with its UTC offset when it has a time zone."""
+    if isinstance(value, pd.Timestamp) and value.tz is not None:
+        return value.isoformat(sep=" ", timespec="minutes")
+    return format_time(value)
+
+
+def _on_clock(times: pd.Series, history: pd.Series) -> pd.Series:
+    """``times`` on the history's clock: its kind (datetimes or integers), time zone and resolution."""
+    dated, history_dated = (pd.api.types.is_datetime64_any_dtype(t) for t in (times, history))
+    example, history_example = _shown(times.iloc[0]), _shown(history.max())
+    if dated != history_dated:
+        kinds = {True: "datetimes", False: "integers"}
+        raise DataError(
+            f"The future frame's timestamps are {kinds[dated]} (e.g. {example}) but the history's are "
+            f"{kinds[history_dated]} (e.g. {history_example}): the two cannot be matched. Write the future's "
+            f"{TIME!r} as the history's."
+        )
+    if not dated:
+        return times
+    zone, history_zone = times.dt.tz, history.dt.tz
+    if (zone is None) != (history_zone is None):
+        # NOTE: as the loader refuses text mixing timestamps with and without a UTC offset: no clock holds both
+        mine, theirs = ("have no time zone" if z is None else f"are in {z}" for z in (zone, history_zone))
+        localize = f"future[{TIME!r}] = future[{TIME!r}].dt.tz_localize({history_zone and str(history_zone)!r})"
+        raise DataError(
+            f"The future frame's timestamps {mine} (e.g. {example}) but the history's {theirs} (e.g. "
+            f"{history_example}): naive and time-zone-aware times cannot be placed on one clock. Write both with "
+            f"a time zone or UTC offset, or both without (e.g. {localize})."
+        )
+    if zone is not None:
+        times = times.dt.tz_convert(history_zone)  # NOTE: the same instants, in the history's time zone
+    return times.astype(history.dtype)
+
+
+def _future_times(future: pd.DataFrame, rows: pd.DataFrame, history: pd.Series) -> pd.Series:
+    """The future frame's timestamps read as the loader reads a time column, on the history's clock.
+
+    Dates that read both day-first and month-first take the one reading that covers every row of
+    ``rows`` (the horizon); with neither, the first reading, whose gaps the caller reports.
+    """
+    if future.empty:
+        return history.iloc[:0]
+    # NOTE: a time-zone-aware history takes text with offsets in UTC (then its zone), never as local times
+    aware = isinstance(history.dtype, pd.DatetimeTZDtype)
+    readings = [_on_clock(t, history) for _, t in parse_time(future[TIME], TIME, local=not aware)]
+    needed = pd.MultiIndex.from_frame(rows)
+    covering = [t for t in readings if needed.isin(pd.MultiIndex.from_arrays([future[ID], t])).all()]
+    if len(covering) > 1 and not covering[0].equals(covering[1]):
+        raise DataError(
+            f"The future frame has dates such as {future[TIME].iloc[0]!r} that read both day-first and "
+            "month-first, and both readings cover the horizon with different rows. Write its dates in ISO 8601 "
+            "(2024-01-31)."
+        )
+    return (covering or readings)[0]
 
 
 def prepare_future(
@@ -325,12 +383,22 @@ def prepare_future(
         If ``future`` holds ``y`` or a past-only column: values that are not known in advance.
     DataError
         If it is missing, lacks a known-future column, has other columns, or lacks values (NaN
-        included) for some horizon step; the message names the series and the timestamps.
+        included) for some horizon step; the message names the series and the timestamps. Also
+        for a missing or empty id, and for timestamps that cannot be placed on the history's clock:
+        integers against datetimes, or naive against time-zone-aware times (either way round).
+
+    Notes
+    -----
+    Ids are read as :func:`~tsforecast.data.from_pandas` reads them (``7`` is ``"7"``), and
+    timestamps as it reads a time column (:func:`~tsforecast.timestamps.parse_time`): text with
+    UTC offsets is placed on the history's clock -- converted to a time-zone-aware history's zone,
+    or kept in local time for a naive history of dates -- and time-zone-aware timestamps are
+    converted to the history's zone (the same instants). Day-first dates take the reading that
+    covers the horizon.
     """
-    ids = list(times)
-    rows = pd.DataFrame(
-        {ID: np.repeat(ids, [len(t) for t in times.values()]), TIME: np.concatenate([t for t in times.values()])}
-    )
+    ids, stamps = list(times), list(times.values())
+    # NOTE: Index.append, not np.concatenate, which turns time-zone-aware stamps into objects
+    rows = pd.DataFrame({ID: np.repeat(ids, [len(t) for t in stamps]), TIME: stamps[0].append(stamps[1:])})
     if covariates.known_future or future is not None:
         if future is None:
             first = ids[0]
@@ -360,9 +428,8 @@ def prepare_future(
                 f"The future frame must have exactly the columns {ID}, {TIME}, {', '.join(covariates.known_future)};"
                 f" missing {[c for c in (TIME, *missing) if c not in future.columns]}, not allowed {other}."
             )
-        future[ID] = future[ID].astype(str)
-        if pd.api.types.is_datetime64_any_dtype(frame[TIME]):
-            future[TIME] = pd.to_datetime(future[TIME]).astype(frame[TIME].dtype)
+        future[ID] = series_labels(future[ID], ID)
+        future[TIME] = _future_times(future, rows, frame[TIME]).to_numpy()
         _check_values(future, covariates.known_future, "the future frame")
         if future.duplicated([ID, TIME]).any():
             dup = future[future.duplicated([ID, TIME])].iloc[0]
@@ -384,7 +451,7 @@ def prepare_future(
     else:
         out = rows
     if covariates.calendar:
-        features = calendar_features(out[TIME].to_numpy(), covariates.calendar)
+        features = calendar_features(out[TIME], covariates.calendar)
         for col in features.columns:
             out[col] = features[col].to_numpy()
     return out.reset_index(drop=True)

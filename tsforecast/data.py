@@ -4,6 +4,14 @@ Every loader returns a new DataFrame sorted by ``unique_id, ds`` with ``unique_i
 ``ds`` as ``datetime64`` (or integers for an integer time index) and ``y`` as ``float64``; any
 other columns (covariates) follow unchanged. The caller's file or frame is never modified.
 
+Series ids are labels, never numbers: each becomes the text it is written as, and two ids are one
+series exactly when their texts are equal. A CSV file's id column is read as written (stores ``007``
+and ``7`` stay two series, and ``NA``, ``null``, ``N/A`` or ``None`` are ids like any other); ids of
+any other type become ``str(value)``, so the integer ``7`` becomes ``"7"`` and the float ``7.0`` (an
+integer column pandas read as floats because a value was missing) becomes ``"7.0"``. A missing
+(NaN, None, ``pd.NA``) or empty id is refused, naming its rows, and so is one label held both as text
+and as another type (``"7"`` and ``7`` in one column), which would otherwise silently be one series.
+
 Validation refuses, with a :class:`~tsforecast.errors.DataError` naming the series, the first
 offending row and the fix: missing columns, unparsable timestamps, timestamps written in mixed
 formats or mixing ones with and without a UTC offset, a non-numeric, non-finite or overflowing
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -35,6 +44,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES
+from pandas.errors import OutOfBoundsDatetime, OutOfBoundsTimedelta
 from pandas.tseries.frequencies import to_offset
 
 from ._validation import NONE, Options, check_names, validate_params
@@ -54,7 +65,9 @@ __all__ = [
     "load_csv",
     "load_dataset",
     "load_parquet",
+    "read_raw_csv",
     "season_length",
+    "series_labels",
 ]
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
@@ -149,8 +162,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ((144, 3), ['unique_id', 'ds', 'y'])
     """
     _check_dataset_name(name)
-    frame = pd.read_csv(_dataset_dir() / f"{name}.csv")
-    return from_pandas(frame, id_col=ID if ID in frame.columns else None, name=name)
+    return from_pandas(read_raw_csv(_dataset_dir() / f"{name}.csv", ID), name=name)
 
 
 def load_csv(
@@ -164,16 +176,21 @@ def load_csv(
 ) -> pd.DataFrame:
     """Read a CSV file into a validated long frame (see :func:`from_pandas`).
 
-    A single series (no ``id_col`` and no ``unique_id`` column) is named after the file's stem.
-    ``fill`` and ``date_format`` are passed on to :func:`from_pandas`.
+    The id column (``id_col``, else a ``unique_id`` column) is read as text exactly as written, with
+    no conversion to numbers or to missing values (see :func:`read_raw_csv`): stores ``007`` and ``7``
+    are two series, and ``NA``, ``null``, ``N/A`` and ``None`` are ids like any other, kept as
+    written, since an id is a label. An empty id field is refused. The other columns are read as
+    pandas reads them, missing values included, so a missing target is refused as such. A single
+    series (no ``id_col`` and no ``unique_id`` column) is named after the file's stem. ``fill`` and
+    ``date_format`` are passed on to :func:`from_pandas`.
 
     Raises
     ------
     DataError
-        If the file does not exist, cannot be parsed, or its data are invalid.
+        If the file does not exist, cannot be parsed, has an empty id, or its data are invalid.
     """
     path = Path(path)
-    frame = _read(path, pd.read_csv)
+    frame = read_raw_csv(path, id_col if id_col is not None else ID)
     return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill, date_format=date_format)
 
 
@@ -188,14 +205,58 @@ def load_parquet(
 ) -> pd.DataFrame:
     """Read a Parquet file into a validated long frame (see :func:`load_csv`).
 
-    ``date_format`` applies when the time column is stored as text (or integers such as 20240131).
+    Ids become text as :func:`from_pandas` says: stored integers ``7`` become ``"7"``, stored text
+    ``"007"`` stays ``"007"``, and a missing id is refused. ``date_format`` applies when the time
+    column is stored as text (or integers such as 20240131).
     """
     path = Path(path)
     frame = _read(path, pd.read_parquet)
     return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill, date_format=date_format)
 
 
-def _read(path: Path, reader) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def read_raw_csv(path: str | Path, id_col: str = ID) -> pd.DataFrame:
+    """Read a CSV file as pandas does, except its id column, which is read as text exactly as written.
+
+    Nothing is validated: this is the reading :func:`load_csv` validates. Column ``id_col`` (when
+    the file has it) holds strings, with no conversion to numbers (``007`` stays ``"007"``) or to
+    missing values (``NA``, ``null`` or ``None`` stay as written; an empty field is ``""``). The
+    other columns get pandas' usual types and missing values.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    id_col : str
+        The column of series ids.
+
+    Returns
+    -------
+    DataFrame
+        The file's columns, in its order.
+
+    Raises
+    ------
+    DataError
+        If the file does not exist or cannot be parsed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "stores.csv"
+    >>> _ = path.write_text("store,y\\n007,1\\nNA,\\n")
+    >>> read_raw_csv(path, "store").to_dict("list")
+    {'store': ['007', 'NA'], 'y': [1.0, nan]}
+    """
+    path = Path(path)
+    header = _read(path, lambda p: pd.read_csv(p, nrows=0)).columns
+    if id_col not in header:
+        return _read(path, pd.read_csv)
+    # NOTE: keep_default_na=False reads the id column verbatim; the other columns get pandas' default missing values.
+    others = dict.fromkeys((c for c in header if c != id_col), STR_NA_VALUES)
+    return _read(path, lambda p: pd.read_csv(p, dtype={id_col: str}, keep_default_na=False, na_values=others))
+
+
+def _read(path: Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"Data file {str(path)!r} does not exist. Check the path, or pass a shipped dataset name.")
     try:
@@ -296,7 +357,7 @@ def from_pandas(
         )
     if frame.empty:
         raise DataError("The data are empty: at least one row per series is needed.")
-    ids = frame[id_col].astype(str) if id_col is not None else pd.Series(name, index=frame.index)
+    ids = series_labels(frame[id_col], id_col) if id_col is not None else np.full(len(frame), name, dtype=object)
     clash = [c for c in (ID, TIME, TARGET) if c in frame.columns and c not in required]
     if clash:
         raise DataError(
@@ -305,13 +366,79 @@ def from_pandas(
         )
     others = [c for c in frame.columns if c not in required]
     readings = parse_time(frame[time_col], time_col, date_format)
-    out = pd.DataFrame({ID: ids.to_numpy(), TIME: readings[0][1]})
+    out = pd.DataFrame({ID: ids, TIME: readings[0][1]})
     out[TARGET] = _parse_target(frame[target_col], target_col, out)
     for col in others:
         out[col] = frame[col].to_numpy()
     if len(readings) == 1:
         return _check_regular(*_check_order(out), fill)
     return _pick_reading(out, readings, frame[time_col], time_col, fill)
+
+
+def series_labels(col: pd.Series, id_col: str) -> np.ndarray:
+    """The series ids of ``col`` as text, exactly as written (see the module documentation).
+
+    Parameters
+    ----------
+    col : Series
+        The id column, of any dtype.
+    id_col : str
+        Its name, for messages.
+
+    Returns
+    -------
+    ndarray of str
+        ``str(value)`` of every row, in order.
+
+    Raises
+    ------
+    DataError
+        If an id is missing (NaN, None, ``pd.NA``) or empty, naming the rows; or if one label is
+        held both as text and as another type (``"7"`` and ``7``), which would merge two spellings.
+
+    Examples
+    --------
+    >>> series_labels(pd.Series(["007", 7, 7.0]), "store").tolist()
+    ['007', '7', '7.0']
+    """
+    text = col.astype(str).to_numpy(dtype=object)
+    unlabelled = np.flatnonzero(col.isna().to_numpy() | (text == ""))
+    if len(unlabelled):
+        first = col.iloc[unlabelled[0]]
+        seen = repr(first) if isinstance(first, str) else str(first)  # NOTE: shows '', None, nan, <NA>
+        rows = ", ".join(str(r) for r in unlabelled[:_MAX_LISTED])
+        more = f" and {len(unlabelled) - _MAX_LISTED} more" if len(unlabelled) > _MAX_LISTED else ""
+        where = (
+            f"row {rows} (holds {seen})"
+            if len(unlabelled) == 1
+            else f"rows {rows}{more} (row {unlabelled[0]} holds {seen})"
+        )
+        raise DataError(
+            f"Column {id_col!r} has {len(unlabelled)} row(s) with an empty or missing series id: {where}. Every row "
+            "needs the label of its series: fill in the ids, or drop those rows."
+        )
+    _refuse_two_spellings(col, text, id_col)
+    return text
+
+
+def _refuse_two_spellings(col: pd.Series, text: np.ndarray, id_col: str) -> None:
+    """Refuse a label held both as text and as another type (the str ``"7"`` and the int ``7``): one series or two?"""
+    if col.dtype != object and not isinstance(col.dtype, pd.CategoricalDtype):
+        return  # NOTE: any other dtype holds its labels in one type
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("mixed", "mixed-integer"):
+        return
+    is_text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+    both = np.flatnonzero(np.isin(text, text[is_text]) & ~is_text)
+    if len(both):
+        other = int(both[0])
+        row = int(np.flatnonzero(is_text & (text == text[other]))[0])
+        raise DataError(
+            f"Column {id_col!r} spells the series id {text[other]!r} both as text (row {row}: {values[row]!r}) "
+            f"and as {type(values[other]).__name__} (row {other}: {values[other]!r}): one label in two types. "
+            f"Give the column one type first: df[{id_col!r}].astype(str) if they are one series, or rename "
+            "one of them if they are two."
+        )
 
 
 def _pick_reading(
@@ -610,14 +737,40 @@ def format_time(value: Any) -> str:
     return str(value)
 
 
+_UNITS = {"s": "second", "ms": "millisecond", "us": "microsecond", "ns": "nanosecond"}
+
+
 def future_times(last: Any, freq: str | int, horizon: int) -> pd.Index:
     """The ``horizon`` timestamps after ``last`` at frequency ``freq``.
+
+    Raises
+    ------
+    DataError
+        If they run past the last representable time: for timestamps, the latest one pandas holds
+        at their resolution (2262-04-11 for nanoseconds, year 294247 for microseconds); for an
+        integer time index, the largest 64-bit integer.
 
     Examples
     --------
     >>> future_times(pd.Timestamp("2024-01-01"), "MS", 2).strftime("%Y-%m").tolist(), future_times(9, 1, 2).tolist()
     (['2024-02', '2024-03'], [10, 11])
     """
+    remedy = f"Forecast fewer steps (a smaller {spell('horizon')})."
     if isinstance(freq, int):
+        largest = int(np.iinfo(np.int64).max)
+        if int(last) + freq * horizon > largest:  # NOTE: Python integers: the check itself cannot overflow
+            raise DataError(
+                f"{spell_value('horizon', horizon)} runs past the last representable time step: {horizon} steps of "
+                f"{freq} after {last} end after {largest}, the largest 64-bit integer. {remedy}"
+            )
         return pd.Index(int(last) + freq * np.arange(1, horizon + 1))
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    try:
+        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    except (OutOfBoundsDatetime, OutOfBoundsTimedelta, OverflowError) as exc:
+        unit = pd.Timestamp(last).unit
+        bound = pd.Timestamp(np.datetime64(np.iinfo(np.int64).max, unit))
+        raise DataError(
+            f"{spell_value('horizon', horizon)} runs past the last representable timestamp: {horizon} steps of "
+            f"{freq} after {format_time(last)} end after {bound.year}-{bound.month:02d}-{bound.day:02d}, the "
+            f"latest time pandas can hold at {_UNITS[unit]} resolution. {remedy}"
+        ) from exc

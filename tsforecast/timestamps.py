@@ -30,16 +30,43 @@ def warn_user(message: str) -> None:
     warnings.warn(message, UserWarning, stacklevel=level)
 
 
-def parse_time(col: pd.Series, time_col: str, date_format: str | None = None) -> list[tuple[str, pd.Series]]:
-    """The readings of a time column: one, or two when every date reads both day-first and month-first."""
+def parse_time(
+    col: pd.Series, time_col: str, date_format: str | None = None, *, local: bool = True
+) -> list[tuple[str, pd.Series]]:
+    """The readings of a time column: one, or two when every date reads both day-first and month-first.
+
+    Parameters
+    ----------
+    col : Series
+        The time column: text, datetimes, Python dates, or integers (an integer time index).
+    time_col : str
+        Its name, for messages.
+    date_format : str, optional
+        The strftime format of text timestamps; by default ISO 8601 or guessed from the first row.
+    local : bool
+        Whether text with UTC offsets all at one local time of day is read as local times (with a
+        warning; see :mod:`tsforecast.data`). When False, text with offsets is always converted to
+        UTC, without a warning: for a caller that places it on a time-zone-aware clock anyway.
+
+    Returns
+    -------
+    list of (str, Series)
+        Each reading's format (``""`` when not read from text with one format) and timestamps.
+
+    Raises
+    ------
+    DataError
+        For missing, unreadable or mixed-format timestamps, or text mixing rows with and without
+        a UTC offset; the message names the first offending row.
+    """
     if col.isna().any():
         # NOTE: checked before the dtype shortcuts: NaT in a datetime column or <NA> in a nullable
         # integer column used to escape validation and crash later with a pandas error.
         refuse_time(col, int(np.flatnonzero(col.isna().to_numpy())[0]), time_col)
     if date_format is not None and not pd.api.types.is_datetime64_any_dtype(col):
-        return [(date_format, _parse_text(col.astype(str).reset_index(drop=True), time_col, date_format))]
+        return [(date_format, _parse_text(col.astype(str).reset_index(drop=True), time_col, date_format, local=local))]
     if pd.api.types.infer_dtype(col, skipna=False) == "string":
-        return _read_text(col.reset_index(drop=True), time_col)
+        return _read_text(col.reset_index(drop=True), time_col, local)
     return [("", _parse_values(col, time_col))]
 
 
@@ -63,13 +90,13 @@ def _parse_values(col: pd.Series, time_col: str) -> pd.Series:
     return parsed.reset_index(drop=True)
 
 
-def _read_text(text: pd.Series, time_col: str) -> list[tuple[str, pd.Series]]:
+def _read_text(text: pd.Series, time_col: str, local: bool) -> list[tuple[str, pd.Series]]:
     """Read text timestamps in one format for the whole column, guessed from the first row."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas' advice about dayfirst: we try both below
         guessed = guess_datetime_format(text.iloc[0])
     if guessed is None:  # e.g. 'Jan 2020': no strftime format to hold every row to, so each row is read on its own
-        parsed = _parse_text(text, time_col, "mixed", strict=False)
+        parsed = _parse_text(text, time_col, "mixed", strict=False, local=local)
         if parsed.isna().any():
             refuse_time(text, int(np.argmax(parsed.isna().to_numpy())), time_col)
         return [("", parsed)]
@@ -78,7 +105,7 @@ def _read_text(text: pd.Series, time_col: str) -> list[tuple[str, pd.Series]]:
         formats = ["ISO8601"]  # every ISO 8601 variant (date only, 'T' or space, seconds or not) reads one way
     elif guessed[:2] == "%m" and guessed[3:5] == "%d":
         formats.append(f"%d{guessed[2]}%m{guessed[5:]}")  # 01/02/2024 may be day-first as well
-    readings = [(fmt, _parse_text(text, time_col, fmt, strict=False)) for fmt in formats]
+    readings = [(fmt, _parse_text(text, time_col, fmt, strict=False, local=local)) for fmt in formats]
     complete = [(fmt, parsed) for fmt, parsed in readings if parsed.notna().all()]
     if complete:
         return complete
@@ -95,8 +122,11 @@ def _read_text(text: pd.Series, time_col: str) -> list[tuple[str, pd.Series]]:
     )
 
 
-def _parse_text(text: pd.Series, time_col: str, fmt: str, strict: bool = True) -> pd.Series:
-    """``text`` read with strftime format ``fmt``, on one clock; rows that do not match are NaT unless ``strict``."""
+def _parse_text(text: pd.Series, time_col: str, fmt: str, strict: bool = True, local: bool = True) -> pd.Series:
+    """``text`` read with strftime format ``fmt``, on one clock; rows that do not match are NaT unless ``strict``.
+
+    Text with UTC offsets comes back in UTC, or, when ``local`` and all are at one local time of day, in local time.
+    """
     several_offsets = False
     try:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
@@ -127,14 +157,16 @@ def _parse_text(text: pd.Series, time_col: str, fmt: str, strict: bool = True) -
     if not several_offsets and str(parsed.dt.tz) in ("None", "UTC"):
         return parsed
     utc = parsed.dt.tz_convert("UTC")
-    local = _local_dates(text, utc)  # NOTE: offsets dropped only when that keeps a daily grid
-    if local is not None:
+    if not local:
+        return utc
+    dates = _local_dates(text, utc)  # NOTE: offsets dropped only when that keeps a daily grid
+    if dates is not None:
         warn_user(
             f"Column {time_col!r} has timestamps all at one local time of day, written with UTC offsets (e.g. "
             f"{text.iloc[0]!r}); the local times were kept and the offsets dropped, as in UTC a daylight-saving "
             "change would move them off a daily grid."
         )
-        return local
+        return dates
     warn_user(
         f"Column {time_col!r} has timestamps with UTC offsets (e.g. {text.iloc[0]!r}); they were converted "
         "to UTC, the one clock on which every row can be placed."
