@@ -9,6 +9,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from sklearn.exceptions import NotFittedError
 
 import tsforecast as tsf
 from tsforecast.errors import DataError, DataTypeError
-from tsforecast.models import LocalForecaster, arima
+from tsforecast.models import LocalForecaster, arima, smoothing
 from tsforecast.models.baselines import (
     ARIMA,
     BASELINES,
@@ -33,6 +34,7 @@ from tsforecast.models.baselines import (
     Theta,
     make_baseline,
 )
+from tsforecast.models.smoothing import Smoothing, Spec, smoothing_states
 
 STATS_MODELS = [ETS, ARIMA, Theta]
 ALL_MODELS = [Naive, SeasonalNaive, Mean, Drift, ETS, ARIMA, Theta]
@@ -54,6 +56,12 @@ def _statsmodels_may_warn() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def _held(model: ETS) -> Smoothing:
+    """The parameters an ETS fitted on one series holds."""
+    ((_, params),) = model.params_.values()
+    return params
 
 
 def _mae(a: np.ndarray, b: np.ndarray) -> float:
@@ -185,17 +193,20 @@ def test_panel_series_are_forecast_independently(cls: type) -> None:
         assert list(mine["ds"]) == list(pd.date_range("1980-01-01", periods=12, freq="MS"))
 
 
-def test_ets_equals_the_direct_statsmodels_fit(air: np.ndarray) -> None:
+def test_ets_fits_air_passengers_as_well_as_statsmodels(air: np.ndarray) -> None:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     train = air[:-12]
     with _statsmodels_may_warn():
-        direct = (
-            ExponentialSmoothing(train, trend="add", damped_trend=True, seasonal="mul", seasonal_periods=12)
-            .fit()
-            .forecast(12)
-        )
-    np.testing.assert_array_equal(ETS(horizon=12, season=12).fit(train).predict(), direct)
+        direct = ExponentialSmoothing(train, trend="add", damped_trend=True, seasonal="mul", seasonal_periods=12).fit()
+    model = ETS(horizon=12, season=12).fit(train)
+    params = _held(model)
+    assert params.spec == "damped additive trend, multiplicative season"
+    states = smoothing_states([train], [params], 12)
+    assert float(np.sum(states.errors**2)) <= direct.sse * (1 + 1e-4)  # least squares, as statsmodels
+    np.testing.assert_array_equal(model.predict(), states.forecasts(np.array([len(train) - 1]))[0])
+    # statsmodels reads the seasonal index of step 12 one cycle early: steps 1-11 compare
+    np.testing.assert_allclose(model.predict()[:11], direct.forecast(12)[:11], rtol=0.01)
 
 
 def test_theta_equals_the_direct_statsmodels_fit(air: np.ndarray) -> None:
@@ -334,7 +345,6 @@ def _boom(*args: object, **kwargs: object) -> None:
 @pytest.mark.parametrize(
     ("cls", "target"),
     [
-        (ETS, "statsmodels.tsa.holtwinters.ExponentialSmoothing.fit"),
         (ARIMA, "statsmodels.tsa.statespace.sarimax.SARIMAX.fit"),
         (Theta, "statsmodels.tsa.forecasting.theta.ThetaModel.fit"),
     ],
@@ -354,28 +364,61 @@ def test_failing_fits_fall_back_to_seasonal_naive(
     np.testing.assert_array_equal(cls(horizon=3, season=12).fit(short).predict(), [short[-1]] * 3)
 
 
+def _estimates_failing(when: Any) -> Any:
+    """A stand-in for ``estimate_smoothing`` whose estimates of the specifications ``when`` picks are not finite."""
+    real = smoothing.estimate_smoothing
+
+    def estimate(histories: list[np.ndarray], spec: Spec, season: int) -> list[Smoothing | None]:
+        return [None] * len(histories) if when(spec) else real(histories, spec, season)
+
+    return estimate
+
+
+def test_ets_falls_back_to_seasonal_naive_when_no_estimate_is_finite(
+    air: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(smoothing, "estimate_smoothing", _estimates_failing(lambda spec: True))
+    train = air[:-12]
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        model = ETS(horizon=12, season=12).fit(train)
+    np.testing.assert_array_equal(model.predict(), SeasonalNaive(horizon=12, season=12).fit(train).predict())
+    assert _held(model).spec == "seasonal naive"
+    assert "ETS on 132 points: ETS(damped additive trend, multiplicative season) is not finite" in caplog.messages
+    assert any("seasonal naive / naive used" in m for m in caplog.messages)
+    short = train[:10]  # without a whole season the last resort is the naive forecast
+    np.testing.assert_array_equal(ETS(horizon=3, season=12).fit(short).predict(), [short[-1]] * 3)
+
+
 def test_ets_chain_steps_down_to_the_next_specification(
     air: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-    original = ExponentialSmoothing.fit
-
-    def fail_when_seasonal(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.seasonal is not None:
-            raise ValueError("simulated seasonal failure")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(ExponentialSmoothing, "fit", fail_when_seasonal)
+    monkeypatch.setattr(smoothing, "estimate_smoothing", _estimates_failing(lambda spec: spec.seasonal))
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
         forecast = ETS(horizon=12, season=12).fit(air).predict()
     assert np.isfinite(forecast).all()
-    tried = [m for m in caplog.messages if m.startswith("ETS(")]
-    assert tried == [
-        "ETS(damped additive trend, multiplicative season) failed: ValueError: simulated seasonal failure",
-        "ETS(no trend, multiplicative season) failed: ValueError: simulated seasonal failure",
+    assert [m for m in caplog.messages if m.startswith("ETS on")] == [
+        "ETS on 144 points: ETS(damped additive trend, multiplicative season) is not finite",
+        "ETS on 144 points: ETS(no trend, multiplicative season) is not finite",
+        "ETS on 144 points: ETS(damped additive trend, no season) used",
     ]
-    assert "ETS on 144 points: ETS(damped additive trend, no season)" in caplog.messages
+
+
+def test_ets_steps_down_past_an_implausible_forecast(
+    air: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = smoothing.estimate_smoothing
+
+    def broken(histories: list[np.ndarray], spec: Spec, season: int) -> list[Smoothing | None]:
+        fitted = real(histories, spec, season)  # with a trend: a NaN level, so a forecast that is not finite
+        return [replace(p, level=np.nan) if p is not None and spec.trend else p for p in fitted]
+
+    monkeypatch.setattr(smoothing, "estimate_smoothing", broken)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        model = ETS(horizon=12, season=12).fit(air)
+    assert _held(model).spec == "no trend, multiplicative season"
+    assert "ETS on 144 points: ETS(damped additive trend, multiplicative season) gave an implausible forecast" in (
+        caplog.messages
+    )
 
 
 @pytest.mark.parametrize("bad", [np.nan, 1e12])
@@ -558,3 +601,152 @@ def test_predict_on_an_unsorted_panel_forecasts_each_series_from_its_own_history
         assert got["unique_id"].tolist() == ["a", "a", "b", "b"]
         expected = [model._forecast(np.array(v)) for v in ([5.0, 6, 9], [1.0, 2, 4])]
         np.testing.assert_array_equal(got["y_hat"].to_numpy(), np.concatenate(expected))
+
+
+# --------------------------------------------------------------------------------------------- #
+# ETS: held parameters, the vectorised core, native intervals                                    #
+# --------------------------------------------------------------------------------------------- #
+
+
+def _monthly(y: np.ndarray, uid: str = "s", start: str = "2000-01-01") -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=len(y), freq="MS"), "y": y})
+
+
+def test_ets_predict_runs_the_held_parameters_over_a_longer_history(air: np.ndarray) -> None:
+    model = ETS(horizon=12, season=12).fit(_monthly(air[:100]))
+    held = dict(model.params_)
+    longer = model.predict(_monthly(air[:130]))
+    assert model.params_ == held  # predict estimates nothing for a series it holds
+    states = smoothing_states([air[:130]], [held["s"][1]], 12)
+    np.testing.assert_array_equal(longer["y_hat"], states.forecasts(np.array([129]))[0])
+    refit = ETS(horizon=12, season=12).fit(_monthly(air[:130])).predict()
+    assert not np.array_equal(longer["y_hat"], refit["y_hat"])  # a refit would estimate other parameters
+
+
+def test_ets_estimates_the_series_it_does_not_hold(air: np.ndarray) -> None:
+    model = ETS(horizon=12, season=12).fit(_monthly(air[:100], "a"))
+    other = model.predict(_monthly(air[20:120], "b"))  # another id
+    np.testing.assert_array_equal(other["y_hat"], ETS(horizon=12, season=12).fit(air[20:120]).predict())
+    later = model.predict(_monthly(air[20:120], "a", start="2001-09-01"))  # the same id, another first timestamp
+    np.testing.assert_array_equal(later["y_hat"], other["y_hat"])
+    assert list(model.params_) == ["a"]
+
+
+def test_ets_forecasts_from_every_row_are_what_predict_gives_on_that_history(air: np.ndarray) -> None:
+    model = ETS(horizon=6, season=12).fit(air[:60])
+    params = _held(model)
+    rows = np.array([2, 10, 23, 24, 59, 90, 143])
+    forecasts = model._forecast_histories([air], [params], [rows])[0]
+    assert forecasts.shape == (len(rows), 6)
+    for row, forecast in zip(rows, forecasts, strict=True):
+        np.testing.assert_array_equal(forecast, model.predict(air[: row + 1]))
+    empty = model._forecast_histories([air], [params], [np.array([], dtype=int)])[0]
+    assert empty.shape == (0, 6)
+    assert model._forecast_histories([], [], []) == []
+
+
+def test_ets_replaces_each_implausible_or_constant_forecast(air: np.ndarray) -> None:
+    model = ETS(horizon=4, season=12).fit(air[:60])
+    exploding = replace(_held(model), trend=1e9)  # every forecast far outside the history's range
+    y = np.concatenate([np.full(5, 7.0), air[:40]])
+    rows = np.array([2, 4, 8, 30, 44])
+    forecasts = model._forecast_histories([y], [exploding], [rows])[0]
+    np.testing.assert_array_equal(forecasts[:2], np.full((2, 4), 7.0))  # constant up to the origin
+    np.testing.assert_array_equal(forecasts[2], [y[8]] * 4)  # under a season: naive
+    for row, forecast in zip(rows[3:], forecasts[3:], strict=True):
+        np.testing.assert_array_equal(forecast, SeasonalNaive(horizon=4, season=12).fit(y[: row + 1]).predict())
+    resort = ETS(horizon=4, season=12)._estimate([np.full(30, 2.0)])[0]
+    assert resort.spec == "seasonal naive"
+    np.testing.assert_array_equal(  # the last resort held: seasonal naive of whatever history follows
+        model._forecast_histories([y], [resort], [np.array([44])])[0][0], forecasts[-1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("histories", "params", "ends", "match"),
+    [
+        ([np.ones(5)], [], [np.array([1])], r"^1 histories, 0 parameter sets and 1 row arrays: pass one of each"),
+        ([np.ones(5)], ["p"], [np.array([5])], r"^History 0 has 5 rows \(0 to 4\); a forecast row 5 or 5 is outside"),
+        ([np.ones(5)], ["p"], [np.array([-1, 2])], r"^History 0 has 5 rows \(0 to 4\); a forecast row -1 or 2"),
+    ],
+)
+def test_ets_forecast_histories_refuses_rows_it_cannot_forecast_from(
+    histories: list[np.ndarray], params: list[Any], ends: list[np.ndarray], match: str
+) -> None:
+    resort = ETS(horizon=2)._estimate([np.ones(5)])[0]
+    with pytest.raises(ValueError, match=match):
+        ETS(horizon=2)._forecast_histories(histories, [resort for _ in params], ends)
+
+
+def test_ets_estimate_gives_every_history_its_chain_in_one_call(air: np.ndarray) -> None:
+    histories = [air[:60], np.full(30, 3.0), air[:6], air[:30] - 200.0, air[:60] * 1000.0]
+    fitted = ETS(horizon=12, season=12)._estimate(histories)
+    assert [p.spec for p in fitted] == [
+        "damped additive trend, multiplicative season",
+        "seasonal naive",  # constant
+        "seasonal naive",  # too short for any smoothing specification
+        "damped additive trend, additive season",  # crosses zero
+        "damped additive trend, multiplicative season",
+    ]
+    assert [ETS(horizon=12, season=12)._estimate([y])[0] for y in histories] == fitted  # alone or together
+    assert ETS(horizon=12)._estimate([np.full(30, 3.0)])[0].spec == "naive"
+
+
+def test_ets_forecasts_non_positive_series() -> None:
+    rng = np.random.default_rng(3)
+    y = np.tile([-5.0, 0.0, 2.0, 4.0], 12) + rng.standard_normal(48)
+    forecast = ETS(horizon=8, season=4).fit(y).predict()
+    assert np.isfinite(forecast).all()
+    assert forecast.min() > y.min() - 9 * np.ptp(y)
+
+
+def _bands(out: pd.DataFrame) -> np.ndarray:
+    return out[["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]].to_numpy()
+
+
+def test_ets_native_bands_are_nested_seeded_and_per_series(air: np.ndarray) -> None:
+    panel = pd.concat([_monthly(air[:100], "a"), _monthly(air[20:140] * 2.0, "b")], ignore_index=True)
+    model = ETS(horizon=12, season=12).fit(panel)
+    out = model.predict(level=(80, 95), interval_method="native")
+    bands = _bands(out)
+    assert (np.diff(bands, axis=1) >= 0).all()  # lo_95 <= lo_80 <= y_hat <= hi_80 <= hi_95
+    assert (bands[:, 4] > bands[:, 0]).all()
+    assert _bands(model.predict(level=(80, 95), interval_method="native")).tobytes() == bands.tobytes()
+    alone = ETS(horizon=12, season=12).fit(_monthly(air[:100], "a")).predict(level=(80, 95), interval_method="native")
+    assert _bands(alone).tobytes() == bands[:12].tobytes()
+
+
+def test_ets_native_bands_are_the_simulation_of_the_fitted_model(air: np.ndarray) -> None:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    # statsmodels' simulate() moves the trend by smoothing_trend · error, where its fit moves it by smoothing_level ·
+    # smoothing_trend · error; without a trend both are the same model, so compare there
+    train = air[:-12]
+    model = ETS(horizon=12, season=12).fit(train)
+    fitted = smoothing.estimate_smoothing([train], Spec(False, False, "mul"), 12)[0]
+    assert fitted is not None
+    model.params_ = {"series": (0, fitted)}
+    with _statsmodels_may_warn():
+        reference = ExponentialSmoothing(
+            train,
+            seasonal="mul",
+            seasonal_periods=12,
+            initialization_method="known",
+            initial_level=fitted.level,
+            initial_seasonal=np.array(fitted.seasons),
+        ).fit(smoothing_level=fitted.alpha, smoothing_seasonal=fitted.gamma, optimized=False)
+        paths = reference.simulate(12, anchor="end", repetitions=1000, error="add", rng=np.random.default_rng(0))
+    expected = np.quantile(np.asarray(paths), [0.1, 0.9], axis=1)
+    out = model.predict(level=80, interval_method="native")
+    np.testing.assert_allclose(out[["y_lo_80", "y_hi_80"]].to_numpy().T, expected, rtol=1e-9)
+
+
+def test_ets_native_bands_of_constant_and_short_histories() -> None:
+    flat = ETS(horizon=3, season=12).fit(np.full(30, 4.0)).predict(level=90, interval_method="native")
+    np.testing.assert_array_equal(flat[["y_lo_90", "y_hat", "y_hi_90"]].to_numpy(), np.full((3, 3), 4.0))
+    y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0])
+    short = ETS(horizon=3, season=12).fit(y).predict(level=90, interval_method="native")
+    errors = np.diff(y)
+    spread = 1.6448536269514722 * np.sqrt(np.mean(errors**2) * np.arange(1, 4))  # the naive forecast's normal band
+    np.testing.assert_allclose(short["y_hi_90"] - short["y_hat"], spread)
+    np.testing.assert_allclose(short["y_hat"] - short["y_lo_90"], spread)

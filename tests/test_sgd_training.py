@@ -12,10 +12,8 @@ from torch.utils.data import SequentialSampler
 
 from tsforecast.errors import ShuffleError
 from tsforecast.models.networks import ResidualMLP
-from tsforecast.models.sgd import Recipe, SGDForecaster, estimator, smoothing_fit, training_data
-from tsforecast.models.sgd.base_forecast import normalise
-from tsforecast.models.sgd.smoothing import smoothing_forecasts
-from tsforecast.models.sgd.smoothing_fit import fit_smoothing
+from tsforecast.models.sgd import Recipe, SGDForecaster, base_forecast, estimator, training_data
+from tsforecast.models.sgd.base_forecast import es_parameters, normalise
 from tsforecast.models.sgd.training_data import (
     MAX_VAL_WINDOWS,
     MemberWindows,
@@ -23,6 +21,7 @@ from tsforecast.models.sgd.training_data import (
     member_windows,
     training_smoothing,
 )
+from tsforecast.models.smoothing import estimate_chains, smoothing_forecasts
 
 
 def sine(n: int, season: int = 24, seed: int = 0) -> np.ndarray:
@@ -185,7 +184,7 @@ def test_es_base_of_a_batch_is_the_smoothing_forecast_from_each_window_origin(mo
         one_series(y), Recipe("es", 8, "l1", 0.0), season=4, horizon=4, validation=0.15, extra=False, budget=640
     )
     tau = int(windows.dataset.start_of(val[0])[0]) + 8  # the first validation target
-    params = fit_smoothing(y[:tau], 4)  # training fits the parameters on the values before it
+    params = es_parameters([y[:tau]], 4)[0]  # training fits the parameters on the values before it
     positions = fit[100:132]
     inputs, future = windows.dataset.batch(positions)
     _, in_window, scale = normalise(inputs, windows.base_matrix, 4)
@@ -215,7 +214,7 @@ def test_family_validation_uses_no_statistic_from_validation_targets(family: str
     other = y.copy()
     other[tau:] += 5.0 * np.cos(np.arange(len(y) - tau))  # a different seasonal shape after tau
     if family == "es":
-        assert fit_smoothing(y, 12) != fit_smoothing(other, 12)  # parameters of the whole history would see it
+        assert es_parameters([y], 12) != es_parameters([other], 12)  # parameters of the whole history would see it
     windows2, fit2, val2 = windows_of(one_series(other), recipe, **params)
     np.testing.assert_array_equal(fit, fit2)
     np.testing.assert_array_equal(val, val2)
@@ -246,15 +245,17 @@ def test_es_members_share_one_training_fit_that_precedes_every_members_validatio
     np.testing.assert_array_equal(  # ... and the shared states before the earliest one ignore what follows it
         states.level[: min(taus)], training_smoothing(one_series(other), recipes, 12, 12, 0.15).level[: min(taus)]
     )
-    calls: list[int] = []
+    calls: list[list[int]] = []
     monkeypatch.setattr(
-        smoothing_fit, "fit_smoothing", lambda z, m, mult: calls.append(len(z)) or fit_smoothing(z, m, mult)
+        base_forecast,
+        "estimate_chains",
+        lambda h, chains, m: calls.append([len(z) for z in h]) or estimate_chains(h, chains, m),
     )
     model = SGDForecaster(24, 12, season=12, family="es", epochs=1).fit(y)
     assert len(model.recipes_) == 3
-    assert calls[0] == len(y)  # one fit on the whole history, for predict ...
+    assert calls[0] == [len(y)]  # one fit on the whole history, for predict ...
     assert len(calls) == 2  # ... and one shared by the three members' training ...
-    assert calls[1] < len(y)  # ... on the values before the first validation target
+    assert calls[1][0] < len(y)  # ... on the values before the first validation target
 
 
 # ------------------------------------------------------------------------------ shuffle guard ---- #

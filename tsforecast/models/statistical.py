@@ -1,11 +1,13 @@
-"""The statsmodels baselines ETS and Theta, and what every statsmodels wrapper shares.
+"""The statistical baselines ETS and Theta, and what they and ARIMA share.
 
-The wrappers are robust rather than clever. Each tries a short, documented chain of specifications
+The models are robust rather than clever. Each tries a short, documented chain of specifications
 from the richest to the simplest and keeps the first one that fits and gives a *plausible*
 forecast (:func:`_plausible`); the last link of every chain is the seasonal naive forecast (naive
-when there is no usable season, :func:`_last_resort`), which cannot fail. Fits run inside
-:func:`_fitting`: warnings silenced locally and one BLAS/OpenMP thread. ARIMA lives in
-:mod:`tsforecast.models.arima`; the registry of every baseline in :mod:`tsforecast.models.baselines`.
+when there is no usable season, :func:`_last_resort`), which cannot fail. ETS is estimated by
+:mod:`tsforecast.models.smoothing` (every series of a panel at once) and keeps its parameters from
+``fit`` to ``predict``; Theta and ARIMA are statsmodels fits, run inside :func:`_fitting` (warnings
+silenced locally and one BLAS/OpenMP thread). ARIMA lives in :mod:`tsforecast.models.arima`; the
+registry of every baseline in :mod:`tsforecast.models.baselines`.
 """
 
 from __future__ import annotations
@@ -15,25 +17,26 @@ import logging
 import statistics
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from numbers import Integral
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._validation import Interval, Options
-from .forecaster import LocalForecaster
-
-if TYPE_CHECKING:
-    pass
+from ..data import ID, TARGET, TIME
+from ..errors import DataError
+from .forecaster import Forecaster, LocalForecaster
+from .smoothing import SeasonKind, Smoothing, Spec, estimate_chains, smoothing_paths, smoothing_states
 
 __all__ = ["ETS", "Theta"]
 
 logger = logging.getLogger("tsforecast.models.baselines")  # one logger for every baseline
 
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
 # --------------------------------------------------------------------------------------------- #
 # helpers shared by the models: pure functions of their arguments                              #
 # --------------------------------------------------------------------------------------------- #
@@ -134,32 +137,14 @@ class _StatisticalForecaster(LocalForecaster):
 # ETS                                                                                            #
 # --------------------------------------------------------------------------------------------- #
 
+_LAST_RESORTS = ("seasonal naive", "naive")
+"""The names (``Smoothing.spec``) of the last link of the ETS chain."""
 
-@dataclass(frozen=True)
-class _EtsSpec:
-    trend: bool
-    damped: bool
-    seasonal: str | None  # "mul", "add" or None
-
-    def n_params(self, season: int) -> int:
-        """Smoothing parameters plus initial states, counted as R's forecast::ets counts them."""
-        n = 2  # alpha, level
-        if self.trend:
-            n += 2 + int(self.damped)  # beta, slope (, phi)
-        if self.seasonal:
-            n += season  # gamma and season - 1 free seasonal states
-        return n
-
-    def __str__(self) -> str:
-        trend = ("damped additive" if self.damped else "additive") + " trend" if self.trend else "no trend"
-        season = (
-            f"{'multiplicative' if self.seasonal == 'mul' else 'additive'} season" if self.seasonal else "no season"
-        )
-        return f"ETS({trend}, {season})"
+_SMOOTHED, _CONSTANT, _RESORT = 0, 1, 2  # what a forecast of :meth:`ETS._checked` is
 
 
-class ETS(_StatisticalForecaster):
-    r"""Exponential smoothing (Holt-Winters) with a damped trend, fitted by statsmodels.
+class ETS(Forecaster):
+    r"""Exponential smoothing (Holt-Winters) with a damped trend; ``predict`` applies the parameters ``fit`` estimated.
 
     Parameters
     ----------
@@ -171,14 +156,32 @@ class ETS(_StatisticalForecaster):
         Damp the additive trend (``phi`` estimated), so that long-horizon forecasts level off.
         ``False`` keeps a linear (Holt) trend.
 
+    Attributes
+    ----------
+    params_ : dict
+        Set by ``fit``: per series id, its first timestamp and its parameters
+        (:class:`~tsforecast.models.smoothing.Smoothing`).
+
     Notes
     -----
-    Uses :class:`statsmodels.tsa.holtwinters.ExponentialSmoothing` with estimated initial states
-    and smoothing parameters. With the damped additive trend and a multiplicative season the
-    ``h``-step forecast is
+    The model is statsmodels' ``ExponentialSmoothing`` with additive errors, estimated and run
+    by :mod:`tsforecast.models.smoothing` (no statsmodels call). With the damped additive trend and
+    a multiplicative season the ``h``-step forecast is
 
     .. math:: \hat y_{T+h} = (\ell_T + (\phi + \dots + \phi^h) b_T) \, s_{T+h-m(k+1)},
               \qquad k = \lfloor (h - 1) / m \rfloor.
+
+    *What is estimated, and how.* Per series, the smoothing parameters ``alpha``, ``beta``,
+    ``gamma``, the damping ``phi`` and the initial states (level, trend and ``m`` seasonal
+    indices), by least squares on the one-step-ahead errors (what statsmodels minimises), within
+    statsmodels' bounds ``0 <= beta <= alpha <= 1``, ``0 <= gamma <= 1 - alpha``,
+    ``0.8 <= phi <= 0.995``: from statsmodels' initial states (its heuristic from ``10 + 2⌊m/2⌋``
+    points on, its simple one before) and the best point of a coarse grid of the smoothing
+    parameters at ``phi = 0.99`` (statsmodels' kind of start), Levenberg-Marquardt over the
+    smoothing parameters and the initial states, at most 30 steps
+    (:func:`~tsforecast.models.smoothing.estimate_smoothing`). Every series of a panel is estimated
+    in one vectorised computation, and a series' parameters are bit-identical whether it is
+    estimated alone or inside any panel.
 
     *Specification.* For a history of length ``T`` with minimum ``lo``:
 
@@ -191,19 +194,37 @@ class ETS(_StatisticalForecaster):
     season): simple exponential smoothing needs 7 points, a damped trend 10, a damped trend with a
     monthly season 24.
 
-    *Fallback chain.* The first specification that fits and gives a plausible forecast (finite,
-    within the history's range widened by ``horizon + 1`` ranges) is used:
+    *Fallback chain.* The first specification whose estimate is finite and whose forecast from the
+    history's last value is plausible (finite, within the history's range widened by
+    ``horizon + 1`` ranges) is used:
 
     1. trend and season;
     2. season only;
     3. trend only;
     4. simple exponential smoothing (level only);
-    5. :class:`SeasonalNaive` (when ``T >= m > 1``), else :class:`Naive`.
+    5. the last resort, :class:`SeasonalNaive` (when ``T >= m > 1``), else :class:`Naive`.
 
-    A constant history is forecast as that constant. ``min_length()`` is 3: shorter series are
-    refused, and series too short for any smoothing specification get the step-5 forecast.
-    Convergence warnings are silenced locally and do not trigger a fallback (the estimates are
-    still used, as R does).
+    A constant history has nothing to estimate: it gets the last resort and is forecast as that
+    constant. ``min_length()`` is 3: shorter series are refused, and series too short for any
+    smoothing specification get the last resort.
+
+    *Held parameters.* ``fit`` estimates every series' parameters and keeps them, with the
+    series' first timestamp, in ``params_``. ``predict(y_new)`` applies them to a series of
+    ``y_new`` with the same id and the same first timestamp: the states are run forward over its
+    new history with the held parameters; nothing is re-estimated. Only a series the model was not
+    fitted on, or whose history starts at another timestamp, is estimated, on the history given.
+    Each forecast is checked as at ``fit``: a constant history is forecast as its constant, and a
+    forecast that is not plausible is replaced by the last resort of that history.
+
+    *Native intervals* (``interval_method="native"``): equal-tailed quantiles of 1,000 paths
+    simulated from the history's last state by the fitted model's own recursion, with Gaussian
+    additive errors of standard deviation ``sqrt(SSE / (T - k))`` (``SSE`` the squared one-step
+    errors, ``k = 2 + 2·trend + (m + 1)·season + damped`` as statsmodels counts), drawn from a
+    fixed seed, the same draws for every series, so the same history gives the same band. This is
+    statsmodels' ``simulate(error="add")``, except that statsmodels moves the trend by
+    ``smoothing_trend`` times the error where its own fit (and this model) moves it by
+    ``smoothing_level · smoothing_trend`` times the error. Where the forecast is the last resort,
+    its normal bands (:class:`SeasonalNaive`'s); a constant history gets a flat band.
 
     Examples
     --------
@@ -231,68 +252,194 @@ class ETS(_StatisticalForecaster):
         """Three observations; the fallback chain covers series too short for smoothing."""
         return 3
 
-    def _specs(self, y: np.ndarray) -> list[_EtsSpec]:
+    # ------------------------------------------------------------------------------ hooks ---- #
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        ids, starts, histories = self._histories(frame)
+        self.params_ = {uid: (start, p) for uid, start, p in zip(ids, starts, self._estimate(histories), strict=True)}
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        ids, starts, histories = self._histories(frame)
+        last = [np.array([len(y) - 1]) for y in histories]
+        return np.concatenate(self._forecast_histories(histories, self._held(ids, starts, histories), last))
+
+    def _native_intervals(self, frame: pd.DataFrame, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        ids, starts, histories = self._histories(frame)
+        params = self._held(ids, starts, histories)
+        horizon, m = int(self.horizon), int(self.season)
+        kinds = np.concatenate(self._checked(histories, params, [np.array([len(y) - 1]) for y in histories])[1])
+        lo = np.empty((len(levels), len(histories), horizon))
+        hi = np.empty_like(lo)
+        for i in np.flatnonzero(kinds == _CONSTANT):
+            lo[:, i], hi[:, i] = histories[i][0], histories[i][0]
+        for i in np.flatnonzero(kinds == _RESORT):
+            lo[:, i], hi[:, i] = _last_resort_bands(histories[i], horizon, m, levels)
+        smoothed = np.flatnonzero(kinds == _SMOOTHED)
+        if len(smoothed):
+            chosen, fitted = [histories[i] for i in smoothed], [params[i] for i in smoothed]
+            errors = np.split(smoothing_states(chosen, fitted, 1).errors, np.cumsum([len(y) for y in chosen])[:-1])
+            sigma = np.array(
+                [
+                    np.sqrt(np.sum(e**2) / (len(e) - _simulated_params(p, m)))
+                    for e, p in zip(errors, fitted, strict=True)
+                ]
+            )
+            shocks = np.random.default_rng(0).standard_normal((horizon, _N_PATHS))  # every series: the same draws
+            for i, paths in zip(smoothed, smoothing_paths(chosen, fitted, shocks, sigma), strict=True):
+                lo[:, i], hi[:, i] = _path_bands(paths, levels)
+        return lo, hi
+
+    # ------------------------------------------------- the vectorised core, shared with backtests ---- #
+
+    def _estimate(self, histories: list[np.ndarray]) -> list[Smoothing]:
+        """Each history's parameters along the fallback chain (class Notes), all histories in one vectorised pass.
+
+        A constant history, or one for which no specification of the chain is kept, gets the last
+        resort (``spec`` ``"seasonal naive"``, or ``"naive"`` when ``season`` is 1).
+        """
+        horizon, m = int(self.horizon), int(self.season)
+
+        def plausible(spec: Spec, members: list[int], estimates: list[Smoothing | None]) -> np.ndarray:
+            finite = [k for k, p in enumerate(estimates) if p is not None]
+            kept = np.zeros(len(members), dtype=bool)
+            if finite:
+                chosen = [histories[members[k]] for k in finite]
+                states = smoothing_states(chosen, [estimates[k] for k in finite], horizon)  # type: ignore[misc]
+                for k, y, forecast in zip(finite, chosen, states.forecasts(states.ends - 1), strict=True):
+                    kept[k] = _plausible(forecast, y, horizon)
+            for k, i in enumerate(members):
+                what = (
+                    "used" if kept[k] else "is not finite" if estimates[k] is None else "gave an implausible forecast"
+                )
+                logger.debug("ETS on %d points: ETS(%s) %s", len(histories[i]), spec, what)
+            return kept
+
+        chains = [[] if _constant(y) else self._specs(y) for y in histories]
+        found = estimate_chains(histories, chains, m, plausible)
+        for y, chain, p in zip(histories, chains, found, strict=True):
+            if p is None and chain:
+                logger.debug("ETS on %d points: every specification failed; seasonal naive / naive used", len(y))
+        return [p if p is not None else _resort(y, m) for y, p in zip(histories, found, strict=True)]
+
+    def _forecast_histories(
+        self, histories: list[np.ndarray], params: list[Smoothing], ends: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """Per history ``i``, the ``(len(ends[i]), horizon)`` forecasts made from each of its rows ``ends[i]``.
+
+        A forecast from row ``t`` (0-based) reads the history's rows up to ``t`` only and is checked
+        as ``predict`` checks it: a constant history up to ``t`` gives that constant, a last-resort
+        ``params[i]`` or an implausible forecast the last resort of the history up to ``t``.
+
+        Raises
+        ------
+        ValueError
+            If ``histories``, ``params`` and ``ends`` differ in length, or a row is outside its history.
+        """
+        return self._checked(histories, params, ends)[0]
+
+    def _checked(
+        self, histories: list[np.ndarray], params: list[Smoothing], ends: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """:meth:`_forecast_histories`, and what each forecast is (smoothed, constant or the last resort)."""
+        if not len(histories) == len(params) == len(ends):
+            raise ValueError(
+                f"{len(histories)} histories, {len(params)} parameter sets and {len(ends)} row arrays: pass one of "
+                "each per history."
+            )
+        horizon, m = int(self.horizon), int(self.season)
+        lengths = np.array([len(y) for y in histories], dtype="int64")
+        rows = [np.asarray(e, dtype="int64").reshape(-1) for e in ends]
+        for i, (r, n) in enumerate(zip(rows, lengths, strict=True)):
+            if len(r) and (r.min() < 0 or r.max() >= n):
+                raise ValueError(
+                    f"History {i} has {n} rows (0 to {n - 1}); a forecast row {r.min()} or {r.max()} is outside it."
+                )
+        if not len(histories):
+            return [], []
+        values = np.concatenate(histories)
+        first = np.cumsum(lengths) - lengths
+        origin = np.concatenate([f + r for f, r in zip(first, rows, strict=True)])  # rows of ``values``
+        owner = np.repeat(np.arange(len(histories)), [len(r) for r in rows])
+        low = np.concatenate([np.minimum.accumulate(y) for y in histories])[origin]
+        high = np.concatenate([np.maximum.accumulate(y) for y in histories])[origin]
+        forecasts = smoothing_states(histories, params, horizon).forecasts(origin)
+        slack = (horizon + 1) * (high - low)  # NOTE: _plausible's test, row by row
+        plausible = (
+            np.isfinite(forecasts).all(axis=1)
+            & (forecasts.min(axis=1) >= low - slack)
+            & (forecasts.max(axis=1) <= high + slack)
+        )
+        resort = np.array([p.spec in _LAST_RESORTS for p in params], dtype=bool)[owner] | ~plausible
+        count = origin - first[owner] + 1  # the values up to each origin
+        period = np.where((m > 1) & (m <= count), m, 1)  # _last_resort's season
+        steps = np.arange(horizon)[None, :]
+        resorted = values[(origin + 1 - period)[:, None] + steps % period[:, None]]
+        constant = low == high
+        kinds = np.where(constant, _CONSTANT, np.where(resort, _RESORT, _SMOOTHED))
+        forecasts = np.where((kinds == _RESORT)[:, None], resorted, forecasts)
+        forecasts = np.where(constant[:, None], values[origin][:, None], forecasts)
+        splits = np.cumsum([len(r) for r in rows])[:-1]
+        return np.split(forecasts, splits), np.split(kinds, splits)
+
+    # ------------------------------------------------------------------------------ helpers ---- #
+
+    def _histories(self, frame: pd.DataFrame) -> tuple[list[Any], list[Any], list[np.ndarray]]:
+        """The ids (sorted), first timestamps and histories of ``frame``'s series, after checking their lengths."""
+        codes, ids = pd.factorize(frame[ID], sort=True)
+        order = np.argsort(codes, kind="stable")  # series by series, each in time order
+        lengths = np.bincount(codes, minlength=len(ids))
+        short = np.flatnonzero(lengths < self.min_length())
+        if len(short):
+            raise DataError(
+                f"Series {ids[short[0]]!r} has {lengths[short[0]]} observations; {type(self).__name__} needs at least "
+                f"{self.min_length()}. Provide a longer history or choose a simpler model."
+            )
+        firsts = np.cumsum(lengths) - lengths
+        values = frame[TARGET].to_numpy(dtype="float64")[order]
+        starts = frame[TIME].to_numpy()[order][firsts]
+        return (
+            list(ids),
+            [pd.Timestamp(s) if isinstance(s, np.datetime64) else s for s in starts.tolist()],
+            np.split(values, firsts[1:]),
+        )
+
+    def _held(self, ids: list[Any], starts: list[Any], histories: list[np.ndarray]) -> list[Smoothing]:
+        """Each series' held parameters (same id and first timestamp as at ``fit``), the others estimated now."""
+        held: list[Smoothing | None] = []
+        for uid, start in zip(ids, starts, strict=True):
+            stored = self.params_.get(uid)
+            held.append(stored[1] if stored is not None and stored[0] == start else None)
+        missing = [y for y, p in zip(histories, held, strict=True) if p is None]
+        estimated = iter(self._estimate(missing) if missing else [])
+        return [p if p is not None else next(estimated) for p in held]
+
+    def _specs(self, y: np.ndarray) -> list[Spec]:
+        """The fallback chain of one history (class Notes), without the last resort."""
         m, n = int(self.season), len(y)
         damped = bool(self.damped)
-        seasonal: str | None = None
+        season: SeasonKind = "none"
         if m > 1 and n >= 2 * m:
-            seasonal = "mul" if y.min() > 0 else "add"
-        chain = [
-            _EtsSpec(True, damped, seasonal),
-            _EtsSpec(False, False, seasonal),
-            _EtsSpec(True, damped, None),
-            _EtsSpec(False, False, None),
-        ]
-        unique = list(dict.fromkeys(chain))
-        return [spec for spec in unique if n > spec.n_params(m) + 4]
+            season = "mul" if y.min() > 0 else "add"
+        chain = [Spec(True, damped, season), Spec(False, False, season), Spec(True, damped), Spec(False, False)]
+        return [spec for spec in dict.fromkeys(chain) if n > spec.n_params(m) + 4]
 
-    def _fit_spec(self, y: np.ndarray, spec: _EtsSpec) -> np.ndarray:
-        return np.asarray(self._fit_result(y, spec).forecast(self.horizon), dtype="float64")
 
-    def _fit_result(self, y: np.ndarray, spec: _EtsSpec) -> Any:
-        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+def _resort(y: np.ndarray, season: int) -> Smoothing:
+    """The last resort of ETS as parameters: seasonal naive (``γ = 1``) or, without a season, naive (``α = 1``).
 
-        model = ExponentialSmoothing(
-            y,
-            trend="add" if spec.trend else None,
-            damped_trend=spec.damped,
-            seasonal=spec.seasonal,
-            seasonal_periods=int(self.season) if spec.seasonal else None,
-            initialization_method="estimated",
-        )
-        return model.fit()
+    ETS computes that forecast directly (:func:`_last_resort`); run through the recursion, these
+    numbers give it from the first whole season on.
+    """
+    if season > 1:
+        return Smoothing(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, (0.0,) * season, "seasonal naive")
+    return Smoothing(1.0, 0.0, 0.0, 1.0, float(y[0]), 0.0, (0.0,), "naive")
 
-    def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
-        for spec in self._specs(y):
-            forecast = _try(partial(self._fit_spec, y, spec), str(spec))
-            if forecast is not None and _plausible(forecast, y, self.horizon):
-                logger.debug("ETS on %d points: %s", len(y), spec)
-                return forecast
-        logger.debug("ETS on %d points: every specification failed; seasonal naive / naive used", len(y))
-        return _last_resort(y, self.horizon, int(self.season))
 
-    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Native bands: quantiles of 1,000 paths simulated (seeded, Gaussian additive errors) by the
-        statsmodels fit the point forecast came from; the fallback's normal bands otherwise."""
-        horizon = int(self.horizon)
-        with _fitting():
-            if _constant(y):
-                flat = np.full((len(levels), horizon), y[0], dtype="float64")
-                return flat, flat.copy()
-            for spec in self._specs(y):
-                try:
-                    result = self._fit_result(y, spec)
-                    forecast = np.asarray(result.forecast(horizon), dtype="float64")
-                    if not _plausible(forecast, y, horizon):
-                        continue
-                    paths = result.simulate(
-                        horizon, anchor="end", repetitions=_N_PATHS, error="add", rng=np.random.default_rng(0)
-                    )
-                except Exception as exc:  # NOTE: as in _try: any statsmodels failure moves the chain on
-                    logger.debug("%s failed: %s: %s", spec, type(exc).__name__, exc)
-                    continue
-                return _path_bands(np.asarray(paths, dtype="float64").reshape(horizon, -1), levels)
-        return _last_resort_bands(y, horizon, int(self.season), levels)
+def _simulated_params(p: Smoothing, season: int) -> int:
+    """statsmodels' count of a fitted model's parameters in ``simulate``: ``2 + 2·trend + (m + 1)·season + damped``."""
+    spec = Spec.named(p.spec)
+    assert spec is not None  # only estimated models are simulated
+    return 2 + 2 * spec.trend + (season + 1) * spec.seasonal + int(spec.damped)
 
 
 def _try(fit: Callable[[], np.ndarray], what: str) -> np.ndarray | None:

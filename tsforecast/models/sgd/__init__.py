@@ -3,9 +3,9 @@
 Where things live:
 
 - :mod:`.estimator` -- the public estimator, its parameters and their checks, fit and predict;
-- :mod:`.base_forecast` -- the ``"drift"`` and ``"decomposed"`` base forecasts, the seasonal
-  indices and the per-window normalisation;
-- :mod:`.smoothing` -- the ``"es"`` base: damped Holt-Winters parameters and its causal recursion;
+- :mod:`.base_forecast` -- the base forecasts, the seasonal indices, the ``"es"`` base's
+  parameters and the per-window normalisation (the ``"es"`` recursion and estimator are
+  :mod:`tsforecast.models.smoothing`);
 - :mod:`.training_data` -- windows, covariate inputs and the time-ordered validation split;
 - :mod:`.training` -- the training loop (epochs, early stopping, logging, divergence);
 - :mod:`.checkpoint` -- the ``save``/``load`` file format.

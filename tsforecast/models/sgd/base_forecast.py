@@ -1,31 +1,38 @@
 """The base forecasts of :class:`~tsforecast.models.sgd.SGDForecaster` and the per-window normalisation.
 
 Every member of the ensemble forecasts ``base + scale · r``: ``base`` is a fixed linear map of the
-input window (this module), ``r`` the network's scaled residual. The two families of base:
+input window, ``r`` the network's scaled residual. The families of base:
 
 - ``"drift"`` (:func:`drift_base_matrix`): seasonal naive with drift, averaged over the seasons
   the window holds;
 - ``"decomposed"`` (:func:`damped_base_matrix` on a window whose :func:`seasonal_indices` were
-  removed): the last season's level plus a damped slope.
+  removed): the last season's level plus a damped slope;
+- ``"es"``: not a function of the window but of its origin, the damped Holt-Winters forecast made
+  there (:mod:`tsforecast.models.smoothing`), with the parameters of :func:`es_parameters`.
 
 :func:`normalise` turns windows into network inputs, base forecasts and scales. Everything here is
-a pure function of one window (or, for the seasonal indices, of the history a forecast is made
-from), so nothing can leak across windows or from the future.
+a pure function of one window (or, for the seasonal indices and the ``"es"`` parameters, of the
+history a forecast is made from), so nothing can leak across windows or from the future.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from statsmodels.tsa.seasonal import seasonal_decompose
 
+from ..smoothing import SeasonKind, Smoothing, Spec, estimate_chains
+
 __all__ = [
     "FAMILIES",
+    "FIT_POINTS",
     "Recipe",
     "damped_base_matrix",
     "drift_base_matrix",
+    "es_parameters",
     "family_base_matrix",
     "normalise",
     "seasonal_indices",
@@ -33,6 +40,9 @@ __all__ = [
 
 FAMILIES = ("drift", "decomposed", "es")
 """Base-forecast families of the ensemble members (see :class:`Recipe`)."""
+
+FIT_POINTS = 10_000
+"""The most values of a history the ``"es"`` parameters are fitted on: its first ones (the fit time grows with them)."""
 
 _DAMPING = 0.9
 
@@ -176,3 +186,43 @@ def normalise(
     others = windows[:, 1:]
     spread = others.std(dim=2, keepdim=True).maximum(1e-6 * (1.0 + others.abs().mean(dim=2, keepdim=True)))
     return torch.cat([target, (others - others.mean(dim=2, keepdim=True)) / spread], dim=1), w @ base_matrix, scale
+
+
+def es_parameters(histories: Sequence[np.ndarray], season: int, multiplicative: bool = False) -> list[Smoothing]:
+    """The ``"es"`` base's damped Holt-Winters parameters of each model-space history ``z``.
+
+    ``multiplicative``: the histories are the logs of positive series, and the model is fitted on
+    the values ``exp(z)`` with a multiplicative season (``ETS(A, Ad, M)``; a model without a
+    season is then stored with the single factor ``(1.0,)``, so that every parameter set says it
+    runs on ``exp(z)``, :attr:`Smoothing.multiplicative`); otherwise on ``z`` with an additive
+    season. Each history is fitted on its first :data:`FIT_POINTS` values (so the initial states
+    stay aligned with its first value and the fit takes bounded time) by
+    :func:`~tsforecast.models.smoothing.estimate_smoothing`, all histories at once: damped trend
+    with a season (``season > 1`` and two whole seasons only), then damped trend, Holt's linear
+    trend (two values or more) and simple exponential smoothing, the first finite estimate kept;
+    the naive forecast (``α = 1``) when none is. A history's parameters depend on its own values only.
+
+    Examples
+    --------
+    >>> t = np.arange(48)
+    >>> es_parameters([10 + 0.1 * t + np.sin(2 * np.pi * t / 12)], 12)[0].spec
+    'damped additive trend, additive season'
+    """
+    values = [np.asarray(z[:FIT_POINTS], dtype="float64") for z in histories]
+    values = [np.exp(z) for z in values] if multiplicative else values
+    kind: SeasonKind = "mul" if multiplicative else "add"
+    chains = [
+        [
+            *([Spec(True, True, kind)] if season > 1 and len(y) >= 2 * season else []),
+            *([Spec(True, True), Spec(True, False)] if len(y) >= 2 else []),
+            Spec(False, False),
+        ]
+        for y in values
+    ]
+    flat = (1.0,) if multiplicative else (0.0,)
+    fitted = []
+    for y, p in zip(values, estimate_chains(values, chains, season), strict=True):
+        if p is None:
+            p = Smoothing(1.0, 0.0, 0.0, 1.0, float(y[0]), 0.0, flat, "naive", multiplicative)
+        fitted.append(replace(p, seasons=flat, multiplicative=multiplicative) if len(p.seasons) == 1 else p)
+    return fitted

@@ -29,8 +29,8 @@ import torch
 from ...covariates import Covariates, prepare_frame
 from ...data import ID, TARGET, TIME
 from ...errors import DataError
+from ..smoothing import Smoothing
 from .base_forecast import Recipe
-from .smoothing import Smoothing
 from .training import Member
 
 __all__ = ["FILE_FORMAT", "read_checkpoint", "restore", "write_checkpoint"]

@@ -3,7 +3,7 @@
 The forecaster is an ensemble of *members*. Each member is one explicit
 :class:`~tsforecast.models.sgd.base_forecast.Recipe`: a base forecast computed inside the input
 window (:mod:`~tsforecast.models.sgd.base_forecast`) or, for the ``"es"`` family, from the window's
-origin (:mod:`~tsforecast.models.sgd.smoothing`), a network that predicts the scaled residual
+origin (:mod:`~tsforecast.models.smoothing`), a network that predicts the scaled residual
 over that base, a loss and a window weighting. Its training data is built by
 :mod:`~tsforecast.models.sgd.training_data`, its training loop is
 :mod:`~tsforecast.models.sgd.training`, and :meth:`SGDForecaster.save` writes the format of
@@ -42,10 +42,9 @@ from ...seasonality import panel_season
 from ...shuffle_guard import OrderedSampler
 from ..forecaster import Forecaster
 from ..networks import ModuleFactory, ResidualMLP
-from .base_forecast import FAMILIES, Recipe, family_base_matrix, normalise
+from ..smoothing import Smoothing, SmoothingStates, smoothing_states
+from .base_forecast import FAMILIES, Recipe, es_parameters, family_base_matrix, normalise
 from .checkpoint import read_checkpoint, restore, write_checkpoint
-from .smoothing import Smoothing, SmoothingStates, smoothing_states
-from .smoothing_fit import fit_panel_smoothing
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
@@ -195,7 +194,7 @@ class SGDForecaster(Forecaster):
        ``"decomposed"``), or for ``"es"`` damped Holt-Winters from the window's origin (on a
        positive series: on its values, with a multiplicative season, the ``ETS(A, Ad, M)`` model,
        its forecast's log; otherwise on ``z``, additive), its parameters fitted on the training
-       history (:mod:`~tsforecast.models.sgd.smoothing`; saved with the model; training windows
+       history (:mod:`~tsforecast.models.smoothing`; saved with the model; training windows
        use parameters fitted on the values before the first validation target);
     2. ``scale`` = mean absolute seasonal difference of ``w``; network input ``(w - mean(w)) / scale``,
        shape ``(N, C, L)``;
@@ -453,7 +452,7 @@ class SGDForecaster(Forecaster):
         series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
         self._smoothing: dict[str, tuple[int, Smoothing]] = {}
         if "es" in self._families():  # for predict, on the whole training frame (training fits its own)
-            fitted = fit_panel_smoothing(series.z, season, self.log_)
+            fitted = es_parameters(series.z, season, self.log_)
             self._smoothing = {uid: (start, p) for (uid, start), p in zip(_starts(frame).items(), fitted, strict=True)}
         self.recipes_ = self._recipes(min(len(z) for z in series.z))
         smoothing = training_smoothing(series, self.recipes_, season, self.horizon, self.validation, self.log_)
@@ -503,9 +502,9 @@ class SGDForecaster(Forecaster):
         missing = [z for z, p in zip(series.z, known, strict=True) if p is None]
         # NOTE: files saved before the multiplicative "es" base hold additive parameters; refits follow the stored kind
         multiplicative = next(iter(self._smoothing.values()))[1].multiplicative
-        refitted = iter(fit_panel_smoothing(missing, self.season_, multiplicative))
+        refitted = iter(es_parameters(missing, self.season_, multiplicative))
         params = [p if p is not None else next(refitted) for p in known]
-        return replace(series, smoothing=smoothing_states(series.z, params, self.horizon))
+        return replace(series, smoothing=smoothing_states(series.z, params, self.horizon, log=multiplicative))
 
     # ----------------------------------------------------------------------------- predicting ---- #
 

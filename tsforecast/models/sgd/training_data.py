@@ -26,9 +26,8 @@ import torch
 from ...covariates import Covariates
 from ...data import ID, TARGET, TIME
 from ...windows import WindowDataset
-from .base_forecast import Recipe, family_base_matrix, normalise, seasonal_indices
-from .smoothing import SmoothingStates, smoothing_states
-from .smoothing_fit import fit_panel_smoothing
+from ..smoothing import SmoothingStates, smoothing_states
+from .base_forecast import Recipe, es_parameters, family_base_matrix, normalise, seasonal_indices
 
 __all__ = [
     "MATERIALISED_BYTES",
@@ -276,13 +275,13 @@ def training_smoothing(
 ) -> SmoothingStates | None:
     """The states after every row with the parameters the ``"es"`` members train with (``None`` without one).
 
-    One fit per series (:func:`~.smoothing_fit.fit_panel_smoothing`), shared by every ``"es"``
+    One fit per series (:func:`~.base_forecast.es_parameters`), shared by every ``"es"``
     member: on the series' values at times before the earliest first validation target of those
     members (:func:`validation_start`), or, per member, on its first ``lookback`` values if they
     are more (no window of that member has a target among them); the causal recursion then runs
     over its whole history with them. So no validation target of any member reaches a fitting
     window's base, and every validation cost is honest. ``multiplicative``: the model fitted
-    (:func:`~.smoothing_fit.fit_smoothing`; the ``ETS(A, Ad, M)`` model on a positive series).
+    (:func:`~.base_forecast.es_parameters`; the ``ETS(A, Ad, M)`` model on a positive series).
     (``predict`` uses the parameters fitted on the whole training history, saved with the model.)
     """
     lookbacks = [recipe.lookback for recipe in recipes if recipe.family == "es"]
@@ -293,7 +292,7 @@ def training_smoothing(
         for lookback in lookbacks
     ]
     parts = [min(candidates, key=len) for candidates in zip(*per_member, strict=True)]
-    return smoothing_states(series.z, fit_panel_smoothing(parts, season, multiplicative), horizon)
+    return smoothing_states(series.z, es_parameters(parts, season, multiplicative), horizon, log=multiplicative)
 
 
 def _fitting_parts(series: ModelSeries, lookback: int, before: Any) -> list[np.ndarray]:
