@@ -97,7 +97,7 @@ SeasonKind = Literal["none", "add", "mul"]
 PHI_BOUNDS = (0.8, 0.995)
 """statsmodels' bounds of the damping ``φ``."""
 
-MAX_ITERATIONS = 30
+MAX_ITERATIONS = 60
 """The most Levenberg-Marquardt steps tried per series."""
 
 TOLERANCE = 1e-6

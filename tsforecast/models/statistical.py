@@ -178,7 +178,7 @@ class ETS(Forecaster):
     ``0.8 <= phi <= 0.995``: from statsmodels' initial states (its heuristic from ``10 + 2⌊m/2⌋``
     points on, its simple one before) and the best point of a coarse grid of the smoothing
     parameters at ``phi = 0.99`` (statsmodels' kind of start), Levenberg-Marquardt over the
-    smoothing parameters and the initial states, at most 30 steps
+    smoothing parameters and the initial states, at most 60 steps
     (:func:`~tsforecast.models.smoothing.estimate_smoothing`). Every series of a panel is estimated
     in one vectorised computation, and a series' parameters are bit-identical whether it is
     estimated alone or inside any panel.
