@@ -13,7 +13,8 @@ mean over its series and folds (NaN is never skipped). The SGD model is the defa
 the same model fitted series by series on each series' values as a plain array (no timestamps:
 ``season`` inferred from the values, :mod:`tsforecast.seasonality`). "damped HW"
 is statsmodels ``ExponentialSmoothing(trend="add", damped_trend=True, seasonal="mul")`` per
-series, without fallbacks; ``ETS`` is tsforecast's (the same model with a fallback chain); ``ARIMA``
+series, without fallbacks; ``ETS`` is tsforecast's (the same model, estimated by its own least-squares
+fit, :mod:`tsforecast.models.smoothing`, with a fallback chain); ``ARIMA``
 is tsforecast's automatic ARIMA (an order search over statsmodels ``SARIMAX``); where statsforecast
 is installed (the benchmark's environment), ``AutoARIMA (statsforecast)`` is its ``AutoARIMA`` per
 series.
