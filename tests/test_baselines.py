@@ -741,6 +741,17 @@ def test_ets_native_bands_are_the_simulation_of_the_fitted_model(air: np.ndarray
     np.testing.assert_allclose(out[["y_lo_80", "y_hi_80"]].to_numpy().T, expected, rtol=1e-9)
 
 
+def test_ets_native_bands_of_held_parameters_on_a_history_shorter_than_their_count(air: np.ndarray) -> None:
+    model = ETS(horizon=3, season=12).fit(air)  # 18 parameters as statsmodels counts them, held
+    out = model.predict(air[:15], level=80, interval_method="native")  # same series, same start: 15 values
+    assert np.isfinite(_bands_80(out)).all()
+    assert (out["y_hi_80"] > out["y_lo_80"]).all()
+
+
+def _bands_80(out: pd.DataFrame) -> np.ndarray:
+    return out[["y_lo_80", "y_hat", "y_hi_80"]].to_numpy()
+
+
 def test_ets_native_bands_of_constant_and_short_histories() -> None:
     flat = ETS(horizon=3, season=12).fit(np.full(30, 4.0)).predict(level=90, interval_method="native")
     np.testing.assert_array_equal(flat[["y_lo_90", "y_hat", "y_hi_90"]].to_numpy(), np.full((3, 3), 4.0))

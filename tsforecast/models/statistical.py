@@ -218,7 +218,7 @@ class ETS(Forecaster):
 
     *Native intervals* (``interval_method="native"``): equal-tailed quantiles of 1,000 paths
     simulated from the history's last state by the fitted model's own recursion, with Gaussian
-    additive errors of standard deviation ``sqrt(SSE / (T - k))`` (``SSE`` the squared one-step
+    additive errors of standard deviation ``sqrt(SSE / max(T - k, 1))`` (``SSE`` the squared one-step
     errors, ``k = 2 + 2·trend + (m + 1)·season + damped`` as statsmodels counts), drawn from a
     fixed seed, the same draws for every series, so the same history gives the same band. This is
     statsmodels' ``simulate(error="add")``, except that statsmodels moves the trend by
@@ -280,7 +280,7 @@ class ETS(Forecaster):
             errors = np.split(smoothing_states(chosen, fitted, 1).errors, np.cumsum([len(y) for y in chosen])[:-1])
             sigma = np.array(
                 [
-                    np.sqrt(np.sum(e**2) / (len(e) - _simulated_params(p, m)))
+                    np.sqrt(np.sum(e**2) / max(len(e) - _simulated_params(p, m), 1))  # NOTE: held on a short history
                     for e, p in zip(errors, fitted, strict=True)
                 ]
             )
