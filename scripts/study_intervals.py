@@ -54,7 +54,7 @@ from tsforecast.models.intervals import (
     calibrate,
     conformal_half_widths,
     fewest_residuals,
-    series_scales,
+    history_scales,
     with_neighbouring_steps,
 )
 
@@ -114,17 +114,18 @@ def run(model_name: str, only: list[str] | None = None) -> pd.DataFrame:
         for fold in cv.folds(frame):
             model = make_model(model_name, horizon=HORIZON, season=SEASON).fit(fold.train)
             y_hat = model.predict()["y_hat"].to_numpy(dtype="float64")[None, :]
-            calibration = calibrate(model, fold.train, season=SEASON, n_windows=MAX_BLOCKS)
-            names = pd.Index([uid])
-            scales = series_scales(fold.train, SEASON)
+            template = make_model(model_name, horizon=HORIZON, season=SEASON)
+            calibration = calibrate(template, fold.train, "MS", last_seen=model.last_seen_, n_windows=MAX_BLOCKS)
             y = fold.test["y"].to_numpy(dtype="float64")
             train = fold.train["y"].to_numpy(dtype="float64")
+            scales = history_scales(train, np.array([0]), np.array([len(train)]), SEASON)
             counts = (~np.isnan(calibration.residuals[:, : 5 * HORIZON])).sum(axis=1)
             if (counts < fewest_residuals(max(LEVELS))).any():  # every variant has at least these residuals
                 print(f"{model_name} {uid} fold {fold.index} left out: {counts.min()} residuals per step", flush=True)
                 continue
             widths = {
-                v: conformal_half_widths(variant(calibration, *v), LEVELS, names, scales, y_hat) for v in VARIANTS
+                v: conformal_half_widths(variant(calibration, *v), LEVELS, np.array([0]), scales, y_hat)
+                for v in VARIANTS
             }
             for (blocks, steps), q in widths.items():
                 row = {"model": model_name, "blocks": blocks, "steps": steps, "series": uid, "fold": fold.index}

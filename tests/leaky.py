@@ -125,3 +125,39 @@ class PeekThenFail(_Leaky):
         if len(self._frame()) != self.rows:
             raise RuntimeError(f"boom: the frame has {len(self._frame())} rows")
         return np.repeat(y[-1], self.horizon)
+
+
+class PeekFirstCalls(_Leaky):
+    """Peeks at the next values on its first ``calls`` forecasts only, then forecasts honestly (the last value)."""
+
+    def __init__(self, horizon: int = 1, data: pd.DataFrame | None = None, calls: int = 3) -> None:
+        super().__init__(horizon, data)
+        self.calls = calls
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        self.calls -= 1
+        if self.calls >= 0:
+            return self._future(y)[: self.horizon]
+        return np.repeat(y[-1], self.horizon)
+
+
+class ColumnPeeker(LocalForecaster):
+    """Holds the target column of the caller's frame (``df["y"]``), not the frame, and reads past the history."""
+
+    def __init__(self, horizon: int = 1, column: pd.Series | None = None) -> None:
+        self.horizon = horizon
+        self.column = column
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        assert self.column is not None
+        return np.full(self.horizon, float(self.column.iloc[len(y) :].mean()))
+
+
+class Unseeded(LocalForecaster):
+    """Honest, but adds unseeded noise: its forecasts differ from run to run."""
+
+    def __init__(self, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.repeat(y[-1], self.horizon) + np.random.default_rng().normal(size=self.horizon)

@@ -443,7 +443,7 @@ def test_implausible_forecasts_trigger_the_fallback(
         (
             SeasonalNaive(season=0),
             DataError,
-            r"The 'season' parameter of SeasonalNaive must be an int in the range \[1, inf\)\. Got 0 instead\.",
+            r"The 'season' parameter of SeasonalNaive must be an int in the range \[1, inf\) or None\. Got 0 instead\.",
         ),
         (Naive(horizon=0), DataError, r"The 'horizon' parameter of Naive must be an int in the range \[1, inf\)"),
         (ETS(horizon="3"), DataTypeError, r"The 'horizon' parameter of ETS must be .* Got '3' instead\."),  # type: ignore[arg-type]
@@ -673,9 +673,9 @@ def test_ets_replaces_each_implausible_or_constant_forecast(air: np.ndarray) -> 
 def test_ets_forecast_histories_refuses_rows_it_cannot_forecast_from(
     histories: list[np.ndarray], params: list[Any], ends: list[np.ndarray], match: str
 ) -> None:
-    resort = ETS(horizon=2)._estimate([np.ones(5)])[0]
+    resort = ETS(horizon=2, season=1)._estimate([np.ones(5)])[0]
     with pytest.raises(ValueError, match=match):
-        ETS(horizon=2)._forecast_histories(histories, [resort for _ in params], ends)
+        ETS(horizon=2, season=1)._forecast_histories(histories, [resort for _ in params], ends)
 
 
 def test_ets_estimate_gives_every_history_its_chain_in_one_call(air: np.ndarray) -> None:
@@ -689,7 +689,7 @@ def test_ets_estimate_gives_every_history_its_chain_in_one_call(air: np.ndarray)
         "damped additive trend, multiplicative season",
     ]
     assert [ETS(horizon=12, season=12)._estimate([y])[0] for y in histories] == fitted  # alone or together
-    assert ETS(horizon=12)._estimate([np.full(30, 3.0)])[0].spec == "naive"
+    assert ETS(horizon=12, season=1)._estimate([np.full(30, 3.0)])[0].spec == "naive"
 
 
 def test_ets_forecasts_non_positive_series() -> None:

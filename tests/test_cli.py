@@ -13,7 +13,7 @@ import pytest
 from leaky import Peeker
 
 import tsforecast as tsf
-from tsforecast import cli, models
+from tsforecast import cli
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -222,13 +222,10 @@ def test_a_failed_audit_exits_3_and_still_writes_everything(
 ) -> None:
     data = tsf.load_dataset("air_passengers")
     monkeypatch.setattr(cli, "_load", lambda args: (data, "air"))
-    monkeypatch.setitem(models.MODELS, "peeker", Peeker)
-    monkeypatch.setattr(models, "make_model", lambda name, horizon, season: Peeker(horizon=horizon, data=data))
+    monkeypatch.setattr(cli, "_models", lambda args, horizon, season: [Peeker(horizon=horizon, data=data)])
     out = tmp_path / "o"
-    status, _, err = run(
-        capsys, "backtest", "air", "--horizon", "12", "--folds", "3", "--model", "peeker", "--out", str(out), "-q"
-    )
-    assert status == 3
+    status, _, err = run(capsys, "backtest", "air", "--horizon", "12", "--folds", "3", "--out", str(out), "-q")
+    assert status == 3, err
     assert "leakage audit FAILED" in err
     assert json.loads((out / "summary.json").read_text())["audit"]["passed"] is False
     assert (out / "report.html").exists()

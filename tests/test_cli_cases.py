@@ -675,19 +675,21 @@ def test_a_level_that_is_not_a_number_is_a_usage_error(capsys: pytest.CaptureFix
     assert len(err.strip().splitlines()) == 1
 
 
-def test_a_native_backtest_leaves_out_the_baselines_without_native_intervals(
+def test_a_native_backtest_bands_every_model_with_its_own_intervals(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     argv = ["--horizon", "12", "--folds", "2", "--model", "ets", "--level", "80", "--interval-method", "native"]
     status, stdout, err = run(capsys, "backtest", "air_passengers", *argv, "--no-audit", "--out", str(tmp_path / "o"))
     assert status == 0, err
-    assert "note: baselines left out, as they have no native intervals: naive, seasonal_naive" in stdout
-    assert set(pd.read_csv(tmp_path / "o" / "metrics.csv")["model"]) == {"ets"}
+    assert "note: baselines left out" not in stdout  # naive and seasonal naive have native (normal) bands
+    forecasts = pd.read_csv(tmp_path / "o" / "forecasts.csv")
+    assert set(forecasts["model"]) == {"ets", "naive", "seasonal_naive"}
+    assert (forecasts["y_lo_80"] <= forecasts["y_hat"]).all()
 
 
 def test_a_native_backtest_of_a_model_without_native_intervals_is_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    argv = ["--horizon", "12", "--model", "ets,naive", "--level", "80", "--interval-method", "native"]
+    argv = ["--horizon", "12", "--model", "ets,mean", "--level", "80", "--interval-method", "native"]
     status, _, err = run(capsys, "backtest", "air_passengers", *argv, "--out", str(tmp_path / "o"))
-    assert_one_line_error(status, err, "--interval-method native needs each model's own intervals, and naive has none")
+    assert_one_line_error(status, err, "--interval-method native needs each model's own intervals, and mean has none")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
 
 import tsforecast as tsf
-from tsforecast.models import LocalForecaster
+from tsforecast.models import Drift, Forecaster, LocalForecaster, Mean, Naive, SeasonalNaive
+from tsforecast.models.batch import Fit, Histories, histories_of
 
 
 class Refusing(LocalForecaster):
@@ -38,8 +44,10 @@ def monthly(name: str, start: int, stop: int) -> pd.DataFrame:
 def test_ragged_panel_series_starting_after_first_cutoff_is_forecast_or_skipped(refit: bool | int) -> None:
     df = pd.concat([monthly("early", 1, 120), monthly("late", 100, 120)], ignore_index=True)
     res = tsf.backtest("naive", df, tsf.WalkForward(4, 6), baselines=(), refit=refit)  # cutoffs: months 96 ... 114
-    forecast = set(res.forecasts[["unique_id", "fold"]].itertuples(index=False, name=None))
-    skipped = {(row.unique_id, row.fold): row.reason for row in res.skipped.itertuples()}
+    naive = res.forecasts[res.forecasts["model"] == "naive"]
+    forecast = set(naive[["unique_id", "fold"]].itertuples(index=False, name=None))
+    mine = res.skipped[res.skipped["model"].isin(["naive", "all"])]
+    skipped = {(row.unique_id, row.fold): row.reason for row in mine.itertuples()}
     for fold in res.folds.itertuples():
         history = df[df["ds"] <= fold.cutoff]["unique_id"]
         tested = df[(df["ds"] > fold.cutoff) & (df["ds"] <= fold.test_end)]["unique_id"]
@@ -59,9 +67,12 @@ def test_ragged_panel_series_starting_after_first_cutoff_is_forecast_or_skipped(
 def test_handover_panel_new_series_starting_after_the_old_one_ends() -> None:
     df = pd.concat([monthly("old", 1, 96), monthly("new", 97, 120)], ignore_index=True)
     res = tsf.backtest("naive", df, tsf.WalkForward(2, 12), baselines=())  # cutoffs: months 96 and 108
-    assert res.forecasts.groupby("fold")["unique_id"].unique().map(list).to_dict() == {1: ["new"]}
-    np.testing.assert_array_equal(res.forecasts["y_hat"], np.full(12, 108.0))
-    assert res.skipped[["fold", "unique_id", "reason"]].values.tolist() == [[0, "new", "no data before the cutoff"]]
+    naive = res.forecasts[res.forecasts["model"] == "naive"]
+    assert naive.groupby("fold")["unique_id"].unique().map(list).to_dict() == {1: ["new"]}
+    np.testing.assert_array_equal(naive["y_hat"], np.full(12, 108.0))
+    assert res.skipped[["model", "fold", "unique_id", "reason"]].values.tolist() == [
+        ["all", 0, "new", "no data before the cutoff"]
+    ]
 
 
 def test_folds_without_any_forecastable_series_are_refused() -> None:
@@ -155,7 +166,14 @@ def test_backtest_on_a_running_cluster_matches_serial_quietly(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         distributed = tsf.backtest(
-            "naive", df, cv, baselines=("seasonal_naive",), engine="dask", scheduler=scheduler, checkpoint="ckpt"
+            "naive",
+            df,
+            cv,
+            baselines=("seasonal_naive",),
+            engine="dask",
+            scheduler=scheduler,
+            checkpoint="ckpt",
+            progress=False,
         )
     assert [str(w.message) for w in caught] == []
     assert capfd.readouterr().err == ""
@@ -181,3 +199,326 @@ def test_cli_backtest_on_a_running_cluster_matches_serial_with_a_clean_stderr(
     serial = pd.read_csv(tmp_path / "serial" / "forecasts.csv")
     distributed = pd.read_csv(tmp_path / "dask" / "forecasts.csv")
     pd.testing.assert_frame_equal(distributed, serial, check_exact=True)
+
+
+# --- the results of the previous engine, where the maths did not change ------------------------------------
+
+
+def _ragged_arrivals() -> pd.DataFrame:
+    df = tsf.load_dataset("arrivals")
+    first = sorted(df.unique_id.unique())[0]
+    keep = (df.unique_id != first) | (df.ds >= df.ds.min() + pd.DateOffset(years=10))
+    return df[keep].reset_index(drop=True)
+
+
+PREVIOUS_CASES = {
+    "air_point": ("air_passengers", {"n_splits": 5, "horizon": 12}, None),
+    "air_levels": ("air_passengers", {"n_splits": 5, "horizon": 12}, (80, 95)),
+    "lung_panel": ("uk_lung_deaths", {"n_splits": 3, "horizon": 12, "step": 6}, None),
+    "beer_sliding": (
+        "ausbeer",
+        {"n_splits": 4, "horizon": 4, "gap": 1, "window": "sliding", "train_size": 40},
+        (80, 95),
+    ),
+    "ragged": (None, {"n_splits": 4, "horizon": 4}, (90,)),
+}
+PREVIOUS_DIGESTS = {
+    "air_point": {
+        "naive": (
+            "c1ceaf2fad8a92820c6721799dd382900883bb3a51aaa696a6b76e3a96c2ee64",
+            "1a9de59ae6bdab236e8664cf29dd3652252bac7b249feb40d39f3259015b0435",
+        ),
+        "seasonal_naive": (
+            "3ead75ae4b59beea7d82037a2e97caa881adb6a53f898d30066711e897c47ef5",
+            "7495109334237e7d46684edbd0446a301662697be5a1b5a74612d46c04072712",
+        ),
+        "mean": (
+            "cc5945ae4514c45c9496aeea5e89555ee92b38917984aaf906cea65c9183ac48",
+            "ff6e5b8a61d755bcbf0cfdf173c9484d9689b73e33887dfb6b2e80b7bbaa0ee1",
+        ),
+        "drift": (
+            "662e139460554b17fdb1417d422d9077f5dc69f06aad6b55df79bf1e68fe304c",
+            "378d338fc3cc53d6cb7cc769eb81561f26176d972600639fa78b467fa46f7c4e",
+        ),
+        "theta": (
+            "02c2d745a5762f3ce69d8a4dde8c0137668bbb096557348cbca45a6dcb092314",
+            "d985b839f47430ffba42fb8d6731772c2c44d7bb28e1a1d9ebb0b4005e5d2572",
+        ),
+        "arima": (
+            "aa23b16892b50e76c4bac28240e7de2fb676fa2e3249e623de0354cc9e0b7144",
+            "2745a98abac28cc81c3de78ecdba9e0a38dac5d0ba8685a4005c43cd5adf4aaa",
+        ),
+    },
+    "air_levels": {
+        "naive": (
+            "c31b493179a7813093461c83fff418d4f3c87ebe38ee9f82c80ce2604b502780",
+            "a1f725cfe1ee5155a563849def0f1915c9f819a03d03a4f1f021473ecd982af3",
+        ),
+        "seasonal_naive": (
+            "1adc04fdaa7d8b279e6fd5ff56d8bc8ea9e152574531c336eed0301417ec530d",
+            "47c9141647b12c34649056734e443eb013bc0fb3164e802a44be9707109bc303",
+        ),
+        "mean": (
+            "9223cf37a6f42543a026e4baaf0d026ba2b4c7eecaa9f530780515b65d113f58",
+            "b570b915a49bb50ba4e4210bb1e41fbdeab6fa402027bfe6b206b4d17a27cc15",
+        ),
+        "drift": (
+            "0d59e4551ce0722f32a170e06ab1eb6f8f1907876887428a11ad305a06bf2f41",
+            "aadfd4185da9687364facaaa7f95d54487a9cd282baeccfceac1f996418107d0",
+        ),
+    },
+    "lung_panel": {
+        "naive": (
+            "2e96ce0b0f2f5d2ba3b42983a6c4b06568dc7188698e147bf0e89e9d30447076",
+            "a78e0e5706ff201320e924683b6a9048726e1a13dbb1ac638f74a107a7767c3a",
+        ),
+        "seasonal_naive": (
+            "dc76735320be150babf44bd0aafcbe2843a21d4c0f135c2b3e96bdbc3f232014",
+            "89c05a6dbe13479171cf90ad4558c57742cb286f4d0c12e1827ffb8d51b182eb",
+        ),
+        "theta": (
+            "296427b741fa19ece0c7e4895f14b56299c49ed3a2947ecdff574ac42920c6d2",
+            "962a9fc050886da314e2b8afa214b7f9845b4047fb27912553b592a7129f34b4",
+        ),
+    },
+    "beer_sliding": {
+        "seasonal_naive": (
+            "d42ad84fac6d50f0c4e3db3966db40c87fab0704dd9fcfce8dbc8045c6d9ae67",
+            "2ff334ffa0806f8f8d397b7b935491f431049674c0a20760300f85fd804b1e16",
+        ),
+        "drift": (
+            "30e0b0d94240d7f0b59b497c0fbe44e91b76c46e35c39bc5b5347f351a3e2962",
+            "6783a855a1d41cf4fe3e9f8f9380693d1881b682034808f0b5fc35e47243f271",
+        ),
+        "mean": (
+            "0f6e3be4f3be03de54ea6f63b0f1c33de0717ea0fc8b4e60f216290d616ebd2a",
+            "136d1b8434b7320453da144e6f2c1ee03209c83e6ec3939424b7cb6422c1fffd",
+        ),
+    },
+    "ragged": {
+        "naive": (
+            "17a1c7dd7fa36faf450d2cfec235c032e6cf464a7fe60e80e20d6f4b48f3cfea",
+            "8d4ba54fa209f2c4412537cf6f40c4e41b8cb76cf3ed7de3a7daa30b02fcd583",
+        ),
+        "seasonal_naive": (
+            "6bab3173b7cb5adee28785b25703dbc93f8489f50bf4de633f2d277c55c880a4",
+            "51c1f6289133f4d11a390152b6e434f9dea8aed05747bcecbe773e7433b28063",
+        ),
+        "drift": (
+            "1c0f4ffe3abf5d9b98e2df54ee74b32bdd12fb4f96f578a10e4c0f5c61f7ae03",
+            "11d8f8879a88e57fe3e3c83b452cfae30c507fbe3b77f96c797f2cb211cdceda",
+        ),
+    },
+}
+"""SHA-256 of the forecasts (``y_hat`` and bands) and of the metrics of each model, per case, as the two
+engines of tsforecast at commit bf2f79a computed them (``backtest(models, df, WalkForward(**cv),
+baselines=(), level=level)``, rows sorted by model, fold, series and time, float64 bytes; metric columns
+sorted by name). The closed-form baselines, ARIMA and Theta compute the same maths since."""
+
+
+def _digest(frame: pd.DataFrame, columns: list[str]) -> str:
+    return hashlib.sha256(np.ascontiguousarray(frame[columns].to_numpy(dtype="float64")).tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("case", list(PREVIOUS_CASES))
+def test_results_are_bit_identical_to_the_previous_engines_where_the_maths_did_not_change(case: str) -> None:
+    dataset, cv, level = PREVIOUS_CASES[case]
+    df = _ragged_arrivals() if dataset is None else tsf.load_dataset(dataset)
+    models = list(PREVIOUS_DIGESTS[case])
+    res = tsf.backtest(models, df, tsf.WalkForward(**cv), baselines=(), level=level)
+    forecasts = res.forecasts.sort_values(["model", "fold", "unique_id", "ds"], kind="stable")
+    metrics = res.metrics.sort_values(["model", "fold", "unique_id"], kind="stable")
+    bands = [c for c in forecasts.columns if c.startswith(("y_lo_", "y_hi_"))]
+    scores = sorted(c for c in metrics.columns if c not in ("model", "fold", "cutoff", "unique_id"))
+    for model, (forecast_digest, metric_digest) in PREVIOUS_DIGESTS[case].items():
+        mine = forecasts[forecasts["model"] == model]
+        assert _digest(mine, ["y_hat", *bands]) == forecast_digest, model
+        assert _digest(metrics[metrics["model"] == model], scores) == metric_digest, model
+
+
+# --- one engine: a fast path equals the model's own fit and predict, and never hides a subclass's code ------
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[Histories, list[Fit]]:
+    """A small ragged monthly panel and one or two fits, each with requests at random histories."""
+    n = draw(st.integers(1, 3))
+    lengths = [draw(st.integers(14, 36)) for _ in range(n)]
+    starts = [draw(st.integers(0, 6)) for _ in range(n)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{k}",
+                    "ds": pd.date_range("2001-01-01", periods=start + length, freq="MS")[start:],
+                    "y": 50 + rng.normal(0, 5, length).cumsum() + 10 * np.sin(np.arange(length)),
+                }
+            )
+            for k, (start, length) in enumerate(zip(starts, lengths, strict=True))
+        ],
+        ignore_index=True,
+    )
+    data = histories_of(frame, "MS")
+    offsets = data.offsets
+    fits = []
+    for _ in range(draw(st.integers(1, 2))):
+        ends = [int(offsets[k] + draw(st.integers(12, lengths[k] - 1))) for k in range(n)]
+        requests = [
+            (int(offsets[k]), int(offsets[k] + cut))
+            for k in range(n)
+            for cut in sorted(set(draw(st.lists(st.integers(12, lengths[k]), min_size=1, max_size=3))))
+        ]
+        fits.append(
+            Fit(
+                first=offsets[:-1].copy(),
+                end=np.array(ends),
+                cutoff=max(data.times[e - 1] for e in ends),
+                request_first=np.array([a for a, _ in requests]),
+                request_end=np.array([b for _, b in requests]),
+            )
+        )
+    return data, fits
+
+
+class PlusSeven(tsf.Naive):
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return super()._forecast(y) + 7.0
+
+
+FAST = [Naive(5), SeasonalNaive(5, season=4), SeasonalNaive(5, season=12), Mean(3), Drift(4), PlusSeven(5)]
+
+
+@given(batches(), st.sampled_from(range(len(FAST))))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_fast_fit_forecast_equals_the_models_own_fit_and_predict(batch: tuple[Histories, list[Fit]], k: int) -> None:
+    data, fits = batch
+    model = FAST[k]
+    fast = model.fit_forecast(data, fits)
+    own = Forecaster.fit_forecast(model, data, fits)
+    for a, b in zip(fast, own, strict=True):
+        np.testing.assert_array_equal(a.forecasts, b.forecasts)
+
+
+def test_theta_and_arima_take_the_same_path_as_their_own_fit_and_predict() -> None:
+    df = tsf.load_dataset("air_passengers")
+    data = histories_of(df.iloc[:60].reset_index(drop=True), "MS")
+    fit = Fit(np.array([0]), np.array([48]), df["ds"].iloc[47], np.array([0, 0]), np.array([48, 55]))
+    for model in (tsf.Theta(6, season=12), tsf.ARIMA(6, season=12)):
+        fast, own = model.fit_forecast(data, [fit]), Forecaster.fit_forecast(model, data, [fit])
+        np.testing.assert_array_equal(fast[0].forecasts, own[0].forecasts)
+
+
+def _tweaked(base: type, hook: str) -> Callable[..., Any]:
+    """An override of ``hook`` that adds 7 to what the base class computes (or shifts the fitted data by 7)."""
+    if hook == "_forecast":
+        return lambda self, y: base._forecast(self, y) + 7.0
+    if hook == "_forecast_panel":
+        return lambda self, values, starts, lengths: base._forecast_panel(self, values, starts, lengths) + 7.0
+    if hook == "_predict":
+        return lambda self, frame: base._predict(self, frame) + 7.0
+    if hook == "predict":
+
+        def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = base.predict(self, *args, **kwargs)
+            return out.assign(y_hat=out["y_hat"] + 7.0) if isinstance(out, pd.DataFrame) else out + 7.0
+
+        return predict
+
+    def fit(self: Any, y: Any, covariates: Any = None) -> Any:  # the fitted data shifted: only predict() shows it
+        return base.fit(self, y.assign(y=y["y"] + 7.0), covariates)
+
+    return fit
+
+
+HOOKS = [
+    (base, hook)
+    for base in (Naive, SeasonalNaive, Mean, Drift, tsf.ETS)
+    for hook in ("_forecast", "_forecast_panel", "_predict", "predict", "fit")
+    if hasattr(base, hook)
+]
+
+
+@given(st.sampled_from(HOOKS))
+@settings(max_examples=30, deadline=None)
+def test_a_subclass_overriding_any_hook_is_scored_by_its_own_code(case: tuple[type, str]) -> None:
+    base, hook = case
+    df = tsf.load_dataset("air_passengers")
+    tweaked = type(f"Tweaked{base.__name__}", (base,), {hook: _tweaked(base, hook)})
+    model = tweaked(horizon=6)
+    cv = tsf.WalkForward(2, 6)
+    res = tsf.backtest(model, df, cv, baselines=())
+    mine = res.forecasts[res.forecasts["model"] == f"Tweaked{base.__name__}"]
+    for fold in cv.folds(df):
+        own = clone(res_model(res, model)).fit(fold.train).predict()
+        parent = clone(base(horizon=6, **({"season": 12} if "season" in base().get_params() else {})))
+        parent = parent.fit(fold.train).predict()
+        got = mine[mine["fold"] == fold.index]["y_hat"].to_numpy()
+        np.testing.assert_array_equal(got, own["y_hat"].to_numpy())
+        if (base, hook) != (tsf.ETS, "fit"):  # NOTE: ETS estimated on shifted data is not the shifted forecast
+            np.testing.assert_array_equal(got, parent["y_hat"].to_numpy() + 7.0)
+
+
+def res_model(res: tsf.BacktestResult, model: Forecaster) -> Forecaster:
+    """The model as the backtest ran it: its season, left None, resolved to the data's."""
+    resolved = clone(model)
+    if "season" in resolved.get_params() and resolved.get_params()["season"] is None:
+        resolved.set_params(season=res.settings["season"])
+    return resolved
+
+
+USER_SUBCLASS = """
+import numpy as np
+import tsforecast as tsf
+
+class Damped(tsf.Naive):  # a user's tweak of a built-in model, in their own script
+    def _forecast(self, y):
+        return np.full(self.horizon, 0.5 * y[-1])
+
+air = tsf.load_dataset("air_passengers")
+res = tsf.backtest(Damped(horizon=12), air, tsf.WalkForward(2, 12), baselines=())
+mine = res.forecasts[res.forecasts["model"] == "Damped"]
+own = Damped(horizon=12).fit(air.iloc[:-12]).predict()["y_hat"].to_numpy()
+print(bool((mine[mine["fold"] == 1]["y_hat"].to_numpy() == own).all()), float(own[0]))
+"""
+
+
+def test_a_users_subclass_in_their_own_script_is_scored_by_its_own_code(tmp_path: Path) -> None:
+    script = tmp_path / "tweak.py"
+    script.write_text(USER_SUBCLASS)
+    package = str(Path(tsf.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "202.5"]  # half the last value before the cutoff (405)
+
+
+@given(batches(), st.sampled_from([None, 4, 12]), st.booleans())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_ets_fit_forecast_equals_its_own_fit_and_predict(
+    batch: tuple[Histories, list[Fit]], season: int | None, damped: bool
+) -> None:
+    data, fits = batch
+    model = tsf.ETS(5, season=season or 1, damped=damped)
+    fast = model.fit_forecast(data, fits)
+    own = Forecaster.fit_forecast(model, data, fits)
+    for a, b in zip(fast, own, strict=True):
+        np.testing.assert_array_equal(a.forecasts, b.forecasts)
+
+
+@pytest.mark.parametrize("family", ["auto", "drift"])
+def test_sgd_fit_forecast_equals_its_own_fit_and_predict_up_to_float32_rounding(family: str) -> None:
+    air = tsf.load_dataset("air_passengers")
+    panel = pd.concat([air, air.assign(unique_id="half", y=air["y"] / 2)], ignore_index=True).iloc[:-24]
+    data = histories_of(tsf.from_pandas(panel), "MS")
+    a, b = data.offsets[:2]
+    fits = [  # a calibration-like fit (many origins of both series), and one with a history that starts elsewhere
+        Fit(np.array([a, b]), np.array([a + 70, b + 70]), air["ds"].iloc[69], np.r_[[a] * 20, [b] * 20],
+            np.r_[np.arange(a + 70, a + 90), np.arange(b + 70, b + 90)]),
+        Fit(np.array([a]), np.array([a + 96]), air["ds"].iloc[95], np.array([a, a + 6]), np.array([a + 96, a + 96])),
+    ]  # fmt: skip
+    model = tsf.SGDForecaster(lookback=24, horizon=6, season=12, family=family, epochs=5)
+    fast, own = model.fit_forecast(data, fits), Forecaster.fit_forecast(model, data, fits)
+    for mine, theirs in zip(fast, own, strict=True):
+        np.testing.assert_allclose(mine.forecasts, theirs.forecasts, rtol=1e-5)
+        pd.testing.assert_frame_equal(mine.training, theirs.training)

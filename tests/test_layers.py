@@ -15,12 +15,12 @@ PACKAGE = ROOT / "tsforecast"
 # Lowest first: a module may import modules of its own layer or of a lower one, never a higher one.
 LAYERS = [
     ["errors"],
-    ["_validation", "timestamps"],
+    ["_validation", "timestamps", "_progress"],
     ["data"],
     ["split", "windows", "shuffle_guard", "schedules", "metrics", "covariates"],
     ["seasonality"],
     ["models"],
-    ["_checkpoint", "_engine", "_panel", "backtest", "audit"],
+    ["_task_cache", "audit", "_plan", "_engine", "backtest"],
     ["report"],
     ["cli"],
     ["__main__", ""],  # "": the package root, which composes the layers

@@ -17,7 +17,6 @@ import pytest
 from markupsafe import escape
 
 import tsforecast as tsf
-from tsforecast.audit import AuditResult
 from tsforecast.report import MAX_PANELS, TITLE, figures, render_report, training_chart, write_report
 
 EVIL = "<script>alert(1)</script>"
@@ -193,10 +192,12 @@ def test_settings_are_reported(air: tsf.BacktestResult, air_html: tuple[Path, st
         assert text in html
 
 
-def test_leaderboard_shows_smape_scale_failed_and_ratio(air_html: tuple[Path, str]) -> None:
+def test_leaderboard_shows_smape_scale_counts_and_ratio(air_html: tuple[Path, str]) -> None:
     html = air_html[1]
     assert "sMAPE (0–200)" in html
-    assert "Failed forecasts" in html
+    assert "Series-folds forecast" in html
+    assert "Left out" in html
+    assert "Mean error over the 3 series-folds every one of the 2 models forecast" in html
     assert "MASE vs seasonal naive" in html
     assert "1.000×" in html  # seasonal naive against itself
 
@@ -225,15 +226,32 @@ def test_audit_not_run_says_how_to_run_it(panel: tsf.BacktestResult) -> None:
     assert "passed: no shuffling" in html  # the temporal check from the settings
 
 
-def test_failed_audit_is_shown_as_failed(air: tsf.BacktestResult) -> None:
-    assert air.audit is not None
-    table = air.audit.folds.assign(identical=[True, False, True], max_abs_diff=[0.0, 3.5, 0.0])
-    res = dataclasses.replace(air, audit=AuditResult(False, table, ("y",), air.audit.perturbations))
+def _with_audit(result: tsf.BacktestResult, status: str, rows: list[tuple]) -> tsf.BacktestResult:
+    """``result`` with an audit of ``status`` whose extra rows ``(fold, check, max_abs_diff, identical)`` are added."""
+    assert result.audit is not None
+    extra = pd.DataFrame(
+        [(fold, result.audit.folds["cutoff"].iloc[fold], check, diff, same) for fold, check, diff, same in rows],
+        columns=result.audit.folds.columns,
+    )
+    table = pd.concat([result.audit.folds, extra], ignore_index=True)
+    return dataclasses.replace(result, audit=dataclasses.replace(result.audit, status=status, folds=table))
+
+
+def test_a_leak_is_shown_with_its_folds(air: tsf.BacktestResult) -> None:
+    res = _with_audit(air, "leak", [(1, "constant", 3.5, False), (1, "control", 0.0, True)])
     html = render_report(res)
-    assert "✗ failed" in html
-    assert "Audit failed" in html
+    assert "✗ leak" in html
+    assert "the forecasts of fold(s) 1 changed when only their future changed" in html
     assert "3.500" in html
     assert "✓ passed" not in html
+
+
+def test_an_audit_that_cannot_judge_says_so(air: tsf.BacktestResult) -> None:
+    res = _with_audit(air, "not reproducible", [(0, "noise", 0.25, False), (0, "control", 0.25, False)])
+    html = render_report(res)
+    assert "Not reproducible — cannot audit" in html
+    assert "did not reproduce the reported forecasts of fold(s) 0" in html
+    assert "✗ leak" not in html
 
 
 @pytest.mark.parametrize("members", [None, 3])

@@ -1,12 +1,12 @@
-"""The machinery shared by :func:`~tsforecast.backtest` and :func:`~tsforecast.audit_leakage`.
+"""The one engine: run a plan's tasks and turn their forecasts into a backtest's forecast frame.
 
-A backtest is planned as independent *tasks*: one per model, refit block and series for local
-models (fitted series by series), one per model and refit block for global models. A task only
-ever receives the training rows of its folds (``ds <= cutoff``) to fit and forecast; the test rows
-travel beside it solely to be paired with the forecasts. With covariates, the training rows carry
-the declared columns up to the cutoff, and a separate *future frame* per fold carries only the
-known-future columns over the model's horizon after the cutoff: never ``y`` or a past-only column.
-Tasks run serially, with joblib or on a Dask cluster, and may be checkpointed to disk.
+Every task (:class:`~tsforecast._plan.Task`) is one call of its model's
+:meth:`~tsforecast.models.Forecaster.fit_forecast` on the rows it may read; tasks run serially,
+with joblib or on a Dask cluster, and may be stored in a task cache (``checkpoint=DIR``) to be
+reused by a rerun. Whatever ran them, the results are assembled here, by this process alone:
+conformal bands from the calibration forecasts of each fit (pooled over every series of the
+fit, whichever task computed them), then each fold's forecasts at its test rows. Actuals and
+timestamps always come from the plan's frame, never from a task or a stored file.
 """
 
 from __future__ import annotations
@@ -15,311 +15,54 @@ import contextlib
 import hashlib
 import logging
 import os
-import sys
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from tqdm.auto import tqdm
 
-from ._checkpoint import CheckpointStore, Unstorable, model_code, runtime_versions
-from .covariates import Covariates, prepare_frame
-from .data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
-from .errors import DataError, LeakageError, spell
-from .models import Forecaster, LocalForecaster, make_model, model_name
-from .models.intervals import band_columns, check_interval_method, check_levels
-from .seasonality import panel_season
-from .split import Fold, panel_folds
+from ._plan import BlockPlan, Plan, Task
+from ._progress import Progress
+from ._task_cache import TaskCache, Unstorable, model_code, runtime_versions
+from .data import ID, TARGET, TIME
+from .errors import DataError, spell
+from .models.batch import FitResult
+from .models.intervals import band_columns, collect_calibration, conformal_half_widths, history_scales
 
-__all__ = ["ENGINES", "Plan", "Task", "TaskResult", "execute", "fingerprint", "make_plan", "make_tasks", "run_task"]
+__all__ = ["ENGINES", "Forecasts", "execute", "run_plan", "run_task"]
 
 ENGINES = ("serial", "joblib", "dask")
 FORECAST_COLUMNS = [ID, TIME, "cutoff", "fold", "model", TARGET, "y_hat"]
 
 
 @dataclass(frozen=True)
-class Task:
-    """Fit one model on the training rows of a block of folds and forecast each fold."""
-
-    model_name: str
-    model: Forecaster = field(repr=False)
-    folds: tuple[int, ...]
-    cutoffs: tuple[Any, ...]
-    trains: tuple[pd.DataFrame, ...] = field(repr=False)
-    tests: tuple[pd.DataFrame, ...] = field(repr=False)
-    series: tuple[str, ...] | None = None
-    covariates: Covariates | None = None
-    futures: tuple[pd.DataFrame | None, ...] = field(default=(), repr=False)
-    level: tuple[float, ...] | None = None
-    interval_method: str = "conformal"
-
-    def key(self, context: str) -> str:
-        """A digest of everything the task's result depends on, for checkpoints.
-
-        ``context`` digests the data, the run settings and the runtime versions (see :func:`execute`);
-        the task adds its model's name, parameters and code, its folds, its series and its interval settings.
-        """
-        params = repr(sorted(self.model.get_params(deep=False).items()))
-        parts = [context, self.model_name, params, model_code(self.model), repr(self.folds), repr(self.series)]
-        parts.append(repr((self.level, self.interval_method)))
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything decided before any model is fitted."""
-
-    folds: list[Fold]
-    models: dict[str, Forecaster]
-    horizon: int
-    season: int
-    refit: bool | int
-    skipped: pd.DataFrame
-    covariates: Covariates | None = None
-    data: pd.DataFrame | None = field(default=None, repr=False)
-    level: tuple[float, ...] | None = None
-    interval_method: str = "conformal"
-
-
-def prepare_run(
-    df: pd.DataFrame, cv: Any, *, season: int | None, level: Any, interval_method: str
-) -> tuple[pd.DataFrame, str | int, int, tuple[float, ...] | None]:
-    """Validate what :func:`~tsforecast.backtest` and :func:`~tsforecast.audit_leakage` share, once.
-
-    Returns the validated frame, its frequency, the season (inferred from the first training part
-    when ``None``) and the interval levels (``None`` without ``level``).
-    """
-    levels = None if level is None else check_levels(level)
-    check_interval_method(interval_method)
-    data = from_pandas(df)
-    freq = infer_freq(data)
-    return data, freq, panel_season(data, freq, cv=cv) if season is None else season, levels
-
-
-def _blocks(n_folds: int, refit: bool | int) -> list[tuple[int, ...]]:
-    every = 1 if refit is True else (n_folds if refit is False else int(refit))
-    return [tuple(range(start, min(start + every, n_folds))) for start in range(0, n_folds, every)]
-
-
-def _forecast_span(folds: list[Fold], grid: pd.Index) -> int:
-    """Most steps from a cutoff to the last test timestamp of its fold (gap included), on the data's time grid.
-
-    Folds without test rows (every series with test rows started after the cutoff) need no forecast.
-    """
-    spans = [grid.get_loc(f.test[TIME].max()) - grid.get_loc(f.cutoff) for f in folds if len(f.test)]
-    return _longest_span(spans, [f.skipped for f in folds])
-
-
-def _longest_span(spans: list[int], skipped_by_fold: list[tuple[str, ...]]) -> int:
-    """The longest of the folds' forecast spans; an error when no fold has a series to forecast."""
-    if not spans:
-        skipped = sorted({uid for names in skipped_by_fold for uid in names})
-        raise DataError(
-            f"None of the {len(skipped_by_fold)} folds has a series with data both before its cutoff and after it "
-            f"(series with test rows but no history: {', '.join(skipped)}). Use fewer folds or a shorter "
-            "horizon, so that the cutoffs fall after the series start."
-        )
-    return int(max(spans))
-
-
-def make_plan(
-    model: Any,
-    df: pd.DataFrame,
-    cv: Any,
-    *,
-    baselines: Sequence[Any],
-    season: int,
-    refit: bool | int,
-    covariates: Covariates | None = None,
-    level: tuple[float, ...] | None = None,
-    interval_method: str = "conformal",
-) -> Plan:
-    """Cut the folds and build the models, checking everything that can be checked before fitting.
-
-    The covariate declaration is checked against the whole frame first (an undeclared extra
-    column, or a bad declared one, fails before anything is fitted).
-    """
-    prepare_frame(df, covariates, "backtest")
-    folds = list(panel_folds(cv, df))
-    grid = pd.Index(df[TIME].unique()).sort_values()
-    horizon = _forecast_span(folds, grid)
-    models = build_models(model, baselines, horizon=horizon, season=season)
-    skipped = pd.DataFrame(
-        [(f.index, f.cutoff, uid, "no data before the cutoff") for f in folds for uid in f.skipped],
-        columns=["fold", "cutoff", ID, "reason"],
-    )
-    covariates = covariates if covariates is not None and not covariates.empty else None
-    return Plan(folds, models, horizon, season, refit, skipped, covariates, df, level, interval_method)
-
-
-def build_models(model: Any, baselines: Sequence[Any], *, horizon: int, season: int) -> dict[str, Forecaster]:
-    """The models under test and the baselines by name, each checked to reach ``horizon`` steps."""
-    models: dict[str, Forecaster] = {}
-    members = list(model) if isinstance(model, (list, tuple)) else [model]
-    for spec in [*members, *baselines]:
-        estimator = make_model(spec, horizon=horizon, season=season) if isinstance(spec, str) else spec
-        if not isinstance(estimator, Forecaster):
-            raise DataError(
-                f"Expected a model name or a tsforecast Forecaster, got {type(spec).__name__}. "
-                "Wrap other models in a Forecaster subclass (fit/predict on long frames)."
-            )
-        if estimator.horizon < horizon:
-            raise DataError(
-                f"{type(estimator).__name__}(horizon={estimator.horizon}) cannot reach the folds' last test "
-                f"step, {horizon} steps after the cutoff (horizon plus gap). Set horizon={horizon}."
-            )
-        name = model_name(estimator)
-        models.setdefault(name, estimator)  # naming a baseline twice is harmless
-    return models
-
-
-def _future_frame(plan: Plan, cutoff: Any, horizon: int, usable: pd.Index) -> pd.DataFrame | None:
-    """The known-future columns over the ``horizon`` steps after ``cutoff``: all a model may read past it."""
-    if plan.covariates is None or not plan.covariates.known_future or plan.data is None:
-        return None
-    data = plan.data
-    times = future_times(cutoff, infer_freq(data), horizon)
-    rows = data[TIME].isin(times) & data[ID].isin(usable)
-    # NOTE: only unique_id, ds and the known-future columns: y and past-only columns never leave the cutoff.
-    return data.loc[rows, [ID, TIME, *plan.covariates.known_future]].reset_index(drop=True)
-
-
-def make_tasks(
-    plan: Plan, fold_indices: Sequence[int] | None = None, *, chunks: int = 1
-) -> tuple[list[Task], pd.DataFrame]:
-    """Split the plan into independent tasks; also return the (model, fold, series) left out as too short.
-
-    A global model gets one task per refit block. A local model's series are split into at most
-    ``chunks`` groups, one task each: one group when running serially (one fit call per fold,
-    whatever the number of series), several to keep parallel workers busy. Local models forecast
-    every series on its own, so the grouping never changes a forecast.
-    """
-    wanted = set(range(len(plan.folds)) if fold_indices is None else fold_indices)
-    tasks: list[Task] = []
-    left_out: list[tuple[str, Fold, str, Any]] = []
-    for name, model in plan.models.items():
-        need = max(model.min_length(), 3)  # a fitted series needs 3 timestamps to show its frequency
-        for block in _blocks(len(plan.folds), plan.refit):
-            block = tuple(k for k in block if k <= max(wanted & set(block), default=-1))
-            if not block:
-                continue
-            folds = [plan.folds[k] for k in block]
-            sizes = folds[0].train.groupby(ID, sort=True).size()
-            usable = sizes.index[sizes >= need]
-            left_out += [
-                (name, fold, reason, uid) for fold in folds for uid, reason in _left_out(fold, usable, need, block[0])
-            ]
-            columns = [ID, TIME, TARGET, *(plan.covariates.data_columns if plan.covariates else ())]
-            trains = [f.train[f.train[ID].isin(usable)][columns] for f in folds]
-            tests = [f.test[f.test[ID].isin(usable)][[ID, TIME, TARGET]] for f in folds]
-            futures = [_future_frame(plan, f.cutoff, model.horizon, usable) for f in folds]
-            common = dict(
-                model_name=name,
-                model=model,
-                folds=block,
-                cutoffs=tuple(f.cutoff for f in folds),
-                covariates=plan.covariates,
-                level=plan.level,
-                interval_method=plan.interval_method,
-            )
-            if isinstance(model, LocalForecaster) and len(usable):  # no usable series: no task
-                for group in np.array_split(np.asarray(usable, dtype=object), min(chunks, len(usable))):
-                    tasks.append(
-                        Task(
-                            **common,  # type: ignore[arg-type]
-                            trains=tuple(t[t[ID].isin(group)] for t in trains),
-                            tests=tuple(t[t[ID].isin(group)] for t in tests),
-                            series=tuple(str(uid) for uid in group),
-                            futures=tuple(None if f is None else f[f[ID].isin(group)] for f in futures),
-                        )
-                    )
-            elif len(usable):
-                tasks.append(
-                    Task(**common, trains=tuple(trains), tests=tuple(tests), futures=tuple(futures))  # type: ignore[arg-type]
-                )
-    skipped = pd.DataFrame(
-        [(name, fold.index, fold.cutoff, uid, reason) for name, fold, reason, uid in left_out],
-        columns=["model", "fold", "cutoff", ID, "reason"],
-    )
-    return tasks, skipped
-
-
-def _left_out(fold: Fold, fitted: pd.Index, need: int, fitted_at: int) -> list[tuple[str, str]]:
-    """The series with test rows in ``fold`` that a model fitted at fold ``fitted_at`` on ``fitted`` cannot forecast.
-
-    Each comes with the reason: too short for the model, or (after a later start) not among the
-    series of the model fitted at an earlier fold of the refit block.
-    """
-    sizes = fold.train[ID].value_counts()
-    missing = pd.Index(fold.test[ID].unique()).difference(fitted)
-    return [(uid, left_out_reason(fold.index, fitted_at, sizes[uid], need)) for uid in missing]
-
-
-def left_out_reason(fold: int, fitted_at: int, size: int, need: int) -> str:
-    """Why a series with ``size`` training rows in ``fold`` has no forecast from the model fitted at ``fitted_at``."""
-    if fold == fitted_at or size < need:
-        return "too short for the model"
-    return f"not in the model fitted at fold {fitted_at}; use refit=True"
-
-
-@dataclass(frozen=True)
 class TaskResult:
-    """Forecasts of a task, and the training log of models that keep one."""
+    """What a task gave: per fit, its :class:`~tsforecast.models.batch.FitResult`."""
 
-    forecasts: pd.DataFrame
-    training: pd.DataFrame | None
+    fits: tuple[FitResult, ...]
 
 
 def run_task(task: Task) -> TaskResult:
-    """Fit the task's model on its first fold's training rows; forecast every fold of the block."""
-    model = clone(task.model)
-    frames, logs = [], []
-    futures = task.futures or (None,) * len(task.folds)
-    for i, (fold, cutoff, train, test, future) in enumerate(
-        zip(task.folds, task.cutoffs, task.trains, task.tests, futures, strict=True)
-    ):
-        if i == 0:
-            # NOTE: covariates/future are passed only when declared, so a user's model with the older
-            # fit(y)/predict(y_new) signature keeps working on univariate data.
-            model.fit(train) if task.covariates is None else model.fit(train, covariates=task.covariates)
-            if model.last_seen_ > cutoff:
-                raise LeakageError(
-                    f"{task.model_name} was fitted on data up to {model.last_seen_}, after the cutoff {cutoff} "
-                    f"of fold {fold}."
-                )
-            if isinstance(getattr(model, "history_", None), pd.DataFrame):
-                logs.append(model.history_.assign(model=task.model_name, fold=fold))
-        given: dict[str, Any] = {} if future is None else {"future": future}
-        if task.level is not None:  # NOTE: only then, so a user's predict(y_new) without level= keeps working
-            given.update(level=task.level, interval_method=task.interval_method)
-        predicted = model.predict(**given) if i == 0 else model.predict(train, **given)
-        frame = test.merge(predicted, on=[ID, TIME], how="left", validate="one_to_one")
-        if frame["y_hat"].isna().any():
-            missing = frame[frame["y_hat"].isna()].iloc[0]
-            raise DataError(
-                f"{task.model_name} gave no forecast for {missing[ID]!r} at {missing[TIME]} in fold {fold}: "
-                "its predict() must return the next `horizon` timestamps of every series it was given."
-            )
-        bands = band_columns(task.level) if task.level is not None else []
-        frames.append(frame.assign(cutoff=cutoff, fold=fold, model=task.model_name)[FORECAST_COLUMNS + bands])
-    return TaskResult(pd.concat(frames, ignore_index=True), pd.concat(logs, ignore_index=True) if logs else None)
+    """Run one task: its model's ``fit_forecast`` on its rows; each result checked against what was asked."""
+    results = task.model.fit_forecast(task.data, list(task.fits), native=task.native)
+    horizon = int(task.model.horizon)
+    for fit, result in zip(task.fits, results, strict=True):
+        _check_shape(task, result.forecasts, (fit.n_requests, horizon), "forecasts")
+    return TaskResult(tuple(results))
 
 
-def fingerprint(df: pd.DataFrame, *settings: Any) -> str:
-    """Digest of the data and the run settings; a checkpoint is reused only under the same digest."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    for setting in settings:
-        digest.update(repr(setting).encode())
-    return digest.hexdigest()
+def _check_shape(task: Task, array: np.ndarray, shape: tuple[int, ...], what: str) -> None:
+    if np.shape(array) != shape:
+        raise DataError(
+            f"{task.name}.fit_forecast returned {what} of shape {np.shape(array)} where {shape} was asked: one row "
+            "per requested history, one column per horizon step."
+        )
 
 
-def _show_progress(progress: bool | None) -> bool:
-    return sys.stderr.isatty() if progress is None else bool(progress)
+# --------------------------------------------------------------------------------- running ---- #
 
 
 def _indexed(position: int, task: Task) -> tuple[int, TaskResult]:
@@ -390,34 +133,98 @@ def _completed(
                 client.cancel(futures)
 
 
+def fingerprint(plan: Plan, cv: Any) -> str:
+    """Digest of the data and the run settings; the task cache is reused only under the same digest."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(plan.frame, index=False).to_numpy().tobytes())
+    settings = (cv, plan.season, plan.refit, plan.covariates, plan.levels, plan.interval_method, plan.horizon)
+    digest.update(repr(settings).encode())
+    digest.update(repr(sorted(runtime_versions().items())).encode())
+    return digest.hexdigest()
+
+
+def task_key(task: Task, context: str) -> str:
+    """A digest of everything a task's result depends on: the run (``context``), its model's name,
+    parameters and code, its series and the rows of every fit and request."""
+    digest = hashlib.sha256(context.encode())
+    params = repr(sorted(task.model.get_params(deep=False).items()))
+    for part in (task.name, params, model_code(task.model), repr(task.series), repr(task.native)):
+        digest.update(part.encode() + b"\x1f")
+    for fit in task.fits:
+        for array in (fit.first, fit.end, fit.request_first, fit.request_end):
+            digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes() + b"\x1f")
+        digest.update(repr(fit.cutoff).encode())
+    return digest.hexdigest()
+
+
+def _encode(result: TaskResult) -> dict[str, pd.DataFrame | None]:
+    """A task result as the task cache's frames: each fit's forecasts (and native bands) flattened."""
+    parts = []
+    for k, fit in enumerate(result.fits):
+        part = {"fit": np.full(fit.forecasts.size, k), "y_hat": fit.forecasts.reshape(-1)}
+        for side, bands in (("lo", fit.lower), ("hi", fit.upper)):
+            if bands is not None:
+                part.update({f"{side}{j}": band.reshape(-1) for j, band in enumerate(bands)})
+        parts.append(pd.DataFrame(part))
+    trainings = [fit.training.assign(fit=k) for k, fit in enumerate(result.fits) if fit.training is not None]
+    forecasts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"fit": [], "y_hat": []})
+    return {"forecasts": forecasts, "training": pd.concat(trainings, ignore_index=True) if trainings else None}
+
+
+def _decode(task: Task, frames: dict[str, pd.DataFrame | None]) -> TaskResult | None:
+    """The stored result of ``task``, or None when its shapes do not match what the task asks (never trusted)."""
+    forecasts, training = frames["forecasts"], frames["training"]
+    if forecasts is None or "fit" not in forecasts or "y_hat" not in forecasts:
+        return None
+    horizon = int(task.model.horizon)
+    levels = 0 if task.native is None else len(task.native)
+    fits = []
+    for k, fit in enumerate(task.fits):
+        rows = forecasts[forecasts["fit"] == k]
+        if len(rows) != fit.n_requests * horizon:
+            return None
+        shape = (fit.n_requests, horizon)
+        bands = [
+            np.stack([rows[f"{side}{j}"].to_numpy(dtype="float64").reshape(shape) for j in range(levels)])
+            if levels and all(f"{side}{j}" in rows for j in range(levels))
+            else None
+            for side in ("lo", "hi")
+        ]
+        if levels and (bands[0] is None or bands[1] is None):
+            return None
+        log = None if training is None else training[training["fit"] == k].drop(columns="fit").reset_index(drop=True)
+        fits.append(FitResult(rows["y_hat"].to_numpy(dtype="float64").reshape(shape), log, bands[0], bands[1]))
+    return TaskResult(tuple(fits))
+
+
 def execute(
     tasks: list[Task],
     *,
     engine: str,
     n_jobs: int,
     checkpoint: str | os.PathLike[str] | None,
-    fingerprint: str,
+    context: str,
     progress: bool | None,
     scheduler: str | None = None,
 ) -> list[TaskResult]:
     """Run tasks with the chosen engine; results come back in task order whatever the engine.
 
     With ``checkpoint``, results are read and written by this process alone (never by a worker,
-    which may not share its disk): stored results whose key matches are reused, every other task
-    runs and its result is stored as soon as it arrives. Files that cannot be reused are
-    recomputed, with one warning naming them.
+    which may not share its disk): stored results whose key matches and whose shapes match what
+    the task asks are reused, every other task runs and its result is stored as soon as it
+    arrives. Files that cannot be reused are recomputed, with one warning naming them.
     """
     results: list[TaskResult | None] = [None] * len(tasks)
     store, keys = None, [""] * len(tasks)
     if checkpoint is not None:
-        store = CheckpointStore(Path(checkpoint) / fingerprint[:16])
+        store = TaskCache(Path(checkpoint) / context[:16])
         store.directory.mkdir(parents=True, exist_ok=True)
-        context = hashlib.sha256(f"{fingerprint}\x1f{sorted(runtime_versions().items())!r}".encode()).hexdigest()
-        keys = [task.key(context) for task in tasks]
-        for position, key in enumerate(keys):
+        keys = [task_key(task, context) for task in tasks]
+        for position, (task, key) in enumerate(zip(tasks, keys, strict=True)):
             stored = store.load(key, ("forecasts", "training"))
-            if stored is not None and stored["forecasts"] is not None:
-                results[position] = TaskResult(stored["forecasts"], stored["training"])
+            if stored is not None:
+                results[position] = _decode(task, stored)
+                if results[position] is None:
+                    store.problems.append(f"{store.path(key).name} (its forecasts do not match the task's requests)")
         if store.problems:
             warnings.warn(
                 f"{len(store.problems)} checkpoint file(s) in {store.directory} could not be reused and are "
@@ -426,18 +233,15 @@ def execute(
             )
     todo = [position for position, result in enumerate(results) if result is None]
     unstorable: list[str] = []
-    done = len(tasks) - len(todo)
-    with tqdm(
-        total=len(tasks), initial=done, desc="backtest", unit="task", disable=not _show_progress(progress)
-    ) as bar:
+    with Progress(len(tasks), desc="backtest", initial=len(tasks) - len(todo), enabled=progress) as bar:
         for i, result in _completed([tasks[p] for p in todo], engine=engine, n_jobs=n_jobs, scheduler=scheduler):
             position = todo[i]
             results[position] = result
             if store is not None:
                 try:
-                    store.save(keys[position], {"forecasts": result.forecasts, "training": result.training})
+                    store.save(keys[position], _encode(result))
                 except Unstorable as exc:
-                    unstorable.append(f"{tasks[position].model_name} folds {list(tasks[position].folds)} ({exc})")
+                    unstorable.append(f"{tasks[position].name} ({exc})")
             bar.update()
     if unstorable:
         warnings.warn(
@@ -446,3 +250,163 @@ def execute(
             stacklevel=3,
         )
     return results  # type: ignore[return-value]
+
+
+# -------------------------------------------------------------------------------- assembling ---- #
+
+
+@dataclass(frozen=True)
+class Forecasts:
+    """A run's forecasts, one row per model, fold, series and test timestamp, in that order.
+
+    ``frame`` has ``unique_id, ds, cutoff, fold, model, y, y_hat`` (and ``y_lo_L, y_hi_L`` with
+    levels); ``series`` is each row's series position in the plan; ``training`` the per-epoch logs
+    of the fits of models that keep one (``model``, ``fold`` of the fit).
+    """
+
+    frame: pd.DataFrame
+    series: np.ndarray
+    training: pd.DataFrame
+
+
+@dataclass
+class _Part:
+    """The forecasts (and native bands) of one fit of a block, filled in by the tasks that computed a share."""
+
+    forecasts: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+
+
+def _gather(plan: Plan, results: list[TaskResult], tasks: list[Task]) -> dict[tuple[int, int], _Part]:
+    """Per (block, part), the full arrays of forecasts (and native bands) from every task that computed a share."""
+    full: dict[tuple[int, int], _Part] = {}
+    for task, result in zip(tasks, results, strict=True):
+        for (b, part, keep), fit in zip(task.targets, result.fits, strict=True):
+            block = plan.blocks[b]
+            n = len(block.series) if part < 0 else len(block.calibration.series[part])  # type: ignore[union-attr]
+            into = full.setdefault((b, part), _Part(np.full((n, plan.horizon), np.nan)))
+            into.forecasts[keep] = fit.forecasts
+            if fit.lower is not None and fit.upper is not None:
+                if into.lower is None or into.upper is None:
+                    into.lower, into.upper = np.full((2, len(fit.lower), n, plan.horizon), np.nan)
+                into.lower[:, keep], into.upper[:, keep] = fit.lower, fit.upper
+    return full
+
+
+def _conformal(
+    plan: Plan, b: int, block: BlockPlan, full: dict[tuple[int, int], _Part]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The conformal bands ``(n_levels, n_requests, horizon)`` of a block's fold forecasts.
+
+    Per fold, as the fitted model's ``predict(history, level=...)`` makes them for every series of
+    that fold at once: the block's calibration, pooled over all its series.
+    """
+    assert block.calibration is not None
+    assert plan.levels is not None
+    calibration = collect_calibration(
+        block.calibration,
+        plan.data,
+        [full[(b, k)].forecasts for k in range(len(block.calibration.fits))],
+        freq=plan.freq,
+        owner=plan.entries[block.entry].name,
+    )
+    forecasts = full[(b, -1)].forecasts
+    fit = block.fit
+    scales = history_scales(
+        plan.data.values, fit.request_first, fit.request_end - fit.request_first, calibration.season
+    )
+    lower = np.empty((len(plan.levels), *forecasts.shape))
+    upper = np.empty_like(lower)
+    for k in np.unique(block.fold):
+        rows = np.flatnonzero(block.fold == k)
+        q = conformal_half_widths(calibration, plan.levels, block.series[rows], scales[rows], forecasts[rows])
+        lower[:, rows], upper[:, rows] = forecasts[rows] - q, forecasts[rows] + q
+    if not (np.isfinite(lower).all() and np.isfinite(upper).all()):
+        raise DataError(
+            f"{plan.entries[block.entry].name} produced a non-finite prediction interval (conformal). "
+            "Check the series for extreme values."
+        )
+    return lower, upper
+
+
+def assemble(plan: Plan, tasks: list[Task], results: list[TaskResult]) -> Forecasts:
+    """The forecast frame of a run (see :class:`Forecasts`): bands made, forecasts placed at the test rows."""
+    full = _gather(plan, results, tasks)
+    rows, folds, models, series, values, bands = [], [], [], [], [], []
+    for b, block in enumerate(plan.blocks):
+        if (b, -1) not in full:
+            continue  # NOTE: a block that was not run (a rerun of some folds only)
+        forecasts, lower, upper = full[(b, -1)].forecasts, full[(b, -1)].lower, full[(b, -1)].upper
+        if plan.levels is not None and plan.interval_method == "conformal":
+            lower, upper = _conformal(plan, b, block, full)
+        spans = [plan.folds[k] for k in block.fold]
+        test_start = np.array([f.test_start[s] for f, s in zip(spans, block.series, strict=True)], dtype=np.int64)
+        test_end = np.array([f.test_end[s] for f, s in zip(spans, block.series, strict=True)], dtype=np.int64)
+        counts = test_end - test_start
+        request = np.repeat(np.arange(len(counts)), counts)
+        row = np.repeat(test_start, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        step = row - block.fit.request_end[request]  # 0 for the first step after the cutoff
+        rows.append(row)
+        folds.append(block.fold[request])
+        models.append(np.full(len(row), block.entry))
+        series.append(block.series[request])
+        values.append(forecasts[request, step])
+        if lower is not None and upper is not None:  # native bands come nested around the forecasts from predict()
+            bands.append(np.stack([lower[:, request, step], upper[:, request, step]], axis=1))
+    row, fold, model = (np.concatenate(a) if a else np.zeros(0, dtype=np.int64) for a in (rows, folds, models))
+    owner = np.concatenate(series) if series else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((row, fold, model))  # model (plan order), fold, then series and time (row order)
+    frame = plan.frame[[ID, TIME, TARGET]].take(row[order]).reset_index(drop=True)
+    cutoffs = pd.Series([f.cutoff for f in plan.folds], dtype=frame[TIME].dtype if len(plan.folds) else object)
+    frame.insert(2, "cutoff", cutoffs.take(fold[order]).to_numpy())
+    frame.insert(3, "fold", fold[order].astype(np.int64))
+    frame.insert(4, "model", np.array([e.name for e in plan.entries], dtype=object)[model[order]])
+    frame["y_hat"] = np.concatenate(values)[order] if values else np.zeros(0)
+    if plan.levels is not None:
+        stacked = np.concatenate(bands, axis=2)[:, :, order] if bands else np.zeros((len(plan.levels), 2, 0))
+        for k, (lo, hi) in enumerate(zip(*[iter(band_columns(plan.levels))] * 2, strict=True)):
+            frame[lo], frame[hi] = stacked[k, 0], stacked[k, 1]
+    return Forecasts(frame, owner[order], _training(plan, tasks, results))
+
+
+def _training(plan: Plan, tasks: list[Task], results: list[TaskResult]) -> pd.DataFrame:
+    """The per-epoch logs of every block's fit, by model and fold of the fit."""
+    logs = []
+    for task, result in zip(tasks, results, strict=True):
+        for (b, part, _), fit in zip(task.targets, result.fits, strict=True):
+            if part < 0 and fit.training is not None:
+                logs.append(fit.training.assign(model=task.name, fold=plan.blocks[b].folds[0]))
+    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    engine: str = "serial",
+    n_jobs: int = 1,
+    checkpoint: str | os.PathLike[str] | None = None,
+    context: str = "",
+    progress: bool | None = False,
+    scheduler: str | None = None,
+    folds: list[int] | None = None,
+) -> Forecasts:
+    """Run a plan (or the blocks of some of its folds) and assemble its forecasts.
+
+    Tasks are split for ``engine``: one group of series per model when serial (each vectorised
+    model computes all its forecasts in one call), four per worker otherwise.
+    """
+    workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+    from ._plan import tasks as make_tasks
+
+    work = make_tasks(plan, chunks=1 if engine == "serial" else 4 * workers, folds=folds)
+    results = execute(
+        work,
+        engine=engine,
+        n_jobs=n_jobs,
+        checkpoint=checkpoint,
+        context=context,
+        progress=progress,
+        scheduler=scheduler,
+    )
+    return assemble(plan, work, results)

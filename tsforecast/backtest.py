@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from numbers import Integral
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,9 +19,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from . import _engine, _panel
+from . import _engine
+from ._plan import Plan, make_plan
+from ._task_cache import runtime_versions
 from ._validation import NONE, Interval, Options, validate_params
-from .audit import AuditResult, audit_leakage
+from .audit import AuditResult, perturbed_columns, snapshot, start_audit
 from .covariates import Covariates
 from .data import ID, TARGET, TIME
 from .errors import DataError, spell
@@ -31,8 +31,6 @@ from .metrics import INTERVAL_METRICS, METRICS, aggregate, error_terms, interval
 from .models.intervals import band_columns, band_levels
 
 __all__ = ["BacktestResult", "backtest"]
-
-_REFERENCE = "seasonal_naive"
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,8 @@ class BacktestResult:
     Attributes
     ----------
     forecasts : DataFrame
-        One row per forecast point: ``unique_id, ds, cutoff, fold, model, y, y_hat``.
+        One row per forecast point: ``unique_id, ds, cutoff, fold, model, y, y_hat`` (with ``level``,
+        ``y_lo_L, y_hi_L`` per level).
     metrics : DataFrame
         One row per model, fold and series: ``model, fold, cutoff, unique_id, mae, rmse, smape, mase``,
         with ``level``: ``coverage_L, width_L, msis_L`` per level ``L`` (see :func:`interval_scores`),
@@ -50,8 +49,8 @@ class BacktestResult:
     folds : DataFrame
         One row per fold: ``fold, train_start, cutoff, test_start, test_end, series``.
     skipped : DataFrame
-        Series left out of a fold (no data before the cutoff, too short for a model, or not in the
-        model fitted at an earlier fold of its refit block), with the reason.
+        ``model, fold, cutoff, unique_id, reason``: every series-fold with test data that a model
+        did not forecast, and why (``model`` is ``"all"`` for a series with no data before the cutoff).
     training : DataFrame
         Per-epoch training log (``lr, train_cost, val_cost`` ...) of models that keep one, by model and fold.
     audit : AuditResult or None
@@ -73,54 +72,103 @@ class BacktestResult:
     """Renders ``report.html``: :func:`tsforecast.report.write_report`, wired in by the package root
     (``tsforecast/__init__.py``), because the report layer sits above the backtest, which never imports it."""
 
-    def summary(self) -> pd.DataFrame:
+    @property
+    def models(self) -> list[str]:
+        """The models' names, in the order they were given (the reference seasonal naive last if added)."""
+        return list(self.settings["models"])
+
+    def compared(self) -> pd.DataFrame:
+        """The series-folds every model forecast: the ground the leaderboard compares them on.
+
+        One row per ``fold, unique_id``. A model that forecast nothing at all is left out of the
+        comparison (and ranked last); see :meth:`summary` for the counts.
+        """
+        keys = self.metrics[["model", "fold", ID]]
+        ranked = [m for m in self.models if (keys["model"] == m).any()]
+        if not ranked:
+            return keys.iloc[:0][["fold", ID]]
+        counts = keys.drop_duplicates().groupby(["fold", ID], sort=True).size()
+        return counts[counts == len(ranked)].index.to_frame(index=False)
+
+    def summary(self, on: str = "common") -> pd.DataFrame:
         """Mean of each metric over folds and series, by model, best (lowest MASE) first.
 
-        Columns: MASE and MASE relative to seasonal naive first, then the other point metrics, then,
-        with ``level``, the interval scores of each level, then ``failed`` and ``folds``.
+        Parameters
+        ----------
+        on : {"common", "own"}, default="common"
+            ``"common"``: every model is scored on the series-folds all of them forecast
+            (:meth:`compared`), so a model that skips hard series cannot look better for it.
+            ``"own"``: each model on every series-fold it forecast.
 
-        NaN scores are not skipped: a model with any NaN score gets a NaN mean, and ``failed``
-        counts its missing forecasts.
+        Returns
+        -------
+        DataFrame
+            Indexed by model: MASE and MASE relative to the reference seasonal naive (on the same
+            series-folds) first, then the other point metrics, then, with ``level``, the interval
+            scores of each level; then ``compared`` (series-folds in the means), ``forecast``
+            (series-folds the model forecast), ``left_out`` (series-folds with test data it did not
+            forecast; reasons in :attr:`skipped`) and ``folds``. MASE and the scaled interval
+            scores leave out series-folds whose MASE scale is undefined (fewer than ``season + 1``
+            training values), for every model alike; NaN scores are not skipped otherwise.
         """
+        if on not in ("common", "own"):
+            raise DataError(f"summary(on={on!r}): choose 'common' (the same series-folds for every model) or 'own'.")
         scores = [*METRICS, *interval_columns(band_levels(self.forecasts.columns))]
-        grouped = self.metrics.groupby("model", sort=False)
-        table = grouped[scores].agg(lambda s: s.mean(skipna=False))
-        table["failed"] = self.forecasts.groupby("model", sort=False)["y_hat"].agg(lambda s: int(s.isna().sum()))
-        if _REFERENCE in table.index:
-            table["mase_vs_seasonal_naive"] = table["mase"] / table.loc[_REFERENCE, "mase"]
-        table["folds"] = grouped["fold"].nunique()
+        rows = self.metrics
+        if on == "common":
+            ground = self.compared().assign(_in=True)
+            rows = rows.merge(ground, on=["fold", ID], how="left")
+            rows = rows[rows["_in"].fillna(False).astype(bool)].drop(columns="_in")
+        scaled = [c for c in scores if c == "mase" or c.startswith(("width_", "msis_"))]
+        table = pd.DataFrame(index=pd.Index(self.models, name="model"))
+        grouped = rows.groupby("model", sort=False)
+        for column in scores:
+            usable = rows if column not in scaled else rows[rows["scale"].notna()]
+            table[column] = usable.groupby("model", sort=False)[column].agg(lambda s: s.mean(skipna=False))
+        reference = self.settings.get("reference")
+        if reference in table.index:
+            table["mase_vs_seasonal_naive"] = table["mase"] / table.loc[reference, "mase"]
+        own = self.metrics.groupby("model", sort=False)
+        table["compared"] = grouped.size().reindex(table.index).fillna(0).astype(int)
+        table["forecast"] = own.size().reindex(table.index).fillna(0).astype(int)
+        gaps = self.skipped[self.skipped["model"] != "all"].groupby("model", sort=False).size()
+        table["left_out"] = gaps.reindex(table.index).fillna(0).astype(int)
+        table["folds"] = own["fold"].nunique().reindex(table.index).fillna(0).astype(int)
         first = [c for c in ("mase", "mase_vs_seasonal_naive") if c in table]
         table = table[[*first, *(c for c in table if c not in first)]]
-        return table.sort_values(["mase", "mae"], na_position="last").rename_axis("model")
+        return table.sort_values(["mase", "mae"], na_position="last")
 
     def metrics_by_horizon(self) -> pd.DataFrame:
         """MAE, RMSE, sMAPE and MASE (and, with ``level``, the interval scores) by model and forecast step.
 
-        Step 1 is the first test step.
+        Step 1 is the first test step. Computed on the series-folds every model forecast (:meth:`compared`).
         """
-        step = self.forecasts.groupby(["model", "fold", ID], sort=False).cumcount() + 1
+        ground = self.compared().assign(_in=True)
+        forecasts = self.forecasts.merge(ground, on=["fold", ID], how="left")
+        forecasts = forecasts[forecasts["_in"].fillna(False).astype(bool)].drop(columns="_in").reset_index(drop=True)
+        step = forecasts.groupby(["model", "fold", ID], sort=False).cumcount() + 1
         scales = self.metrics.drop_duplicates(["fold", ID]).set_index(["fold", ID])["scale"]
         by_step = aggregate(
-            _error_terms(self.forecasts, _row_scales(self.forecasts, scales)),
-            [self.forecasts["model"], step.rename("step")],
+            _error_terms(forecasts, _row_scales(forecasts, scales)),
+            [forecasts["model"], step.rename("step")],
         )
         return by_step.reset_index()
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary written to ``summary.json``."""
         summary = self.summary()
-        scores = {*METRICS, *interval_columns(band_levels(self.forecasts.columns)), "failed"}
+        counts = {"compared", "forecast", "left_out", "folds"}
+        scores = {*METRICS, *interval_columns(band_levels(self.forecasts.columns)), "mase_vs_seasonal_naive", *counts}
         models = {
             str(name): {k: _finite_or_none(row[k]) for k in summary.columns if k in scores}
             for name, row in summary.iterrows()
         }
-        audit: dict[str, Any] = {"passed": None if self.audit is None else bool(self.audit.passed)}
-        if self.audit is not None:
-            audit["perturbations"] = list(self.audit.perturbations)
+        audit: dict[str, Any] = {"passed": None, "status": "not run"} if self.audit is None else self.audit.to_json()
         return {
             "models": models,
             "best": str(summary.index[0]),
-            "folds": int(self.forecasts["fold"].nunique()),
+            "compared_on": {"series_folds": len(self.compared()), "rule": "the series-folds every model forecast"},
+            "folds": int(self.folds["fold"].nunique()),
             "audit": audit,
             "skipped": self.skipped.astype(str).to_dict(orient="records"),
             "settings": self.settings,
@@ -149,23 +197,22 @@ class BacktestResult:
         type(self)._write_report(self, out / "report.html")
         return out
 
+    def __repr__(self) -> str:
+        summary = self.summary()
+        best = summary.index[0]
+        audit = "not run" if self.audit is None else ("passed" if self.audit.passed else "FAILED")
+        return (
+            f"BacktestResult(models={self.models}, folds={int(self.folds['fold'].nunique())}, "
+            f"series={int(self.settings['series'])}, best={best!r} (MASE {summary.loc[best, 'mase']:.4g} on "
+            f"{int(summary.loc[best, 'compared'])} series-folds), audit={audit})"
+        )
+
 
 def _finite_or_none(value: Any) -> float | int | None:
     value = float(value)
     if not math.isfinite(value):
         return None
     return int(value) if value.is_integer() and abs(value) < 2**53 and value == int(value) else value
-
-
-def _scales(plan: _engine.Plan) -> pd.Series:
-    """MASE scale of every (fold, series): the in-sample seasonal-naive MAE of that fold's training part."""
-    parts = []
-    for fold in plan.folds:
-        series = fold.train[ID]
-        errors = fold.train[TARGET].groupby(series, sort=False).diff(plan.season).abs()
-        scale = errors.groupby(series, sort=False).mean()  # NaN when a series has no seasonal difference
-        parts.append(scale.set_axis(pd.MultiIndex.from_product([[fold.index], scale.index], names=["fold", ID])))
-    return pd.concat(parts).rename("scale")
 
 
 def _row_scales(forecasts: pd.DataFrame, scales: pd.Series) -> np.ndarray:
@@ -222,9 +269,60 @@ def _full_repr(obj: Any) -> str:
     return f"{type(obj).__name__}({params})"
 
 
-def _versions() -> dict[str, str]:
-    packages = ["tsforecast", "numpy", "pandas", "torch", "scikit-learn", "statsmodels"]
-    return {"python": platform.python_version(), **{p: version(p) for p in packages}}
+def _fold_table(plan: Plan) -> pd.DataFrame:
+    """One row per fold: ``fold, train_start, cutoff, test_start, test_end, series`` (series forecast in it)."""
+    times = plan.frame[TIME]
+    none = times.iloc[:0].min()  # what an empty part's first and last timestamps are
+    rows = []
+    for fold in plan.folds:
+        trained = fold.train_end > fold.train_start
+        tested = fold.test_end > fold.test_start
+        rows.append(
+            (
+                fold.index,
+                times.iloc[fold.train_start[trained]].min() if trained.any() else none,
+                fold.cutoff,
+                times.iloc[fold.test_start[tested]].min() if tested.any() else none,
+                times.iloc[fold.test_end[tested] - 1].max() if tested.any() else none,
+                int(tested.sum()),
+            )
+        )
+    return pd.DataFrame(rows, columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"])
+
+
+def _settings(plan: Plan, cv: Any, *, source: str | None, engine: str) -> dict[str, Any]:
+    """What is needed to reproduce the run, for ``summary.json`` and the report."""
+    lengths = np.diff(plan.data.offsets)
+    times = plan.frame[TIME]
+    return {
+        "source": source,
+        "series": len(lengths),
+        "length": {"min": int(lengths.min()), "max": int(lengths.max())},
+        "start": str(times.min()),
+        "end": str(times.max()),
+        "freq": str(plan.freq),
+        "season": plan.season,
+        "horizon": plan.horizon,
+        "cv": _full_repr(cv),
+        "refit": plan.refit,
+        "covariates": None if plan.covariates is None else repr(plan.covariates),
+        "engine": engine,
+        "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
+        "models": {entry.name: _full_repr(entry.model) for entry in plan.entries},
+        "reference": next(entry.name for entry in plan.entries if entry.reference),
+        "intervals": None if plan.levels is None else {"level": list(plan.levels), "method": plan.interval_method},
+        "versions": runtime_versions(),
+    }
+
+
+def _nothing_forecast(plan: Plan) -> DataError:
+    """The error of a run in which no model forecast any series-fold, with the reasons."""
+    reasons = plan.skipped.groupby("reason", sort=False).size()
+    listed = "; ".join(f"{reason} ({count} series-folds)" for reason, count in reasons.items())
+    return DataError(
+        f"No model forecast any series in any fold: {listed or 'no series has test data'}. Use fewer folds, a "
+        f"shorter horizon, a longer training window ({spell('train_size')}) or longer series."
+    )
 
 
 def backtest(
@@ -232,7 +330,7 @@ def backtest(
     df: pd.DataFrame,
     cv: Any,
     *,
-    baselines: tuple[Any, ...] | list[Any] = ("naive", "seasonal_naive"),
+    baselines: Sequence[Any] | Mapping[str, Any] = ("naive", "seasonal_naive"),
     season: int | None = None,
     refit: bool | int = True,
     engine: str = "serial",
@@ -250,17 +348,26 @@ def backtest(
 
     Parameters
     ----------
-    model : Forecaster, str or list of them
+    model : Forecaster, str, list of them, or dict of name to them
         The model(s) under test: an estimator (e.g. ``SGDForecaster(...)``) or a name
-        (``"sgd"``, ``"ets"``, ``"arima"``, ``"theta"``, ``"naive"`` ...).
+        (``"sgd"``, ``"ets"``, ``"arima"``, ``"theta"``, ``"naive"`` ...); a dict names them.
+        Each entry keeps its identity in every output: its dict key, or a name derived from its
+        class and the parameters that differ from the defaults (``"sgd(lookback=48)"``,
+        ``"seasonal_naive(season=6)"``); identical entries without a given name are run once;
+        distinct entries whose derived names collide get ``#2``, ``#3``. A model's ``horizon``
+        must equal the folds' (horizon plus gap: a name takes it); a ``season`` left ``None`` takes
+        the run's ``season``.
     df : DataFrame
         Long frame ``unique_id, ds, y`` (validated with :func:`~tsforecast.from_pandas`).
     cv : splitter
         :class:`~tsforecast.WalkForward`, scikit-learn's ``TimeSeriesSplit``, or any object with
-        ``split``; it runs on the positions of the global time axis. Shuffling or overlapping
-        splitters are refused before anything is fitted.
-    baselines : sequence of str or Forecaster, default=("naive", "seasonal_naive")
-        Reference models fitted on the same folds.
+        ``split``; it runs on the positions of the global time axis, and each fold must train and
+        test on one contiguous span of it. Shuffling or overlapping splitters are refused before
+        anything is fitted.
+    baselines : sequence or dict of str or Forecaster, default=("naive", "seasonal_naive")
+        Reference models fitted on the same folds, named as ``model``. The reference of
+        ``mase_vs_seasonal_naive``, the seasonal naive forecast at the run's ``season``, is always
+        run, as ``"seasonal_naive"`` (a name reserved for it).
     season : int, optional
         Seasonal period for the baselines and MASE; inferred from the frequency when ``None``
         (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, 48 half-hourly, 1 otherwise); for
@@ -273,10 +380,8 @@ def backtest(
     engine : {"serial", "joblib", "dask"}, default="serial"
         Where tasks run. ``"dask"`` uses the current ``distributed`` client if there is one, or a
         ``LocalCluster`` on 127.0.0.1 with ``n_jobs`` workers, or the cluster at ``scheduler``.
-        Results are identical across engines. When every model is a closed-form baseline (naive,
-        seasonal naive, mean, drift) and there are no covariates and no ``checkpoint``, the serial
-        and joblib engines run no tasks: each model forecasts all series of a fold in one
-        vectorised call, in this process.
+        Results are identical across engines: every model computes its forecasts through its one
+        :meth:`~tsforecast.models.Forecaster.fit_forecast` method, whichever engine runs it.
     n_jobs : int, default=1
         Parallel workers for ``joblib``/``dask`` (``-1``: all cores).
     checkpoint : path, optional
@@ -286,8 +391,8 @@ def backtest(
         never unpickled; one that is damaged or written for another configuration is recomputed
         with a warning.
     audit : bool, default=False
-        Run :func:`~tsforecast.audit_leakage` on the same settings (``level`` included, so the
-        bands are audited too) and record its verdict.
+        Audit the run for leakage (:func:`~tsforecast.audit_leakage`) on the same plan, ``level``
+        included, and record the verdict in ``.audit``.
     progress : bool, optional
         Show a progress bar (default: only when stderr is a terminal).
     source : str, optional
@@ -301,8 +406,9 @@ def backtest(
         Address of a running ``dask.distributed`` scheduler (e.g. ``"tcp://127.0.0.1:8786"``) to
         run the tasks on, with ``engine="dask"``. Its workers need tsforecast and the model's code.
     level : float or sequence of float, optional
-        Prediction-interval levels in percent (e.g. ``(80, 95)``): ``.forecasts`` gets the columns
-        ``y_lo_L, y_hi_L`` of every model, calibrated inside each fold's training data.
+        Prediction-interval levels in percent (e.g. ``(80, 95)``; a fraction such as 0.8 is refused):
+        ``.forecasts`` gets the columns ``y_lo_L, y_hi_L`` of every model, calibrated inside the
+        training data of each fit, from forecasts made in the same ``fit_forecast`` call.
     interval_method : {"conformal", "native"}, default="conformal"
         How the intervals are made (see ``Forecaster.predict``).
 
@@ -316,8 +422,10 @@ def backtest(
         If the splitter shuffles or a fold trains on or after its test data, or a fitted model
         saw data after its cutoff.
     DataError
-        For bad data, unknown model names, a bad ``season``/``refit``/``engine``, folds the data
-        cannot hold, or a ``scheduler`` without ``engine="dask"``.
+        For bad data, unknown model names, a model horizon that differs from the folds', a bad
+        ``season``/``refit``/``engine``, folds the data cannot hold, a level no calibration could
+        reach, a run in which no model can forecast anything, or a ``scheduler`` without
+        ``engine="dask"``.
 
     Examples
     --------
@@ -325,6 +433,8 @@ def backtest(
     >>> res = tsf.backtest("ets", tsf.load_dataset("air_passengers"), tsf.WalkForward(n_splits=2, horizon=12))
     >>> res.summary().index.tolist()
     ['ets', 'seasonal_naive', 'naive']
+    >>> int(res.summary().loc["ets", "compared"])
+    2
     """
     validate_params(
         "backtest",
@@ -343,112 +453,49 @@ def backtest(
             f"A scheduler ({scheduler!r}) runs tasks on a Dask cluster, but the engine is {engine!r}. "
             f"Set {spell('engine')} to 'dask', or leave out {spell('scheduler')}."
         )
-    data, freq, season, levels = _engine.prepare_run(
-        df, cv, season=season, level=level, interval_method=interval_method
+    plan = make_plan(
+        model,
+        df,
+        cv,
+        baselines=baselines,
+        season=season,
+        refit=refit,
+        covariates=covariates,
+        level=level,
+        interval_method=interval_method,
     )
-    ids, offsets = _panel.series_offsets(data)
-    fast = (
-        _panel.make_panel_plan(
-            model,
-            data,
-            cv,
-            freq=freq,
-            series=(ids, offsets),
-            baselines=tuple(baselines),
-            season=season,
-            refit=refit,
-            covariates=covariates,
-        )
-        # NOTE: one vectorised call beats any pool of local workers; intervals need the task path's refits
-        if engine != "dask" and checkpoint is None and levels is None
-        else None
-    )
-    if fast is not None:
-        run = _panel.run_panel(fast)
-        forecasts, models, horizon, folds = run.forecasts, fast.models, fast.horizon, run.folds
-        skipped = pd.concat([run.skipped.assign(model="all"), run.too_short], ignore_index=True)
-        metrics = _score(forecasts, run.groups, run.scale)
-        logs: list[pd.DataFrame] = []
-    else:
-        plan = _engine.make_plan(
-            model,
-            data,
-            cv,
-            baselines=tuple(baselines),
-            season=season,
-            refit=refit,
-            covariates=covariates,
-            level=levels,
-            interval_method=interval_method,
-        )
-        workers = 1 if engine == "serial" else (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
-        tasks, too_short = _engine.make_tasks(plan, chunks=4 * workers)
-        fingerprint = _engine.fingerprint(data, cv, season, refit, plan.covariates)
-        results = _engine.execute(
-            tasks,
-            engine=engine,
-            n_jobs=n_jobs,
-            checkpoint=checkpoint,
-            fingerprint=fingerprint,
-            progress=progress,
-            scheduler=scheduler,
-        )
-        forecasts = pd.concat([r.forecasts for r in results], ignore_index=True)
-        order = {name: i for i, name in enumerate(plan.models)}
-        forecasts = forecasts.sort_values(["fold", ID, TIME], kind="stable")
-        forecasts = forecasts.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-        logs = [r.training for r in results if r.training is not None]
-        metrics = _score(forecasts, _groups(forecasts), _row_scales(forecasts, _scales(plan)))
-        models, horizon = plan.models, plan.horizon
-        folds = pd.DataFrame(
-            [
-                (f.index, f.train[TIME].min(), f.cutoff, f.test[TIME].min(), f.test[TIME].max(), f.test[ID].nunique())
-                for f in plan.folds
-            ],
-            columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"],
-        )
-        skipped = pd.concat([plan.skipped.assign(model="all"), too_short], ignore_index=True)
-    verdict = (
-        audit_leakage(
-            model,
-            df,
-            cv,
-            baselines=baselines,
-            season=season,
-            refit=refit,
-            covariates=covariates,
-            level=levels,
-            interval_method=interval_method,
-        )
+    if not plan.blocks:
+        raise _nothing_forecast(plan)
+    # NOTE: the audit's snapshot of the models is taken before the clean run (caches it fills are not in it), and
+    # its reruns start in fresh processes now, running while the clean run does
+    pending = (
+        start_audit(plan, df, cv, snapshot(model, baselines, df, perturbed_columns(plan)), progress=progress)
         if audit
         else None
     )
-    lengths = np.diff(offsets)
-    settings = {
-        "source": source,
-        "series": len(ids),
-        "length": {"min": int(lengths.min()), "max": int(lengths.max())},
-        "start": str(data[TIME].min()),
-        "end": str(data[TIME].max()),
-        "freq": str(freq),
-        "season": season,
-        "horizon": horizon,
-        "cv": _full_repr(cv),
-        "refit": refit,
-        "covariates": None if covariates is None or covariates.empty else repr(covariates),
-        "engine": engine,
-        "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
-        "models": {name: _full_repr(m) for name, m in models.items()},
-        "intervals": None if levels is None else {"level": list(levels), "method": interval_method},
-        "versions": _versions(),
-    }
+    try:
+        run = _engine.run_plan(
+            plan,
+            engine=engine,
+            n_jobs=n_jobs,
+            checkpoint=checkpoint,
+            context=_engine.fingerprint(plan, cv),
+            progress=progress,
+            scheduler=scheduler,
+        )
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    forecasts = run.frame
+    scales = plan.scales()[forecasts["fold"].to_numpy(), run.series]
     return BacktestResult(
         forecasts=forecasts,
-        metrics=metrics,
-        folds=folds,
-        skipped=skipped,
-        training=pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(),
-        audit=verdict,
-        settings=settings,
-        data=data,
+        metrics=_score(forecasts, _groups(forecasts), scales),
+        folds=_fold_table(plan),
+        skipped=plan.skipped,
+        training=run.training,
+        audit=None if pending is None else pending.finish(run),
+        settings=_settings(plan, cv, source=source, engine=engine),
+        data=plan.frame,
     )

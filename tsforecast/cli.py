@@ -1,7 +1,8 @@
 """Command-line interface: ``tsforecast backtest | forecast | datasets``.
 
 Exit status: 0 success; 2 bad input or usage (one line on stderr, no traceback unless ``--debug``);
-3 the leakage audit failed (every result is still written), so a team can gate CI on a backtest.
+3 the leakage audit found a leak; 4 the audit could not judge (a control rerun did not reproduce the
+reported forecasts). Every result is still written, so a team can gate CI on a backtest.
 
 Each subcommand imports what it needs when it runs, so ``--help`` and ``--version`` answer without
 loading pandas, scikit-learn, SciPy or torch, and ``datasets`` without torch. Usage errors, bad flag
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FLAGS", "build_parser", "main"]
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_AUDIT_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_AUDIT_FAILED, EXIT_AUDIT_UNJUDGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
 FLAGS = {
     "time_col": "--time-col",
@@ -259,25 +260,18 @@ def _intervals(args: argparse.Namespace) -> dict[str, Any]:
     return {"level": args.level, "interval_method": args.interval_method or "conformal"}
 
 
-def _native_baselines(
-    args: argparse.Namespace, models: list[Any], baselines: list[str], *, horizon: int, season: int
-) -> list[str]:
-    """With --interval-method native: refuse a model without native intervals; leave out such baselines, noted."""
-    from .models import make_model, model_name
+def _check_native(models: list[Any]) -> None:
+    """With --interval-method native: refuse a model without native intervals (the baselines all have them)."""
+    from .models import model_name
     from .models.forecaster import has_native_intervals
 
     lacking = [model_name(m) for m in models if not has_native_intervals(m)]
     if lacking:
         raise DataError(
             f"--interval-method native needs each model's own intervals, and {', '.join(lacking)} "
-            f"{'has' if len(lacking) == 1 else 'have'} none (ets, arima and theta have them). "
+            f"{'has' if len(lacking) == 1 else 'have'} none (ets, arima, theta, naive and seasonal_naive have them). "
             "Use --interval-method conformal, or choose such models."
         )
-    kept = [b for b in baselines if has_native_intervals(make_model(b, horizon=horizon, season=season))]
-    if len(kept) < len(baselines):
-        left_out = ", ".join(b for b in baselines if b not in kept)
-        _say(args, f"note: baselines left out, as they have no native intervals: {left_out}")
-    return kept
 
 
 def _season(args: argparse.Namespace, df: pd.DataFrame, cv: Any = None) -> int:
@@ -311,25 +305,47 @@ def _leaderboard(summary: pd.DataFrame) -> str:
     from .metrics import METRICS
 
     coverage = [c for c in summary if str(c).startswith("coverage_")]
-    columns = ["mase", "mase_vs_seasonal_naive", *(m for m in METRICS if m != "mase"), *coverage, "failed"]
+    columns = [
+        "mase",
+        "mase_vs_seasonal_naive",
+        *(m for m in METRICS if m != "mase"),
+        *coverage,
+        "forecast",
+        "left_out",
+    ]
     shown = summary[[c for c in columns if c in summary]].head(_SHOWN_MODELS)
     text = shown.to_string(float_format=lambda v: f"{v:.4f}", na_rep="n/a")
     if len(summary) > _SHOWN_MODELS:
         text += f"\n({len(summary) - _SHOWN_MODELS} more models in metrics.csv)"
+    compared = int(summary["compared"].max()) if len(summary) else 0
+    text += (
+        f"\nranked on the {_plural(compared, 'series-fold')} every model forecast; 'forecast' counts each model's own, "
+        "'left_out' those it did not forecast (reasons: 'skipped' in summary.json)"
+    )
     return text
 
 
 def _audit_line(result: BacktestResult) -> str:
     if result.audit is None:
         return "leakage audit not run (--no-audit)"
-    folds = result.audit.folds
-    if result.audit.passed:
+    audit = result.audit
+    folds = audit.folds["fold"].nunique()
+    notes = "".join(f"\nnote: {note}" for note in audit.notes)
+    if audit.status == "passed":
         return (
-            f"leakage audit passed: {folds['fold'].nunique()} folds rerun with the data after their cutoff "
-            f"perturbed ({', '.join(result.audit.perturbations)}), every forecast unchanged"
+            f"leakage audit passed: a control rerun reproduced every reported forecast, and {folds} folds rerun with "
+            f"the data after their cutoff perturbed ({', '.join(audit.perturbations)}) left every forecast unchanged"
+            + notes
         )
-    failed = sorted({int(k) for k in folds.loc[~folds["identical"], "fold"]})
-    return f"leakage audit FAILED on fold(s) {failed}: forecasts changed when only data after the cutoff changed"
+    if audit.status == "leak":
+        return (
+            f"leakage audit FAILED (leak) on fold(s) {audit.failed_folds('leak')}: forecasts changed when only data "
+            "after the cutoff changed" + notes
+        )
+    return (
+        f"leakage audit could not judge fold(s) {audit.failed_folds('not reproducible')}: not reproducible (a control "
+        "rerun on the same data gave other forecasts: seed the model's randomness)" + notes
+    )
 
 
 # --- subcommands ----------------------------------------------------------------------------------
@@ -371,7 +387,7 @@ def _backtest(args: argparse.Namespace) -> int:
     models = _models(args, horizon=args.horizon + args.gap, season=season)
     baselines = [b for b in _ALWAYS if b not in _split_names(args.model)]
     if intervals.get("interval_method") == "native":
-        baselines = _native_baselines(args, models, baselines, horizon=args.horizon + args.gap, season=season)
+        _check_native(models)
     covariates = _covariates(args)
     _phase(args, f"backtest of {_plural(len(models) + len(baselines), 'model')} over {_plural(args.folds, 'fold')}")
     result = backtest(
@@ -403,17 +419,21 @@ def _backtest(args: argparse.Namespace) -> int:
         _say(args, f"  {path}")
     if result.audit is not None and not result.audit.passed:
         print(f"tsforecast backtest: {_audit_line(result)}. Results were written; see {written[3]}.", file=sys.stderr)
+        if result.audit.status == "not reproducible":
+            return EXIT_AUDIT_UNJUDGED
         return EXIT_AUDIT_FAILED
     return EXIT_OK
 
 
 def _read_future(args: argparse.Namespace) -> pd.DataFrame:
-    """The --future file, with the user's column names mapped to the standard ones."""
+    """The --future file, with the user's column names mapped to the standard ones (ids read as written)."""
     import pandas as pd
+
+    from .data import ID, read_raw_csv
 
     path = Path(args.future)
     try:
-        future = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        future = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else read_raw_csv(path, args.id_col or ID)
     except (ValueError, OSError) as exc:
         raise DataError(f"--future {str(path)!r} could not be read: {exc}. Is it a valid CSV or Parquet file?") from exc
     standard = {mine: std for std, mine in _user_columns(args).items()}
@@ -557,7 +577,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--interval-method",
         choices=("conformal", "native"),
         default=None,
-        help="conformal (calibrated on past origins inside the training data; default) or native (statsmodels)",
+        help="conformal (calibrated on past origins inside the training data; default) or native (the model's own)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")

@@ -75,7 +75,8 @@ Fill = Literal["ffill", "zero"]
 _MAX_LISTED = 5
 # NOTE: the audit's spread (np.std) and RMSE square the target; beyond ~1.3e154 a square overflows float64 to
 # inf, and a sum of squares over many rows sooner (then inf - inf = NaN). 1e150 leaves room for 1e8 rows.
-_MAX_ABS_TARGET = 1e150
+MAX_ABS_TARGET = 1e150
+"""The largest magnitude a target may have: beyond it a square overflows float64 (refused at load)."""
 
 
 @dataclass(frozen=True)
@@ -486,11 +487,11 @@ def _parse_target(col: pd.Series, target_col: str, out: pd.DataFrame) -> np.ndar
             f"{out[ID].iloc[row]!r} at {out[TIME].iloc[row]}. Drop or impute them before loading "
             "(a backtest cannot score a missing value)."
         )
-    huge = np.abs(values) > _MAX_ABS_TARGET
+    huge = np.abs(values) > MAX_ABS_TARGET
     if huge.any():
         row = int(np.argmax(huge))
         raise DataError(
-            f"Column {target_col!r} has {int(huge.sum())} value(s) beyond +-{_MAX_ABS_TARGET:g}, the first "
+            f"Column {target_col!r} has {int(huge.sum())} value(s) beyond +-{MAX_ABS_TARGET:g}, the first "
             f"{values[row]:g} in series {out[ID].iloc[row]!r} at {out[TIME].iloc[row]}: their squares overflow "
             "float64, so errors and spreads would be inf or NaN. Rescale the column first (e.g. divide it by 1e100)."
         )

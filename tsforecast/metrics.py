@@ -31,7 +31,19 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import Interval, validate_params
 from .errors import DataError, DataTypeError
 
-__all__ = ["LABELS", "METRICS", "aggregate", "error_terms", "mae", "mase", "mase_scale", "rmse", "score", "smape"]
+__all__ = [
+    "LABELS",
+    "METRICS",
+    "aggregate",
+    "error_terms",
+    "mae",
+    "mase",
+    "mase_scale",
+    "rmse",
+    "score",
+    "seasonal_scales",
+    "smape",
+]
 
 
 def _as_1d(name: str, values: ArrayLike) -> NDArray[np.float64]:
@@ -273,7 +285,8 @@ def mase(y_true: ArrayLike, y_pred: ArrayLike, *, y_train: ArrayLike, season: in
 def mase_scale(y_train: ArrayLike, season: int) -> float:
     """The MASE denominator: the in-sample MAE of the seasonal-naive forecast of ``y_train``.
 
-    NaN when ``y_train`` has fewer than ``season + 1`` values (see :func:`mase`).
+    NaN when ``y_train`` has fewer than ``season + 1`` values (see :func:`mase`). Computed by
+    :func:`seasonal_scales`, the one implementation backtests use too.
 
     Examples
     --------
@@ -282,9 +295,54 @@ def mase_scale(y_train: ArrayLike, season: int) -> float:
     """
     validate_params("mase_scale", {"season": season}, {"season": [Interval(Integral, 1, None, closed="left")]})
     train = _as_1d("y_train", y_train)
-    if train.size <= season:
-        return float("nan")
-    return float(np.mean(np.abs(train[season:] - train[:-season])))
+    return float(seasonal_scales(train, np.array([0]), np.array([train.size]), season)[0])
+
+
+def seasonal_scales(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, season: int) -> np.ndarray:
+    """The MASE scale of many histories at once: the mean of ``|y[t] - y[t - season]|`` over each.
+
+    History ``k`` is ``values[starts[k] : starts[k] + lengths[k]]``; its scale is NaN when it has
+    no seasonal difference (``lengths[k] <= season``). This is the one implementation of the MASE
+    denominator: :func:`mase_scale`, backtest scores and the pooling of conformal residuals use it.
+
+    Each sum runs in row order with Kahan compensation (the arithmetic of pandas' groupby mean),
+    so a scale does not depend on which other histories are computed with it. The loop runs over
+    the rows of the longest history, each step vectorised across histories; histories with one
+    start (one series' expanding windows) share one running sum, read at each one's end.
+
+    Examples
+    --------
+    >>> seasonal_scales(np.array([1.0, 2.0, 4.0, 8.0]), np.array([0, 1]), np.array([4, 2]), 1).tolist()
+    [2.3333333333333335, 2.0]
+    """
+    starts = np.asarray(starts, dtype=np.int64) + season
+    lengths = np.maximum(np.asarray(lengths, dtype=np.int64) - season, 0)
+    heads, which = np.unique(starts, return_inverse=True)
+    reach = np.zeros(len(heads), dtype=np.int64)
+    np.maximum.at(reach, which, lengths)
+    order = np.argsort(-reach, kind="stable")  # longest first: the sums still running are a prefix
+    heads, reach = heads[order], reach[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    which = rank[which]
+    by_length = np.argsort(lengths, kind="stable")
+    ends = lengths[by_length]
+    total, compensation = np.zeros(len(heads)), np.zeros(len(heads))
+    means = np.full(len(starts), np.nan)  # an empty history: no seasonal difference, no scale
+    done = int(np.searchsorted(ends, 0, side="right"))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for step in range(int(reach[0]) if len(reach) else 0):
+            live = int(np.searchsorted(-reach, -step, side="left"))  # the sums longer than `step`
+            row = heads[:live] + step
+            y = np.abs(values[row] - values[row - season]) - compensation[:live]
+            t = total[:live] + y
+            compensation[:live] = t - total[:live] - y
+            total[:live] = t
+            stop = int(np.searchsorted(ends, step + 1, side="right"))
+            finished = by_length[done:stop]
+            means[finished] = total[which[finished]] / (step + 1)
+            done = stop
+    return means
 
 
 Metric = Callable[..., float]

@@ -23,7 +23,15 @@ from ._validation import NONE, Interval, Options, validate_params
 from .data import ID, TIME
 from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError, spell, spell_value, spelling
 
-__all__ = ["Fold", "WalkForward", "check_temporal_cv", "panel_folds", "temporal_train_test_split"]
+__all__ = [
+    "Fold",
+    "FoldSpans",
+    "WalkForward",
+    "check_temporal_cv",
+    "fold_spans",
+    "panel_folds",
+    "temporal_train_test_split",
+]
 
 
 @dataclass(frozen=True)
@@ -244,43 +252,116 @@ class WalkForward(BaseCrossValidator):  # type: ignore[misc]
         return panel_folds(self, df)
 
 
-def _on(times: pd.Series, grid: pd.Index, positions: np.ndarray) -> np.ndarray:
-    """Rows whose timestamp is at one of ``positions`` of the time grid (a range test when they are contiguous)."""
+@dataclass(frozen=True)
+class FoldSpans:
+    """Where one fold cuts each series of a long frame sorted by series and time.
+
+    Series ``i`` trains on rows ``train_start[i] … train_end[i] - 1`` and tests on rows
+    ``test_start[i] … test_end[i] - 1`` (empty spans where it has none); a series with test rows
+    but no training rows tests on none and is listed in ``skipped``.
+    """
+
+    index: int
+    cutoff: Any
+    train_start: np.ndarray = field(repr=False)
+    train_end: np.ndarray = field(repr=False)
+    test_start: np.ndarray = field(repr=False)
+    test_end: np.ndarray = field(repr=False)
+    skipped: tuple[str, ...] = ()
+
+
+def _span(positions: np.ndarray, fold: str, part: str) -> tuple[int, int]:
+    """The first and last of ``positions``, which must be one contiguous run."""
     first, last = int(positions.min()), int(positions.max())
-    if last - first + 1 == len(np.unique(positions)):
-        return ((times >= grid[first]) & (times <= grid[last])).to_numpy()
-    return times.isin(grid[positions]).to_numpy()
+    if last - first + 1 != len(positions):
+        raise DataError(
+            f"{fold} {part} on positions that are not one contiguous span ({first}..{last} with "
+            f"{last - first + 1 - len(positions)} left out): tsforecast fits and scores each fold on one span of "
+            "time. Use a splitter whose folds are contiguous, such as tsforecast.WalkForward."
+        )
+    return first, last
 
 
-def panel_folds(cv: Any, df: pd.DataFrame) -> Iterator[Fold]:
-    """Cut a long frame into the folds of any temporal splitter, one global timestamp cutoff per fold.
+def fold_spans(cv: Any, df: pd.DataFrame) -> list[FoldSpans]:
+    """Cut a long frame sorted by series and time into the folds of any temporal splitter.
 
     The time axis is the sorted union of all timestamps; the splitter runs on its positions
-    (checked by :func:`check_temporal_cv`), and every series is cut at the same timestamps. The
-    cutoff is the last training timestamp. A series with test rows but no training rows is left
-    out of that fold and listed in :attr:`Fold.skipped`.
+    (checked by :func:`check_temporal_cv`), and every series is cut at the same timestamps: one
+    global cutoff per fold, the last training timestamp. Each fold's training and test positions
+    must each be one contiguous span.
 
     Raises
     ------
     DataError
-        If ``df`` lacks the ``unique_id``/``ds`` columns or its time axis is too short.
+        If ``df`` lacks the ``unique_id``/``ds`` columns, its time axis is too short, or a fold's
+        positions are not contiguous.
     ShuffleError, LeakageError
         If the splitter is not temporal.
     """
     missing = [c for c in (ID, TIME) if c not in df.columns]
     if missing:
         raise DataError(f"Folds need a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
-    grid = pd.Index(df[TIME].unique()).sort_values()
-    ids = df[ID].to_numpy()
+    ids, times = df[ID].to_numpy(), df[TIME].to_numpy()
+    heads = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=np.int64)
+    grid = np.unique(times)
+    width = len(grid) + 1
+    key = np.repeat(np.arange(len(heads), dtype=np.int64), np.diff(np.r_[heads, len(ids)])) * width
+    key += np.searchsorted(grid, times)  # series-major, then time: sorted, as the frame is
+    base = np.arange(len(heads), dtype=np.int64) * width
+    spans = []
     for k, (train, test) in enumerate(check_temporal_cv(cv, np.arange(len(grid)))):
-        train_mask, test_mask = _on(df[TIME], grid, train), _on(df[TIME], grid, test)
-        trained = set(ids[train_mask])
-        skipped = tuple(sorted({str(u) for u in ids[test_mask]} - {str(u) for u in trained}))
-        test_mask = test_mask & df[ID].isin(trained).to_numpy()  # NOTE: hash-based; np.isin sorts object arrays
-        train_pos, test_pos = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
-        cutoff = grid[int(train.max())]
-        cutoff = int(cutoff) if isinstance(cutoff, np.integer) else cutoff
-        yield Fold(k, cutoff, df.iloc[train_pos], df.iloc[test_pos], train_pos, test_pos, skipped)
+        fold = f"Fold {k} of {type(cv).__name__}"
+        (first, cut), (test_first, test_last) = _span(train, fold, "trains"), _span(test, fold, "tests")
+        train_start = np.searchsorted(key, base + first, side="left")
+        train_end = np.searchsorted(key, base + cut, side="right")
+        test_start = np.searchsorted(key, base + test_first, side="left")
+        test_end = np.searchsorted(key, base + test_last, side="right")
+        trained = train_end > train_start
+        skipped = (test_end > test_start) & ~trained
+        cutoff = grid[cut]
+        spans.append(
+            FoldSpans(
+                k,
+                int(cutoff)
+                if isinstance(cutoff, np.integer)
+                else pd.Timestamp(cutoff)
+                if times.dtype.kind == "M"
+                else cutoff,
+                train_start,
+                train_end,
+                test_start,
+                np.where(trained, test_end, test_start),
+                tuple(sorted(str(u) for u in ids[heads[skipped]])),
+            )
+        )
+    return spans
+
+
+def panel_folds(cv: Any, df: pd.DataFrame) -> Iterator[Fold]:
+    """Cut a long frame into the folds of any temporal splitter, one global timestamp cutoff per fold.
+
+    The folds of :func:`fold_spans` (rows in any order are read sorted by series and time), as
+    frames. A series with test rows but no training rows is left out of that fold and listed in
+    :attr:`Fold.skipped`.
+
+    Raises
+    ------
+    DataError
+        If ``df`` lacks the ``unique_id``/``ds`` columns, its time axis is too short, or a fold's
+        positions are not contiguous.
+    ShuffleError, LeakageError
+        If the splitter is not temporal.
+    """
+    missing = [c for c in (ID, TIME) if c not in df.columns]
+    if missing:
+        raise DataError(f"Folds need a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
+    order = np.lexsort((df[TIME].to_numpy(), pd.factorize(df[ID], sort=True)[0]))
+    ordered = df.take(order)
+    for spans in fold_spans(cv, ordered):
+        train = np.concatenate([np.arange(a, b) for a, b in zip(spans.train_start, spans.train_end, strict=True)])
+        test = np.concatenate([np.arange(a, b) for a, b in zip(spans.test_start, spans.test_end, strict=True)])
+        train_pos, test_pos = np.sort(order[train.astype(np.int64)]), np.sort(order[test.astype(np.int64)])
+        yield Fold(spans.index, spans.cutoff, df.iloc[train_pos], df.iloc[test_pos], train_pos, test_pos, spans.skipped)
 
 
 def temporal_train_test_split(data: Any, test_size: int | float) -> tuple[Any, Any]:

@@ -33,6 +33,7 @@ __all__ = [
     "Theta",
     "make_model",
     "model_name",
+    "registry_name",
 ]
 
 
@@ -99,8 +100,14 @@ def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
 
 
 def model_name(model: Forecaster) -> str:
-    """The registry name of a model's class (e.g. ``"ets"``), or its class name in lower case."""
+    """The registry name of a model's class (e.g. ``"ets"``), or, for any other class (a subclass
+    included), its class name as written (``"MyNaive"``), which no registry name can equal."""
+    return registry_name(model) or type(model).__name__
+
+
+def registry_name(model: Forecaster) -> str | None:
+    """The name a model's exact class is registered under in :data:`MODELS`, or None."""
     for name, cls in MODELS.loaded():
         if type(model) is cls:
             return name
-    return type(model).__name__.lower()
+    return None

@@ -148,8 +148,9 @@ class ARIMA(_StatisticalForecaster):
     ----------
     horizon : int, default=1
         Number of future steps to forecast (>= 1).
-    season : int, default=1
-        Seasonal period ``m`` in steps; 1 fits a non-seasonal ARIMA.
+    season : int, optional
+        Seasonal period ``m`` in steps; 1 fits a non-seasonal ARIMA. ``None`` (the default): the
+        season of the data it is fitted on, as the name ``"arima"`` takes it (``season_``).
     max_p, max_q : int, default=2
         Largest non-seasonal AR and MA orders searched.
     d : int or None, default=None
@@ -208,7 +209,7 @@ class ARIMA(_StatisticalForecaster):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "horizon": [_POSITIVE_INT],
-        "season": [_POSITIVE_INT],
+        "season": [_POSITIVE_INT, NONE],
         "max_p": [_NON_NEGATIVE_INT],
         "max_q": [_NON_NEGATIVE_INT],
         "d": [Interval(Integral, 0, 2, closed="both"), NONE],
@@ -218,7 +219,7 @@ class ARIMA(_StatisticalForecaster):
     def __init__(
         self,
         horizon: int = 1,
-        season: int = 1,
+        season: int | None = None,
         max_p: int = 2,
         max_q: int = 2,
         d: int | None = None,
@@ -236,7 +237,7 @@ class ARIMA(_StatisticalForecaster):
         return 3
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        if self.seasonal_d and self.season == 1:
+        if self.seasonal_d and self._season() == 1:
             raise DataError(
                 f"ARIMA got seasonal_d={self.seasonal_d} with season=1: a seasonal difference needs a season. "
                 "Pass season > 1, or seasonal_d=0 or None."
@@ -299,7 +300,7 @@ class ARIMA(_StatisticalForecaster):
 
     def _differences(self, y: np.ndarray) -> tuple[int, int, np.ndarray]:
         """``d``, ``D`` (steps 1-2 of the order search) and the differenced series ``w``."""
-        m = int(self.season)
+        m = self._season()
         if self.seasonal_d is not None:
             D = int(self.seasonal_d)
         else:
@@ -312,7 +313,7 @@ class ARIMA(_StatisticalForecaster):
         chosen ``SARIMAX`` fit, each integrated back to ``y``; the fallback's normal bands otherwise."""
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-        m, horizon = int(self.season), int(self.horizon)
+        m, horizon = self._season(), int(self.horizon)
         with _fitting():
             forecast = self._forecast_quietly(y)
             if _constant(y):
@@ -349,7 +350,7 @@ class ARIMA(_StatisticalForecaster):
         return _last_resort_bands(y, horizon, m, levels)
 
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
-        m, n, horizon = int(self.season), len(y), int(self.horizon)
+        m, n, horizon = self._season(), len(y), int(self.horizon)
         seasonal = m > 1 and n >= 2 * m
         d, D, w = self._differences(y)
         if len(w) and np.ptp(w) <= _EXACT_TOLERANCE * np.abs(y).max():

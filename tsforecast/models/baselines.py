@@ -25,18 +25,15 @@ Build a baseline by name with :func:`make_baseline`; :data:`BASELINES` maps name
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_names
+from .._validation import NONE, check_names
 from ..errors import DataTypeError
 from .arima import ARIMA
 from .forecaster import LocalForecaster
-from .statistical import _POSITIVE_INT, ETS, Theta, _seasonal_naive
-
-if TYPE_CHECKING:
-    pass
+from .statistical import _POSITIVE_INT, ETS, Theta, _last_resort_bands, _seasonal_naive
 
 __all__ = [
     "ARIMA",
@@ -101,6 +98,10 @@ class Naive(_HorizonOnly):
     def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return _seasonal_naive_panel(values, starts + lengths, self.horizon, 1)
 
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Native bands: normal, ``sigma · sqrt(h)`` at step ``h``, ``sigma`` the naive forecast's in-sample RMSE."""
+        return _last_resort_bands(y, int(self.horizon), 1, levels)
+
 
 class SeasonalNaive(LocalForecaster):
     r"""Seasonal naive forecast: the value one season earlier, the last season repeated.
@@ -109,9 +110,10 @@ class SeasonalNaive(LocalForecaster):
     ----------
     horizon : int, default=1
         Number of future steps to forecast (>= 1).
-    season : int, default=1
+    season : int, optional
         Seasonal period ``m`` in steps (12 for monthly data, 4 quarterly, 7 daily); 1 gives
-        :class:`Naive`.
+        :class:`Naive`. ``None`` (the default): the season of the data it is fitted on, as the
+        name ``"seasonal_naive"`` takes it (:func:`~tsforecast.seasonality.panel_season`).
 
     Notes
     -----
@@ -129,21 +131,30 @@ class SeasonalNaive(LocalForecaster):
     array([3., 4., 3.])
     """
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"horizon": [_POSITIVE_INT], "season": [_POSITIVE_INT]}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "horizon": [_POSITIVE_INT],
+        "season": [_POSITIVE_INT, NONE],
+    }
 
-    def __init__(self, horizon: int = 1, season: int = 1) -> None:
+    def __init__(self, horizon: int = 1, season: int | None = None) -> None:
         self.horizon = horizon
         self.season = season
 
     def min_length(self) -> int:
         """One full season of observations."""
-        return int(self.season)
+        return self._season() if self.season is not None or hasattr(self, "season_") else 1
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
-        return _seasonal_naive(y, self.horizon, self.season)
+        return _seasonal_naive(y, self.horizon, self._season())
 
     def _forecast_panel(self, values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        return _seasonal_naive_panel(values, starts + lengths, self.horizon, self.season)
+        return _seasonal_naive_panel(values, starts + lengths, self.horizon, self._season())
+
+    def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Native bands: normal, ``sigma · sqrt(k + 1)`` at step ``h``, ``k = floor((h - 1) / m)`` whole seasons
+        before it and ``sigma`` the in-sample RMSE of the seasonal naive forecast (Hyndman & Athanasopoulos,
+        *Forecasting: Principles and Practice*, section 5.5)."""
+        return _last_resort_bands(y, int(self.horizon), self._season(), levels)
 
 
 class Mean(_HorizonOnly):

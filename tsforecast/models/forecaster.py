@@ -13,6 +13,17 @@ Subclasses implement two hooks on the validated long frame:
 - ``_predict(frame)`` returns an array ``(n_series, horizon)`` for the series of ``frame`` in
   their sorted order, forecasting after each series' last row.
 
+**One engine.** Every forecast a backtest, a prediction interval or the leakage audit needs goes
+through one method, :meth:`Forecaster.fit_forecast`: fit a fresh copy on some rows, then forecast
+from many histories (:mod:`tsforecast.models.batch`). Its default is built on ``fit`` and
+``predict`` and is right for every subclass. Built-in models override it with a faster
+computation of the same thing (all histories of all series in one vectorised call), and a
+property test shows each override equal to the default. An override never hides a subclass's
+own code: a class that overrides a hook a faster inherited method would bypass (``fit``,
+``_fit``, ``predict``, ``_predict``, ``_native_intervals`` for ``fit_forecast``; ``_forecast``
+for ``_forecast_panel``) gets the default back automatically, unless it overrides the faster
+method too (:meth:`Forecaster.__init_subclass__`).
+
 Covariates (:class:`~tsforecast.covariates.Covariates`) are declared at ``fit(y, covariates=...)``;
 an undeclared extra column is refused. The frame the hooks see holds ``unique_id, ds, y`` and the
 declared (and calendar) columns. A model that reads covariates sets ``uses_covariates = True`` and
@@ -25,32 +36,31 @@ The default ``interval_method="conformal"`` works for every subclass without ext
 :mod:`tsforecast.models.intervals`); ``"native"`` uses the model's own intervals, for subclasses that
 implement ``_native_intervals(frame, levels)`` (``LocalForecaster``: ``_forecast_interval(y, levels)``).
 
-:class:`LocalForecaster` specialises this for models fitted series by series (the baselines).
+:class:`LocalForecaster` specialises this for models estimated series by series on each history
+(naive, seasonal naive, mean, drift, ARIMA, Theta).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
 from ..covariates import Covariates, prepare_frame, prepare_future
-from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq, season_length
-from ..errors import DataError, spell_value
-from .intervals import (
-    band_columns,
-    calibrate,
-    check_interval_method,
-    check_levels,
-    conformal_half_widths,
-    series_scales,
-)
+from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
+from ..errors import DataError, LeakageError, spell, spell_value
+from ..seasonality import panel_season
+from .batch import Fit, FitResult, Histories
+from .intervals import band_columns, calibrate, check_interval_method, check_levels, conformal_bands
 
-__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "has_native_intervals"]
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "check_provenance", "has_native_intervals"]
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
@@ -80,12 +90,43 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         provenance: a backtest checks it is at or before the fold's cutoff).
     covariates_ : Covariates or None
         The covariates declared at fit.
+    season_ : int
+        Models with a ``season`` parameter: the season used. A ``season`` left ``None`` takes the
+        season of the data the model is fitted on (:func:`~tsforecast.seasonality.panel_season`:
+        12 monthly, 4 quarterly, 7 daily, ...; inferred from the values for integer timestamps), as
+        the model names (``"seasonal_naive"``, ``"ets"``) do.
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
     uses_covariates: ClassVar[bool] = False
     """Whether the model reads covariates (then ``_predict`` takes the future inputs too)."""
+    per_series: ClassVar[bool] = False
+    """Whether a series' forecasts depend on that series' rows only (models estimated series by series);
+    a backtest may then split the series of a model among workers."""
+    calibration_refits: ClassVar[bool] = True
+    """Whether conformal calibration refits the model at the start of each block of ``horizon`` calibration
+    origins (``True``), or fits it once, at the start of the calibration span, for every origin (``False``:
+    one extra fit per fitted model, for models whose fit is costly)."""
+    _SLOWER_HOOKS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "fit_forecast": ("fit", "_fit", "predict", "_predict", "_native_intervals")
+    }
+    """Per faster method defined on this class, the hooks it bypasses (see :meth:`__init_subclass__`)."""
     horizon: int
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give a subclass the default of a faster method when it overrides a hook that method bypasses.
+
+        A built-in model computes ``fit_forecast`` (or ``_forecast_panel``) without calling the
+        hooks a subclass may override. If a subclass overrides one of those hooks (``_SLOWER_HOOKS``)
+        but not the faster method, the faster method is reset to the default built on the hooks,
+        so the subclass is always scored by its own code. A subclass that overrides the faster
+        method too takes responsibility for it.
+        """
+        super().__init_subclass__(**kwargs)
+        for owner in cls.__mro__[1:]:
+            for fast, slower in owner.__dict__.get("_SLOWER_HOOKS", {}).items():
+                if fast not in cls.__dict__ and any(name in cls.__dict__ for name in slower):
+                    setattr(cls, fast, owner.__dict__[fast])
 
     def min_length(self) -> int:
         """The fewest observations a series needs to be forecast by this model."""
@@ -114,6 +155,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.covariates_ = covariates if covariates is not None and not covariates.empty else None
         self.freq_ = infer_freq(frame)
         self.last_seen_ = frame[TIME].max()
+        if "season" in self.get_params(deep=False):  # NOTE: a model may refine it in _fit (SGDForecaster does)
+            self.season_ = self.season if self.season is not None else panel_season(frame, self.freq_)
         self.__dict__.pop("conformal_", None)  # a refit drops the interval calibration of the previous fit
         self._fit(frame)
         self._train_frame = frame
@@ -124,6 +167,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         y_new: Any = None,
         future: pd.DataFrame | None = None,
         *,
+        h: int | None = None,
         level: Any = None,
         interval_method: str = "conformal",
     ) -> np.ndarray | pd.DataFrame:
@@ -137,6 +181,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             With known-future covariates: ``unique_id, ds`` and the known-future columns covering
             the ``horizon`` timestamps after each series' last one (calendar features need none).
             Never ``y`` or past-only columns.
+        h : int, optional
+            Forecast only the first ``h`` steps, ``1 <= h <= horizon`` (default: all ``horizon``).
         level : float or sequence of float, optional
             Coverage levels in percent, each strictly between 0 and 100 (e.g. ``(80, 95)``): adds
             the columns ``y_lo_L, y_hi_L`` per level ``L``, nested around ``y_hat``.
@@ -147,7 +193,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
         Returns
         -------
-        ndarray of shape (horizon,) for array input without ``level``, else a DataFrame
+        ndarray of shape (h,) for array input without ``level``, else a DataFrame
         ``unique_id, ds, y_hat`` (and the interval columns).
 
         Raises
@@ -155,15 +201,17 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         sklearn.exceptions.NotFittedError
             If the model has not been fitted.
         DataError
-            If the future frame is needed but missing, or lacks values for some horizon step; for a
-            ``level`` out of (0, 100) or repeated, an unknown ``interval_method``, a model without
-            native intervals, or data too short to calibrate.
+            If ``h`` is not between 1 and ``horizon``; if the future frame is needed but missing, or
+            lacks values for some horizon step; for a ``level`` out of (0, 100), a fraction such as
+            0.8 or repeated, an unknown ``interval_method``, a model without native intervals, or
+            data too short to calibrate.
         DataTypeError
             If a ``level`` is not a number.
         LeakageError
             If the future frame holds ``y`` or a past-only column.
         """
         check_is_fitted(self)
+        steps = self._steps(h)
         levels = None if level is None else check_levels(level)
         method = check_interval_method(interval_method)
         covariates = getattr(self, "covariates_", None)
@@ -190,19 +238,31 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
                 "Check the series for extreme values (for SGDForecaster, also try a lower lr)."
             )
         if as_array and levels is None:
-            return forecasts[0]
+            return forecasts[0, :steps]
         out = pd.DataFrame(
             {
-                ID: np.repeat(last.index.to_numpy(), self.horizon),
-                TIME: np.concatenate([futures[t] for t in last]),
-                "y_hat": forecasts.reshape(-1),
+                ID: np.repeat(last.index.to_numpy(), steps),
+                TIME: np.concatenate([futures[t][:steps] for t in last]),
+                "y_hat": forecasts[:, :steps].reshape(-1),
             }
         )
         if levels is not None:
             lo, hi = self._bands(frame, forecasts, levels, method)
             for k, (lo_col, hi_col) in enumerate(zip(*[iter(band_columns(levels))] * 2, strict=True)):
-                out[lo_col], out[hi_col] = lo[k].reshape(-1), hi[k].reshape(-1)
+                out[lo_col], out[hi_col] = lo[k, :, :steps].reshape(-1), hi[k, :, :steps].reshape(-1)
         return out
+
+    def _steps(self, h: Any) -> int:
+        """The number of steps ``predict(h=...)`` returns: ``h`` checked against ``horizon``."""
+        if h is None:
+            return int(self.horizon)
+        if isinstance(h, bool) or not isinstance(h, Integral) or not 1 <= int(h) <= self.horizon:
+            raise DataError(
+                f"{spell_value('h', h)} must be a whole number of steps from 1 to the horizon the model was "
+                f"fitted for ({spell_value('horizon', self.horizon)}). Refit with a longer horizon to forecast "
+                "further."
+            )
+        return int(h)
 
     def _bands(
         self, frame: pd.DataFrame, forecasts: np.ndarray, levels: tuple[float, ...], method: str
@@ -215,19 +275,43 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             lo = np.minimum.accumulate(np.minimum(lo, forecasts), axis=0)
             hi = np.maximum.accumulate(np.maximum(hi, forecasts), axis=0)
         else:
-            season = getattr(self, "season", None)
-            season = season if isinstance(season, int) and not isinstance(season, bool) else season_length(self.freq_)
             if getattr(self, "conformal_", None) is None:
-                self.conformal_ = calibrate(self, self._train_frame, season=season)
-            series = pd.Index(sorted(frame[ID].unique()))
-            q = conformal_half_widths(self.conformal_, levels, series, series_scales(frame, season), forecasts)
-            lo, hi = forecasts - q, forecasts + q
+                self.conformal_ = calibrate(
+                    self._calibration_template(),
+                    self._train_frame,
+                    self.freq_,
+                    covariates=self.covariates_,
+                    last_seen=self.last_seen_,
+                )
+            lo, hi = conformal_bands(self.conformal_, frame, forecasts, levels)
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             raise DataError(
                 f"{type(self).__name__} produced a non-finite prediction interval ({method}). "
                 f"Try {spell_value('interval_method', 'conformal')}, or check the series for extreme values."
             )
         return lo, hi
+
+    def _season(self) -> int:
+        """The seasonal period in use: the parameter, or the one inferred at fit."""
+        season = self.season if self.season is not None else getattr(self, "season_", None)
+        if season is None:
+            raise DataError(
+                f"{type(self).__name__}(season=None) takes its season from the data at fit; fit it first, or "
+                f"pass {spell('season')} explicitly."
+            )
+        return int(season)
+
+    def _calibration_template(self) -> Forecaster:
+        """An unfitted copy for the calibration fits, with a season inferred at fit written in.
+
+        So the calibration fits use the season the fitted model uses, even where the season is
+        inferred from the values (integer timestamps) and a shorter history might suggest another.
+        """
+        template = clone(self)
+        fitted = getattr(self, "season_", None)
+        if "season" in template.get_params(deep=False) and template.get_params()["season"] is None and fitted:
+            template.set_params(season=fitted)
+        return template
 
     def _native_intervals(self, frame: pd.DataFrame, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """The model's own bands ``(n_levels, n_series, horizon)``; models without them refuse."""
@@ -246,16 +330,138 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
     def _predict(self, frame: pd.DataFrame) -> np.ndarray:
         raise NotImplementedError
 
+    # ------------------------------------------------------------------------- the one engine ---- #
+
+    def fit_forecast(
+        self, data: Histories, fits: Sequence[Fit], *, native: tuple[float, ...] | None = None
+    ) -> list[FitResult]:
+        """For each fit: fit a fresh copy of this (unfitted) model on its rows, then forecast its requests.
+
+        This default is the model's own ``fit`` and ``predict``: for each :class:`~.batch.Fit`, a
+        :func:`sklearn.base.clone` is fitted on the fit's rows (with ``data.covariates``), its
+        ``last_seen_`` is checked against the fit's cutoff, and each requested history is
+        forecast with ``predict(history, future=...)`` (histories ending at the same timestamp
+        in one call; ``predict()`` without a history when the histories are exactly the fitted
+        rows). Subclasses may override it with a faster computation of the same forecasts (see
+        the module docstring).
+
+        Parameters
+        ----------
+        data : Histories
+            The rows the fits and forecasts may read.
+        fits : sequence of Fit
+            What to fit and forecast.
+        native : tuple of float, optional
+            Also return the model's own interval bands at these levels
+            (``predict(level=native, interval_method="native")``).
+
+        Returns
+        -------
+        list of FitResult
+            One per fit, in order.
+
+        Raises
+        ------
+        LeakageError
+            If a fitted copy records a ``last_seen_`` after its fit's cutoff.
+        DataError
+            If ``predict`` does not return the next ``horizon`` timestamps of every series it was given.
+        """
+        results = []
+        for fit in fits:
+            model = clone(self)
+            train = data.rows(fit.first, fit.end)
+            model.fit(train) if data.covariates is None else model.fit(train, covariates=data.covariates)
+            check_provenance(model, fit.cutoff)
+            results.append(_forecast_requests(model, data, fit, native))
+        return results
+
+
+def check_provenance(model: Forecaster, cutoff: Any) -> None:
+    """Refuse a fitted model whose ``last_seen_`` lies after ``cutoff`` (fit-scope provenance)."""
+    seen = getattr(model, "last_seen_", None)
+    if seen is None:
+        raise DataError(
+            f"{type(model).__name__}.fit did not record last_seen_, the last timestamp it read: call "
+            "Forecaster.fit (super().fit(...)) or set last_seen_ in your fit."
+        )
+    if seen > cutoff:
+        raise LeakageError(
+            f"{type(model).__name__} was fitted on data up to {seen}, after the cutoff {cutoff} of its fit: "
+            "it read rows it was not given. Fit only on the frame passed to fit()."
+        )
+
+
+def _forecast_requests(model: Forecaster, data: Histories, fit: Fit, native: tuple[float, ...] | None) -> FitResult:
+    """A fitted model's forecasts of a fit's requests: one ``predict`` per distinct end timestamp."""
+    horizon = int(model.horizon)
+    forecasts = np.full((fit.n_requests, horizon), np.nan)
+    bands = None if native is None else np.full((2, len(native), fit.n_requests, horizon), np.nan)
+    ends = data.times[fit.request_end - 1]
+    owners = data.frame[ID].to_numpy()[fit.request_end - 1]
+    given: dict[str, Any] = {} if native is None else {"level": native, "interval_method": "native"}
+    fitted = set(zip(fit.first.tolist(), fit.end.tolist(), strict=True))
+    # NOTE: one predict() per end timestamp, and per repeat of a series among those (histories with other starts)
+    when = pd.factorize(ends)[0]
+    repeat = pd.Series(owners).groupby([when, owners], sort=False).cumcount().to_numpy()
+    for end, again in dict.fromkeys(zip(when.tolist(), repeat.tolist(), strict=True)):
+        chosen = np.flatnonzero((when == end) & (repeat == again))
+        history = data.rows(fit.request_first[chosen], fit.request_end[chosen])
+        future = data.future(fit.request_end[chosen], horizon)
+        asked = set(zip(fit.request_first[chosen].tolist(), fit.request_end[chosen].tolist(), strict=True))
+        # NOTE: forecasting after exactly the fitted rows is the model's own ``fit(train).predict()``
+        predicted = model.predict(None if asked == fitted else history, future, **given)
+        rows = _check_predicted(model, predicted, history, horizon)
+        order = np.argsort(owners[chosen], kind="stable")  # predict returns the series in sorted order
+        forecasts[chosen[order]] = rows["y_hat"].to_numpy(dtype="float64").reshape(-1, horizon)
+        if bands is not None and native is not None:
+            for side, prefix in enumerate(("y_lo", "y_hi")):
+                for k, level in enumerate(native):
+                    column = rows[f"{prefix}_{level:g}"].to_numpy(dtype="float64")
+                    bands[side, k, chosen[order]] = column.reshape(-1, horizon)
+    training = getattr(model, "history_", None)
+    return FitResult(
+        forecasts,
+        training if isinstance(training, pd.DataFrame) else None,
+        None if bands is None else bands[0],
+        None if bands is None else bands[1],
+    )
+
+
+def _check_predicted(model: Forecaster, predicted: Any, history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """``predicted`` if it holds the next ``horizon`` timestamps of every series of ``history``, in order."""
+    last = history.groupby(ID, sort=True)[TIME].max()
+    expected = np.repeat(last.index.to_numpy(), horizon)
+    ok = (
+        isinstance(predicted, pd.DataFrame)
+        and {ID, TIME, "y_hat"} <= set(predicted.columns)
+        and len(predicted) == len(expected)
+        and bool((predicted[ID].astype(str).to_numpy() == expected.astype(str)).all())
+        and bool((predicted[TIME].to_numpy() > np.repeat(last.to_numpy(), horizon)).all())
+    )
+    if not ok:
+        raise DataError(
+            f"{type(model).__name__}.predict must return a frame unique_id, ds, y_hat with the next "
+            f"{spell('horizon').rstrip('=')}={horizon} timestamps of every series it was given, in sorted order; "
+            f"given {len(last)} series, it returned "
+            f"{len(predicted) if isinstance(predicted, pd.DataFrame) else type(predicted).__name__} rows."
+        )
+    return predicted
+
 
 class LocalForecaster(Forecaster):
-    """A forecaster estimated separately on each series (naive, seasonal naive, ETS, ...).
+    """A forecaster estimated separately on each history (naive, seasonal naive, ARIMA, Theta, ...).
 
     Subclasses implement ``_forecast(y)``: the next ``horizon`` values after the 1-D history ``y``.
     Fitting stores nothing learned across series; ``predict(y_new)`` re-estimates each series on
     its new history. A subclass may also override ``_forecast_panel(values, starts, lengths)``
-    with one vectorised computation over many histories (the closed-form baselines do): a
-    backtest then forecasts every series of a fold in one call.
+    with one vectorised computation over many histories (the closed-form baselines do); it is
+    then the model's one computation, used by ``predict`` and by backtests alike.
+
     """
+
+    per_series: ClassVar[bool] = True
+    _SLOWER_HOOKS: ClassVar[dict[str, tuple[str, ...]]] = {"_forecast_panel": ("_forecast",)}
 
     def _fit(self, frame: pd.DataFrame) -> None:
         self._check_lengths(frame)
@@ -277,6 +483,34 @@ class LocalForecaster(Forecaster):
         return np.stack(
             [self._forecast(values[start : start + n].copy()) for start, n in zip(starts, lengths, strict=True)]
         )
+
+    def fit_forecast(
+        self, data: Histories, fits: Sequence[Fit], *, native: tuple[float, ...] | None = None
+    ) -> list[FitResult]:
+        """Every requested history of every fit forecast in one :meth:`_forecast_panel` call.
+
+        A local model is estimated on each history it forecasts, so fitting copies first changes
+        nothing: this computes exactly what :meth:`Forecaster.fit_forecast` computes (a property
+        test checks it). With ``native`` bands, that default runs.
+        """
+        if native is not None:
+            return Forecaster.fit_forecast(self, data, fits, native=native)
+        self._validate_params()
+        first = np.concatenate([fit.request_first for fit in fits]) if fits else np.zeros(0, dtype=np.int64)
+        end = np.concatenate([fit.request_end for fit in fits]) if fits else np.zeros(0, dtype=np.int64)
+        self._check_sizes(pd.Series(end - first, index=data.frame[ID].to_numpy()[end - 1]))
+        forecasts = (
+            np.asarray(self._forecast_panel(data.values, first, end - first), dtype="float64")
+            if len(end)
+            else np.zeros((0, int(self.horizon)))
+        )
+        if not np.isfinite(forecasts).all():
+            raise DataError(
+                f"{type(self).__name__} produced a non-finite forecast (NaN or inf). "
+                "Check the series for extreme values."
+            )
+        bounds = np.cumsum([0, *(fit.n_requests for fit in fits)])
+        return [FitResult(forecasts[a:b]) for a, b in itertools.pairwise(bounds)]
 
     def _check_lengths(self, frame: pd.DataFrame) -> None:
         self._check_sizes(frame.groupby(ID, sort=True).size())
@@ -313,8 +547,8 @@ def has_native_intervals(model: Forecaster) -> bool:
 
     Examples
     --------
-    >>> from tsforecast.models import ETS, Naive
-    >>> has_native_intervals(ETS(horizon=2)), has_native_intervals(Naive(horizon=2))
+    >>> from tsforecast.models import ETS, Mean
+    >>> has_native_intervals(ETS(horizon=2)), has_native_intervals(Mean(horizon=2))
     (True, False)
     """
     kind = type(model)

@@ -14,10 +14,15 @@ only on the data the model was fitted on:
    the data are short.
 2. **Forecasts.** For each block, a :func:`sklearn.base.clone` of the model is fitted on the rows
    up to the block's earliest origin, then forecasts from every origin of the block (its history
-   up to that origin; a refit every ``h`` origins, as a backtest with ``refit=h`` would). A block
-   is used only while some series still has ``max(min_length(), 3)`` points at its earliest
-   origin; series shorter than that sit the block out. So calibrating needs at least
-   ``max(min_length(), 3) + 2h - 1`` timestamps.
+   up to that origin, to which the block's fit is applied: a refit every ``h`` origins, as a
+   backtest with ``refit=h`` would). A model whose ``calibration_refits`` is ``False``
+   (:class:`~tsforecast.SGDForecaster`, whose fit is costly) is fitted once, at the earliest
+   block's first origin, and forecasts every origin from that fit. A block is used only while
+   some series still has ``max(min_length(), 3)`` points at its earliest origin; series shorter
+   than that sit the block out. So calibrating needs at least ``max(min_length(), 3) + 2h - 1``
+   timestamps. Every forecast comes from the model's
+   :meth:`~tsforecast.models.Forecaster.fit_forecast` (:func:`plan_calibration` says what to ask),
+   the one method that also makes a backtest's forecasts.
 3. **Scores.** The absolute residuals :math:`r_{s,i,j} = |y_{s,i+j} - \hat y_{s,i+j \mid i}|` per
    series ``s``, origin ``i`` and horizon step ``j``; when every training value, every
    calibration forecast and every forecast to band is positive, the *relative* residuals
@@ -28,8 +33,9 @@ only on the data the model was fitted on:
    quantile at :math:`\lceil (n+1)(1-\alpha) \rceil / n` (the finite-sample correction of split
    conformal prediction). When a series has too few residuals for that rank
    (:math:`\lceil (n+1)(1-\alpha) \rceil > n`: fewer than 19 at 95%, 4 at 80%), the residuals of every
-   series are pooled after dividing each by its series' MASE scale (in-sample seasonal-naive MAE),
-   and the pooled quantile is multiplied back by the series' scale. Where even the pooled residuals
+   series are pooled after dividing each by its series' MASE scale (in-sample seasonal-naive MAE at
+   the data's season, :func:`history_scales`), and the pooled quantile is multiplied back by the
+   series' scale. Where even the pooled residuals
    of step ``j`` are too few (short histories), those of steps ``j-1`` and ``j+1`` join them (on
    separate monthly series with about 60 residuals per step, pooling neighbouring steps was as
    well calibrated as each step's own residuals: ``docs/interval-calibration.md``). Each level
@@ -44,10 +50,11 @@ it too, so in a backtest the calibration of a fold never touches that fold's tes
 calibration records the last timestamp it read (``last_target``; one after the model's
 ``last_seen_`` raises :class:`~tsforecast.errors.LeakageError`), and each calibration fit's
 ``last_seen_`` is checked against its origin (fit-scope provenance, as the backtest checks a fit
-against its cutoff). The cost is ``B`` refits
-plus ``N`` forecasts (for local models, which are re-estimated on every history, ``N`` fits per
-series); it is paid once per fitted model, on the first ``predict(level=...)``, and never when
-``level`` is ``None``.
+against its cutoff). The cost is ``B`` fits (one when ``calibration_refits`` is ``False``) plus
+``N`` forecasts per series, in one ``fit_forecast`` call that built-in models vectorise; it is paid
+once per fitted model, on the first ``predict(level=...)``, and never when ``level`` is ``None``.
+In a backtest the calibration forecasts are asked in the same ``fit_forecast`` call as the fold's
+forecasts.
 """
 
 from __future__ import annotations
@@ -55,31 +62,36 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
-from ..data import ID, TARGET, TIME
-from ..errors import DataError, DataTypeError, LeakageError, spell, spell_value
-from ..metrics import mase_scale
+from .._validation import check_levels
+from ..covariates import Covariates
+from ..errors import DataError, LeakageError, spell, spell_value
+from ..metrics import seasonal_scales
+from ..seasonality import panel_season
+from .batch import Fit, Histories, histories_of
 
 __all__ = [
     "INTERVAL_METHODS",
     "MIN_ORIGINS",
     "N_WINDOWS",
     "Calibration",
+    "CalibrationPlan",
     "band_columns",
     "band_levels",
     "calibrate",
     "check_interval_method",
     "check_levels",
+    "collect_calibration",
+    "conformal_bands",
     "conformal_half_widths",
     "conformal_rank",
     "fewest_residuals",
-    "series_scales",
+    "history_scales",
+    "plan_calibration",
     "with_neighbouring_steps",
 ]
 
@@ -93,55 +105,6 @@ MIN_ORIGINS = 20
 """Fewest calibration origins wanted whatever the horizon: more blocks are used when ``n_windows · h`` is below."""
 
 INTERVAL_METHODS = ("conformal", "native")
-
-
-def check_levels(level: Any) -> tuple[float, ...]:
-    """Validate ``level``: one number or a sequence of distinct numbers strictly between 0 and 100.
-
-    Returns
-    -------
-    tuple of float
-        The levels, ascending.
-
-    Raises
-    ------
-    DataTypeError
-        If a level is not a real number (a string such as ``"80"``, a bool, None).
-    DataError
-        If a level is not strictly between 0 and 100, is not finite, or repeats; or no level is given.
-
-    Examples
-    --------
-    >>> check_levels((95, 80))
-    (80.0, 95.0)
-    >>> check_levels(90)
-    (90.0,)
-    >>> check_levels((80, 100))
-    Traceback (most recent call last):
-    ...
-    tsforecast.errors.DataError: level=100 is not strictly between 0 and 100. Pass coverage percentages ...
-    """
-    values = list(level) if isinstance(level, (list, tuple, np.ndarray, pd.Index)) else [level]
-    # NOTE: the example is written as the caller writes it: level=(80, 95) in Python, --level 80,95 on the CLI.
-    example = "level=(80, 95)" if spell("level") == "level=" else f"{spell('level')} 80,95"
-    remedy = f"Pass coverage percentages such as {example}."
-    if not values:
-        raise DataError(f"{spell_value('level', level)} holds no level. {remedy}")
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise DataTypeError(f"{spell_value('level', value)} is not a number ({type(value).__name__}). {remedy}")
-        if not (math.isfinite(value) and 0 < float(value) < 100):
-            raise DataError(f"{spell_value('level', value)} is not strictly between 0 and 100. {remedy}")
-    floats = [float(v) for v in values]
-    if len(set(floats)) != len(floats):
-        raise DataError(f"{spell_value('level', tuple(values))} repeats a level. {remedy}")
-    for value in floats:
-        if float(f"{value:g}") != value:  # NOTE: the band columns name a level with 6 significant digits
-            raise DataError(
-                f"{spell_value('level', value)} has more than 6 significant digits, which the band columns "
-                f"(y_lo_<level>) cannot name apart. Round it, e.g. to {_number(float(f'{value:.4g}'))}."
-            )
-    return tuple(sorted(floats))
 
 
 def check_interval_method(method: Any) -> str:
@@ -207,21 +170,24 @@ def conformal_rank(n: np.ndarray | int, level: float) -> np.ndarray:
     return np.ceil(np.round((np.asarray(n) + 1) * level / 100.0, 9)).astype("int64")
 
 
-def series_scales(frame: pd.DataFrame, season: int) -> pd.Series:
-    """Per series, the MASE scale of its history (seasonal-naive MAE), for pooling residuals.
+def history_scales(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, season: int) -> np.ndarray:
+    """Per history, its MASE scale (seasonal-naive MAE, :func:`~tsforecast.metrics.seasonal_scales`), for pooling.
 
     Falls back to the lag-1 naive MAE when the seasonal one is undefined or zero, and to 1 when
     that is too (a constant series).
+
+    Examples
+    --------
+    >>> history_scales(np.array([1.0, 1.0, 1.0, 2.0, 4.0]), np.array([0, 3]), np.array([3, 2]), 2).tolist()
+    [1.0, 2.0]
     """
-
-    def scale(y: np.ndarray) -> float:
-        for lag in (season, 1):
-            value = mase_scale(y, lag)
-            if math.isfinite(value) and value > 0:
-                return value
-        return 1.0
-
-    return frame.groupby(ID, sort=True)[TARGET].agg(lambda s: scale(s.to_numpy(dtype="float64")))
+    scales = np.full(len(starts), np.nan)
+    for lag in (season, 1):
+        missing = ~(np.isfinite(scales) & (scales > 0))
+        if missing.any():
+            found = seasonal_scales(values, np.asarray(starts)[missing], np.asarray(lengths)[missing], lag)
+            scales[missing] = np.where(np.isfinite(found) & (found > 0), found, np.nan)
+    return np.where(np.isfinite(scales), scales, 1.0)
 
 
 @dataclass(frozen=True)
@@ -235,8 +201,12 @@ class Calibration:
         had no forecast or no actual value.
     series : Index
         Series ids, in the order of the first axis (sorted).
-    scales : Series
-        MASE scale of each series' training history (see :func:`series_scales`).
+    scales : ndarray of shape (n_series,)
+        MASE scale of each series' training history (see :func:`history_scales`); 1 for a series
+        without training rows.
+    season : int
+        The season of those scales: the data's (:func:`~tsforecast.seasonality.panel_season` of
+        the training data), also used for the histories whose bands are made.
     origins : Index
         Origin timestamps, in the order of the second axis.
     last_target : Timestamp or int
@@ -248,7 +218,8 @@ class Calibration:
 
     residuals: np.ndarray
     series: pd.Index
-    scales: pd.Series
+    scales: np.ndarray
+    season: int
     origins: pd.Index
     last_target: Any
     forecasts: np.ndarray | None = None
@@ -259,7 +230,38 @@ class Calibration:
         return self.forecasts is not None
 
 
-def _blocks(n_times: int, horizon: int, n_windows: int) -> list[np.ndarray]:
+@dataclass(frozen=True)
+class CalibrationPlan:
+    """The calibration fits of a model's training data, and where each forecast they ask for belongs.
+
+    Attributes
+    ----------
+    fits : list of Fit
+        One per block of ``horizon`` origins (or one for all, see :func:`plan_calibration`).
+    fitted : list of ndarray
+        Per fit, the series (positions in the :class:`~.batch.Histories`) it is fitted on, in the
+        order of the fit's rows.
+    series, origin : list of ndarray
+        Per fit, the series and the origin (position in ``times``) of each requested forecast.
+    times : Index
+        The sorted distinct timestamps of the training data.
+    used : ndarray
+        The origin positions used, ascending.
+    fitted_start, fitted_end : ndarray
+        Per series, its first training row and one past its last (equal: not trained on).
+    """
+
+    fits: list[Fit]
+    fitted: list[np.ndarray]
+    series: list[np.ndarray]
+    origin: list[np.ndarray]
+    times: pd.Index
+    used: np.ndarray
+    fitted_start: np.ndarray
+    fitted_end: np.ndarray
+
+
+def _calibration_blocks(n_times: int, horizon: int, n_windows: int) -> list[np.ndarray]:
     """Origin positions (ascending) of each calibration block, latest block first."""
     latest = n_times - 1 - horizon
     blocks = []
@@ -271,20 +273,187 @@ def _blocks(n_times: int, horizon: int, n_windows: int) -> list[np.ndarray]:
     return blocks
 
 
-def calibrate(model: Any, frame: pd.DataFrame, *, season: int, n_windows: int = N_WINDOWS) -> Calibration:
-    """Collect the calibration residuals of a fitted ``model`` on its training ``frame``.
+def plan_calibration(
+    data: Histories,
+    fitted_end: np.ndarray,
+    *,
+    fitted_start: np.ndarray | None = None,
+    horizon: int,
+    need: int,
+    refits: bool,
+    n_windows: int = N_WINDOWS,
+) -> CalibrationPlan:
+    """The calibration fits of a model trained on the rows of ``data`` before ``fitted_end``.
+
+    Parameters
+    ----------
+    data : Histories
+        Rows the calibration may read.
+    fitted_end : ndarray of shape (n_series,)
+        One past the last training row of each series of ``data`` (equal to its first training
+        row when the series was not trained on).
+    fitted_start : ndarray of shape (n_series,), optional
+        The first training row of each series (default: its first row in ``data``).
+    horizon : int
+        The model's horizon ``h``.
+    need : int
+        Rows a series needs at an origin to be fitted there (``max(min_length(), 3)``).
+    refits : bool
+        ``True``: one fit per block of ``h`` origins, at the block's first origin (blocks are used
+        while some series has ``need`` rows at their first origin). ``False``: one fit, at the
+        first origin of the earliest block used, for every origin (the model's
+        :attr:`~tsforecast.models.Forecaster.calibration_refits`).
+    n_windows : int, default=N_WINDOWS
+        Blocks wanted (more when they hold under :data:`MIN_ORIGINS` origins; fewer on short data).
+
+    Returns
+    -------
+    CalibrationPlan
+        With no fits when the data are too short for one origin (:func:`collect_calibration`
+        then refuses).
+    """
+    starts = data.offsets[:-1] if fitted_start is None else np.asarray(fitted_start)
+    lengths = np.asarray(fitted_end) - starts
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, fitted_end, strict=True)]) if len(owner) else owner
+    times = pd.Index(np.unique(data.times[rows]))  # NOTE: an Index, so its elements are Timestamps (or ints)
+    position = times.searchsorted(data.times[rows])
+    key = owner.astype(np.int64) * (len(times) + 1) + position
+    series = np.arange(len(lengths))
+
+    def rows_up_to(p: int) -> np.ndarray:
+        """Per series, its training rows at or before origin position ``p``."""
+        bound = series.astype(np.int64) * (len(times) + 1) + p
+        return np.searchsorted(key, bound, side="right") - np.searchsorted(key, bound - p, side="left")
+
+    blocks = []
+    for block in _calibration_blocks(len(times), horizon, n_windows):
+        kept = np.flatnonzero(rows_up_to(int(block[0])) >= need)
+        if not len(kept):
+            break
+        blocks.append((block, kept))
+    groups = blocks if refits or not blocks else [(np.sort(np.concatenate([b for b, _ in blocks])), blocks[-1][1])]
+    fits, fitted, owners, origins = [], [], [], []
+    for block, kept in groups:
+        counts = np.stack([rows_up_to(int(p))[kept] for p in block])  # (origins, kept series)
+        fits.append(
+            Fit(
+                first=starts[kept],
+                end=starts[kept] + counts[0],
+                cutoff=times[int(block[0])],
+                request_first=np.tile(starts[kept], len(block)),
+                request_end=(starts[kept][None, :] + counts).reshape(-1),
+            )
+        )
+        fitted.append(kept)
+        owners.append(np.tile(kept, len(block)))
+        origins.append(np.repeat(block, len(kept)))
+    used = np.sort(np.concatenate([b for b, _ in blocks])) if blocks else np.zeros(0, dtype=np.int64)
+    return CalibrationPlan(fits, fitted, owners, origins, times, used, starts, np.asarray(fitted_end))
+
+
+def collect_calibration(
+    plan: CalibrationPlan,
+    data: Histories,
+    forecasts: Sequence[np.ndarray],
+    *,
+    freq: str | int,
+    owner: str,
+    last_seen: Any = None,
+) -> Calibration:
+    """The :class:`Calibration` from the forecasts of a :class:`CalibrationPlan`'s fits.
+
+    Parameters
+    ----------
+    plan : CalibrationPlan
+        What was asked.
+    data : Histories
+        The rows it was asked of.
+    forecasts : sequence of ndarray
+        Per fit of ``plan``, the ``(n_requests, horizon)`` forecasts.
+    freq : str or int
+        The data's frequency (the season of the pooling scales follows from it).
+    owner : str
+        The model's name, for messages.
+    last_seen : Timestamp or int, optional
+        The fitted model's ``last_seen_``: a residual whose target lies after it is refused.
+
+    Raises
+    ------
+    DataError
+        If the data are too short to forecast from a single origin inside them.
+    LeakageError
+        If a residual would read a target after ``last_seen``.
+    """
+    times, values, offsets = plan.times, data.values, data.offsets
+    n_series = len(offsets) - 1
+    horizon = forecasts[0].shape[1] if len(forecasts) else 0
+    if not len(plan.used):
+        raise DataError(
+            f"{owner} cannot calibrate prediction intervals: its training data have {len(times)} timestamps, too "
+            f"few for a calibration fit and one origin whose horizon lies inside them. Provide a longer history, "
+            f"or leave out {spell('level').rstrip('=')}."
+        )
+    column = {int(p): k for k, p in enumerate(plan.used[::-1])}  # latest origin first
+    residuals = np.full((n_series, len(plan.used), horizon), np.nan)
+    kept = np.full_like(residuals, np.nan)
+    for fit, series, origin, predicted in zip(plan.fits, plan.series, plan.origin, forecasts, strict=True):
+        where = np.array([column[int(p)] for p in origin], dtype=np.int64)
+        target = fit.request_end[:, None] + np.arange(horizon)[None, :]  # the rows after each history
+        inside = target < plan.fitted_end[series][:, None]
+        truth = np.where(inside, values[np.minimum(target, len(values) - 1)], np.nan)
+        kept[series, where] = predicted
+        residuals[series, where] = np.abs(truth - predicted)
+    last_target = times[int(plan.used[-1]) + horizon]
+    if last_seen is not None and last_target > last_seen:
+        raise LeakageError(
+            f"The calibration of {owner} read a target at {last_target}, after the fitted data's last timestamp "
+            f"{last_seen}. Calibrate on the frame the model was fitted on."
+        )
+    lengths = plan.fitted_end - plan.fitted_start
+    fitted = np.concatenate([np.arange(a, b) for a, b in zip(plan.fitted_start, plan.fitted_end, strict=True)])
+    season = panel_season(data.frame.take(fitted), freq)
+    positive = bool((values[fitted] > 0).all() and (np.isnan(kept) | (kept > 0)).all())
+    return Calibration(
+        residuals=residuals,
+        series=pd.Index(data.ids),
+        scales=np.where(lengths > 0, history_scales(values, plan.fitted_start, lengths, season), 1.0),
+        season=season,
+        origins=pd.Index(times[plan.used[::-1]]),
+        last_target=last_target,
+        forecasts=kept if positive else None,
+    )
+
+
+def calibrate(
+    model: Any,
+    frame: pd.DataFrame,
+    freq: str | int,
+    *,
+    covariates: Covariates | None = None,
+    last_seen: Any = None,
+    n_windows: int = N_WINDOWS,
+) -> Calibration:
+    """Calibrate an unfitted copy of a model on the training ``frame`` of the fitted one.
+
+    The calibration forecasts come from ``model.fit_forecast`` (:meth:`~tsforecast.models.Forecaster.fit_forecast`),
+    the method backtests use, on the fits of :func:`plan_calibration`; then
+    :func:`collect_calibration`.
 
     Parameters
     ----------
     model : Forecaster
-        A fitted forecaster; only clones of it are fitted here.
+        An unfitted copy of the fitted forecaster (its parameters; only clones of it are fitted).
     frame : DataFrame
-        The long frame it was fitted on (``unique_id, ds, y`` and declared covariates).
-    season : int
-        Season length of the MASE scales used when residuals are pooled across series.
+        The prepared long frame the forecaster was fitted on (``unique_id, ds, y`` and declared covariates).
+    freq : str or int
+        Its frequency.
+    covariates : Covariates, optional
+        The covariates the forecaster was fitted with.
+    last_seen : Timestamp or int, optional
+        The fitted forecaster's ``last_seen_`` (a residual after it is refused).
     n_windows : int, default=N_WINDOWS
-        Calibration blocks of ``horizon`` origins each (more when they hold under
-        :data:`MIN_ORIGINS` origins; fewer when the data are short).
+        Calibration blocks wanted (see :func:`plan_calibration`).
 
     Returns
     -------
@@ -295,72 +464,47 @@ def calibrate(model: Any, frame: pd.DataFrame, *, season: int, n_windows: int = 
     DataError
         If the data are too short to forecast from a single origin inside them.
     LeakageError
-        If a calibration fit recorded a ``last_seen_`` after the origin it was fitted at.
+        If a calibration fit recorded a ``last_seen_`` after the origin it was fitted at, or a
+        residual would read a target after ``last_seen``.
     """
-    horizon = int(model.horizon)
-    times = pd.Index(frame[TIME].unique()).sort_values()
-    series = pd.Index(frame[ID].unique()).sort_values()
-    covariates = getattr(model, "covariates_", None)
-    columns = [ID, TIME, TARGET, *(covariates.data_columns if covariates is not None else ())]
-    data = frame[columns]
+    data = histories_of(frame, freq, covariates)
     need = max(model.min_length(), 3)
-    actual = data.set_index([ID, TIME])[TARGET]
-    residuals = np.full((len(series), len(times), horizon), np.nan)
-    forecasts = np.full_like(residuals, np.nan)
-    used = []
-    for block in _blocks(len(times), horizon, n_windows):
-        start = data[data[TIME] <= times[block[0]]]
-        sizes = start.groupby(ID, sort=True).size()
-        kept = sizes.index[sizes >= need]
-        if not len(kept):
-            break
-        fitted = clone(model)
-        train = start[start[ID].isin(kept)]
-        fitted.fit(train) if covariates is None else fitted.fit(train, covariates=covariates)
-        if fitted.last_seen_ > times[block[0]]:
-            raise LeakageError(
-                f"A calibration fit of {type(model).__name__} on data up to the origin {times[block[0]]} recorded "
-                f"last_seen_={fitted.last_seen_}: it read data after its training rows. Fit only on the frame given."
-            )
-        histories, futures, keys = [], [], {}
-        for position in block:
-            rows = data[(data[TIME] <= times[position]) & data[ID].isin(kept)]
-            for uid in kept:
-                keys[f"{uid}\x1f{position}"] = (series.get_loc(uid), position)
-            histories.append(rows.assign(**{ID: rows[ID].astype(str) + f"\x1f{position}"}))
-            if covariates is not None and covariates.known_future:
-                span = times[position + 1 : position + 1 + horizon]
-                ahead = data[data[TIME].isin(span) & data[ID].isin(kept)][[ID, TIME, *covariates.known_future]]
-                futures.append(ahead.assign(**{ID: ahead[ID].astype(str) + f"\x1f{position}"}))
-        given = {"future": pd.concat(futures, ignore_index=True)} if futures else {}
-        predicted = fitted.predict(pd.concat(histories, ignore_index=True), **given)
-        assert isinstance(predicted, pd.DataFrame)
-        owner = predicted[ID].map(keys)
-        s = owner.map(lambda k: k[0]).to_numpy(dtype="int64")
-        origin = owner.map(lambda k: k[1]).to_numpy(dtype="int64")
-        step = predicted.groupby(ID, sort=False).cumcount().to_numpy()
-        uid = series[s]
-        truth = actual.reindex(pd.MultiIndex.from_arrays([uid, predicted[TIME]])).to_numpy(dtype="float64")
-        forecasts[s, origin, step] = predicted["y_hat"].to_numpy(dtype="float64")
-        residuals[s, origin, step] = np.abs(truth - forecasts[s, origin, step])
-        used.extend(block.tolist())
-    if not used:
+    plan = plan_calibration(
+        data,
+        data.offsets[1:],
+        horizon=int(model.horizon),
+        need=need,
+        refits=model.calibration_refits,
+        n_windows=n_windows,
+    )
+    if not plan.fits:
+        times = len(np.unique(data.times))
         raise DataError(
-            f"{type(model).__name__} cannot calibrate prediction intervals: the data have {len(times)} timestamps, "
-            f"and calibrating needs at least {need + 2 * horizon - 1} ({need} to fit it, then {horizon} origins "
-            f"whose {horizon}-step horizons lie inside the data). Provide a longer history, or leave out "
-            f"{spell('level').rstrip('=')}."
+            f"{type(model).__name__} cannot calibrate prediction intervals: the data have {times} timestamps, "
+            f"and calibrating needs at least {need + 2 * int(model.horizon) - 1} ({need} to fit it, then "
+            f"{model.horizon} origins whose {model.horizon}-step horizons lie inside the data). Provide a longer "
+            f"history, or leave out {spell('level').rstrip('=')}."
         )
-    order = np.sort(np.asarray(used))[::-1]  # latest origin first
-    last_target = times[int(order[0]) + horizon]
-    if last_target > model.last_seen_:
-        raise LeakageError(
-            f"The calibration of {type(model).__name__} read a target at {last_target}, after the fitted data's "
-            f"last timestamp {model.last_seen_}. Calibrate on the frame the model was fitted on."
-        )
-    positive = bool((data[TARGET] > 0).all() and (np.isnan(forecasts) | (forecasts > 0)).all())
-    kept = forecasts[:, order, :] if positive else None
-    return Calibration(residuals[:, order, :], series, series_scales(data, season), times[order], last_target, kept)
+    results = model.fit_forecast(data, plan.fits)
+    return collect_calibration(
+        plan, data, [r.forecasts for r in results], freq=freq, owner=type(model).__name__, last_seen=last_seen
+    )
+
+
+def conformal_bands(
+    calibration: Calibration, frame: pd.DataFrame, forecasts: np.ndarray, levels: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper conformal bands ``(n_levels, n_series, horizon)`` of the forecasts made after ``frame``.
+
+    ``frame`` holds the histories forecast (series in sorted order, as ``forecasts``); their MASE
+    scales (at the calibration's season) size the pooled half-widths of series without enough
+    residuals of their own (:func:`conformal_half_widths`).
+    """
+    data = histories_of(frame, 1)
+    lengths = np.diff(data.offsets)
+    scales = history_scales(data.values, data.offsets[:-1], lengths, calibration.season)
+    q = conformal_half_widths(calibration, levels, calibration.series.get_indexer(data.ids), scales, forecasts)
+    return forecasts - q, forecasts + q
 
 
 def _ranked(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -404,17 +548,18 @@ def fewest_residuals(level: float) -> int:
     >>> fewest_residuals(80.0), fewest_residuals(95.0)
     (4, 19)
     """
-    n = 1
+    n = max(1, math.ceil(level / (100.0 - level)) - 1)  # NOTE: rank <= n from n >= level / (100 - level) on
     while conformal_rank(n, level) > n:
         n += 1
     return n
 
 
 def conformal_half_widths(
-    calibration: Calibration, levels: Sequence[float], series: pd.Index, scales: pd.Series, forecasts: np.ndarray
+    calibration: Calibration, levels: Sequence[float], position: np.ndarray, scales: np.ndarray, forecasts: np.ndarray
 ) -> np.ndarray:
-    """Half-widths ``q`` of the bands, shape ``(n_levels, n_series, horizon)``, for ``series`` in order.
+    """Half-widths ``q`` of the bands, shape ``(n_levels, n_series, horizon)``, of the series forecast.
 
+    ``position`` is each forecast series' position in ``calibration.series`` (-1: not in it).
     Per level, a series with enough residuals of its own gets its own quantile per step; any
     other series (too few residuals, or not in the calibration, e.g. a new series given to
     ``predict``) gets the pooled quantile of scaled residuals times its scale (``scales``, from
@@ -433,14 +578,14 @@ def conformal_half_widths(
     relative = calibration.relative and bool((forecasts > 0).all())
     residuals = calibration.residuals / calibration.forecasts if relative else calibration.residuals
     horizon = residuals.shape[2]
-    position = calibration.series.get_indexer(series)
+    position = np.asarray(position)
     known = position >= 0
-    divisor = 1.0 if relative else calibration.scales.to_numpy()[:, None, None]
+    divisor = 1.0 if relative else calibration.scales[:, None, None]
     pooled_sample = (residuals / divisor).reshape(1, -1, horizon)
     wide_sample = with_neighbouring_steps(pooled_sample)
-    scale = scales.reindex(series).to_numpy()[:, None]
+    scale = np.asarray(scales)[:, None]
     multiplier = forecasts if relative else 1.0
-    out = np.empty((len(levels), len(series), horizon))
+    out = np.empty((len(levels), len(position), horizon))
     for k, level in enumerate(levels):
         own, own_ok = _ranked(residuals, level)
         pooled, pooled_ok = _ranked(pooled_sample, level)

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import statistics
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from numbers import Integral
 from typing import Any, ClassVar
@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .._validation import Interval, Options
+from .._validation import NONE, Interval, Options
 from ..data import ID, TARGET, TIME
 from ..errors import DataError
+from .batch import Fit, FitResult, Histories
 from .forecaster import Forecaster, LocalForecaster
 from .smoothing import SeasonKind, Smoothing, Spec, estimate_chains, smoothing_paths, smoothing_states
 
@@ -150,8 +151,9 @@ class ETS(Forecaster):
     ----------
     horizon : int, default=1
         Number of future steps to forecast (>= 1).
-    season : int, default=1
-        Seasonal period ``m`` in steps; 1 fits no seasonal component.
+    season : int, optional
+        Seasonal period ``m`` in steps; 1 fits no seasonal component. ``None`` (the default): the
+        season of the data it is fitted on, as the name ``"ets"`` takes it (``season_``).
     damped : bool, default=True
         Damp the additive trend (``phi`` estimated), so that long-horizon forecasts level off.
         ``False`` keeps a linear (Holt) trend.
@@ -237,13 +239,14 @@ class ETS(Forecaster):
     array([7., 7.])
     """
 
+    per_series: ClassVar[bool] = True
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "horizon": [_POSITIVE_INT],
-        "season": [_POSITIVE_INT],
+        "season": [_POSITIVE_INT, NONE],
         "damped": [Options((True, False))],
     }
 
-    def __init__(self, horizon: int = 1, season: int = 1, damped: bool = True) -> None:
+    def __init__(self, horizon: int = 1, season: int | None = None, damped: bool = True) -> None:
         self.horizon = horizon
         self.season = season
         self.damped = damped
@@ -266,7 +269,7 @@ class ETS(Forecaster):
     def _native_intervals(self, frame: pd.DataFrame, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         ids, starts, histories = self._histories(frame)
         params = self._held(ids, starts, histories)
-        horizon, m = int(self.horizon), int(self.season)
+        horizon, m = int(self.horizon), self._season()
         kinds = np.concatenate(self._checked(histories, params, [np.array([len(y) - 1]) for y in histories])[1])
         lo = np.empty((len(levels), len(histories), horizon))
         hi = np.empty_like(lo)
@@ -289,6 +292,64 @@ class ETS(Forecaster):
                 lo[:, i], hi[:, i] = _path_bands(paths, levels)
         return lo, hi
 
+    def fit_forecast(
+        self, data: Histories, fits: Sequence[Fit], *, native: tuple[float, ...] | None = None
+    ) -> list[FitResult]:
+        """Every fit's parameters in one :meth:`_estimate` call, every forecast in one :meth:`_forecast_histories` call.
+
+        What ``fit`` then ``predict(history)`` computes (a property test checks it): a request whose
+        history starts where a fitted series' rows start is forecast with that series' held
+        parameters; any other is estimated on its own history. With ``native`` bands, the default
+        :meth:`Forecaster.fit_forecast` runs.
+        """
+        if native is not None:
+            return Forecaster.fit_forecast(self, data, fits, native=native)
+        self._validate_params()
+        values = data.values
+        ends = np.concatenate([np.r_[fit.end, fit.request_end] for fit in fits]) if fits else np.zeros(0, int)
+        firsts = np.concatenate([np.r_[fit.first, fit.request_first] for fit in fits]) if fits else ends
+        if len(ends) and (ends - firsts).min() < self.min_length():
+            shortest = int(np.argmin(ends - firsts))
+            raise DataError(
+                f"Series {data.frame[ID].iloc[ends[shortest] - 1]!r} has {ends[shortest] - firsts[shortest]} "
+                f"observations; {type(self).__name__} needs at least {self.min_length()}. Provide a longer history "
+                "or choose a simpler model."
+            )
+        fitted = [values[a:b] for fit in fits for a, b in zip(fit.first, fit.end, strict=True)]
+        estimates = iter(self._estimate(fitted))
+        held = [dict(zip(fit.first.tolist(), (next(estimates) for _ in fit.first), strict=True)) for fit in fits]
+        own = [
+            values[a:b]
+            for fit, known in zip(fits, held, strict=True)
+            for a, b in zip(fit.request_first, fit.request_end, strict=True)
+            if a not in known
+        ]
+        estimated = iter(self._estimate(own))
+        histories: list[np.ndarray] = []
+        params: list[Smoothing] = []
+        rows: list[np.ndarray] = []
+        where: list[tuple[int, list[int]]] = []
+        for k, (fit, known) in enumerate(zip(fits, held, strict=True)):
+            groups: dict[int, list[int]] = {}
+            for j, (a, b) in enumerate(zip(fit.request_first.tolist(), fit.request_end.tolist(), strict=True)):
+                if a in known:
+                    groups.setdefault(a, []).append(j)  # NOTE: every origin of a held series read off one history
+                else:
+                    histories.append(values[a:b])
+                    params.append(next(estimated))
+                    rows.append(np.array([b - a - 1]))
+                    where.append((k, [j]))
+            for a, asked in groups.items():
+                stop = int(fit.request_end[asked].max())
+                histories.append(values[a:stop])
+                params.append(known[a])
+                rows.append(fit.request_end[asked] - a - 1)
+                where.append((k, asked))
+        forecasts = [np.full((fit.n_requests, int(self.horizon)), np.nan) for fit in fits]
+        for (k, asked), made in zip(where, self._forecast_histories(histories, params, rows), strict=True):
+            forecasts[k][asked] = made
+        return [FitResult(f) for f in forecasts]
+
     # ------------------------------------------------- the vectorised core, shared with backtests ---- #
 
     def _estimate(self, histories: list[np.ndarray]) -> list[Smoothing]:
@@ -297,7 +358,7 @@ class ETS(Forecaster):
         A constant history, or one for which no specification of the chain is kept, gets the last
         resort (``spec`` ``"seasonal naive"``, or ``"naive"`` when ``season`` is 1).
         """
-        horizon, m = int(self.horizon), int(self.season)
+        horizon, m = int(self.horizon), self._season()
 
         def plausible(spec: Spec, members: list[int], estimates: list[Smoothing | None]) -> np.ndarray:
             finite = [k for k, p in enumerate(estimates) if p is not None]
@@ -346,7 +407,7 @@ class ETS(Forecaster):
                 f"{len(histories)} histories, {len(params)} parameter sets and {len(ends)} row arrays: pass one of "
                 "each per history."
             )
-        horizon, m = int(self.horizon), int(self.season)
+        horizon, m = int(self.horizon), self._season()
         lengths = np.array([len(y) for y in histories], dtype="int64")
         rows = [np.asarray(e, dtype="int64").reshape(-1) for e in ends]
         for i, (r, n) in enumerate(zip(rows, lengths, strict=True)):
@@ -415,7 +476,7 @@ class ETS(Forecaster):
 
     def _specs(self, y: np.ndarray) -> list[Spec]:
         """The fallback chain of one history (class Notes), without the last resort."""
-        m, n = int(self.season), len(y)
+        m, n = self._season(), len(y)
         damped = bool(self.damped)
         season: SeasonKind = "none"
         if m > 1 and n >= 2 * m:
@@ -467,8 +528,9 @@ class Theta(_StatisticalForecaster):
     ----------
     horizon : int, default=1
         Number of future steps to forecast (>= 1).
-    season : int, default=1
-        Seasonal period ``m`` in steps; 1 does no seasonal adjustment.
+    season : int, optional
+        Seasonal period ``m`` in steps; 1 does no seasonal adjustment. ``None`` (the default): the
+        season of the data it is fitted on, as the name ``"theta"`` takes it (``season_``).
 
     Notes
     -----
@@ -505,9 +567,12 @@ class Theta(_StatisticalForecaster):
     ((3,), True)
     """
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"horizon": [_POSITIVE_INT], "season": [_POSITIVE_INT]}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "horizon": [_POSITIVE_INT],
+        "season": [_POSITIVE_INT, NONE],
+    }
 
-    def __init__(self, horizon: int = 1, season: int = 1) -> None:
+    def __init__(self, horizon: int = 1, season: int | None = None) -> None:
         self.horizon = horizon
         self.season = season
 
@@ -523,7 +588,7 @@ class Theta(_StatisticalForecaster):
 
         model = ThetaModel(
             y,
-            period=int(self.season) if deseasonalize else None,
+            period=self._season() if deseasonalize else None,
             deseasonalize=deseasonalize,
             use_test=True,
             method="auto",
@@ -531,7 +596,7 @@ class Theta(_StatisticalForecaster):
         return model.fit()
 
     def _forecast_quietly(self, y: np.ndarray) -> np.ndarray:
-        m, horizon = int(self.season), int(self.horizon)
+        m, horizon = self._season(), int(self.horizon)
         chain = [True, False] if m > 1 and len(y) >= 2 * m else [False]
         for deseasonalize in chain:
             what = f"Theta({'seasonally adjusted' if deseasonalize else 'no seasonal adjustment'})"
@@ -545,7 +610,7 @@ class Theta(_StatisticalForecaster):
     def _forecast_interval(self, y: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Native bands: statsmodels' ``ThetaModelResults.prediction_intervals`` (the SES forecast
         variance) of the fit the point forecast came from; the fallback's normal bands otherwise."""
-        m, horizon = int(self.season), int(self.horizon)
+        m, horizon = self._season(), int(self.horizon)
         with _fitting():
             if _constant(y):
                 flat = np.full((len(levels), horizon), y[0], dtype="float64")

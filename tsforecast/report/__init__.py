@@ -108,7 +108,7 @@ def _subject(result: BacktestResult) -> str:
 # ------------------------------------------------------------------------------------ context ---- #
 
 
-def _leaderboard(summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, Any]:
+def _leaderboard(result: BacktestResult, summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, Any]:
     metrics = list(METRICS)
     best_values = {m: summary[m].min(skipna=True) for m in metrics}
     has_ratio = "mase_vs_seasonal_naive" in summary.columns
@@ -130,11 +130,23 @@ def _leaderboard(summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, A
                 "ratio_class": ""
                 if not math.isfinite(ratio)
                 else ("good" if ratio < 0.9995 else "bad" if ratio > 1.0005 else ""),
-                "failed": int(row["failed"]) if math.isfinite(float(row["failed"])) else 0,
-                "folds": int(row["folds"]),
+                "forecast": int(row["forecast"]),
+                "left_out": int(row["left_out"]),
             }
         )
-    return {"rows": rows, "has_ratio": has_ratio, "labels": [LABELS[m] for m in metrics]}
+    compared = len(result.compared())
+    total = int(result.forecasts.groupby(["fold", "unique_id"]).ngroups)
+    unranked = [str(name) for name, row in summary.iterrows() if int(row["forecast"]) == 0]
+    return {
+        "rows": rows,
+        "has_ratio": has_ratio,
+        "labels": [LABELS[m] for m in metrics],
+        "compared": compared,
+        "total": total,
+        "models": len(summary) - len(unranked),
+        "unranked": unranked,
+        "gaps": int(summary["left_out"].sum()),
+    }
 
 
 def _panel_series(result: BacktestResult, best: str) -> tuple[list[str], str]:
@@ -199,7 +211,7 @@ def _audit(result: BacktestResult) -> dict[str, Any]:
         {
             "fold": int(r.fold),
             "cutoff": _time(r.cutoff),
-            "perturbation": str(r.perturbation),
+            "check": str(r.check),
             "diff": "0" if float(r.max_abs_diff) == 0 else _number(r.max_abs_diff),
             "identical": bool(r.identical),
         }
@@ -207,7 +219,10 @@ def _audit(result: BacktestResult) -> dict[str, Any]:
     ]
     return {
         "ran": True,
-        "passed": bool(audit.passed),
+        "status": str(audit.status),
+        "leaks": audit.failed_folds("leak"),
+        "unreproduced": audit.failed_folds("not reproducible"),
+        "notes": [str(n) for n in audit.notes],
         "rows": rows,
         "perturbed": [str(c) for c in audit.perturbed],
         "perturbations": [{"name": str(p), "text": _PERTURBATIONS.get(str(p), str(p))} for p in audit.perturbations],
@@ -310,7 +325,7 @@ def _context(result: BacktestResult) -> dict[str, Any]:
             "best_color": styles[best].color,
             "mase": _number(best_row["mase"]),
             "ratio": f"{ratio:.2f}× seasonal naive" if math.isfinite(ratio) and best != "seasonal_naive" else "",
-            "audit": None if result.audit is None else bool(result.audit.passed),
+            "audit": None if result.audit is None else str(result.audit.status),
             "folds": n_folds,
             "horizon": result.settings.get("horizon", "—"),
             "series": int(result.data["unique_id"].nunique()),
@@ -319,7 +334,7 @@ def _context(result: BacktestResult) -> dict[str, Any]:
             "models": len(order),
         },
         "settings": _settings(result, styles),
-        "leaderboard": _leaderboard(summary, styles),
+        "leaderboard": _leaderboard(result, summary, styles),
         "timeline": figures.fold_timeline(result.folds, result.data, freq),
         "skipped": [
             {k: _time(v) if k == "cutoff" else str(v) for k, v in row.items()} for row in skipped.to_dict("records")

@@ -21,6 +21,7 @@ one).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields, replace
 from functools import partial
 from numbers import Integral, Real
@@ -30,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
@@ -40,7 +42,8 @@ from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_valu
 from ...schedules import check_decay_params
 from ...seasonality import panel_season
 from ...shuffle_guard import OrderedSampler
-from ..forecaster import Forecaster
+from ..batch import Fit, FitResult, Histories
+from ..forecaster import Forecaster, _forecast_requests, check_provenance
 from ..networks import ModuleFactory, ResidualMLP
 from ..smoothing import Smoothing, SmoothingStates, smoothing_states
 from .base_forecast import FAMILIES, Recipe, es_parameters, family_base_matrix, normalise
@@ -257,6 +260,8 @@ class SGDForecaster(Forecaster):
     """
 
     uses_covariates: ClassVar[bool] = True
+    calibration_refits: ClassVar[bool] = False
+    """Conformal calibration fits the model once per fitted model (at the start of the calibration span)."""
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "lookback": [_POSITIVE_INT],
         "horizon": [_POSITIVE_INT],
@@ -532,7 +537,7 @@ class SGDForecaster(Forecaster):
         m, h, lookback = self.season_, self.horizon, member.recipe.lookback
         shifts = adjustments(series, member.recipe, h)
         last = np.stack([(z - s[: len(z)])[-lookback:] for z, s in zip(series.z, shifts, strict=True)])
-        windows = torch.as_tensor(last[:, None, :], dtype=torch.float32)
+        windows = torch.as_tensor(last[:, None, :], dtype=torch.float32)  # (N, C, L): batch, channels, time
         if series.past is not None and len(series.past):
             ends = np.cumsum([len(z) for z in series.z])
             past = np.stack([series.past[:, end - lookback : end] for end in ends])  # (n, P, L)
@@ -544,6 +549,84 @@ class SGDForecaster(Forecaster):
             base = base + torch.as_tensor(series.smoothing.forecasts(ends - 1), dtype=torch.float32)
         adjusted = (base + scale * forward(member.module, inputs, extra)).double().numpy()
         return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
+
+    # ------------------------------------------------------------------------- the one engine ---- #
+
+    def fit_forecast(
+        self, data: Histories, fits: Sequence[Fit], *, native: tuple[float, ...] | None = None
+    ) -> list[FitResult]:
+        """A fit per :class:`~tsforecast.models.batch.Fit`, then all its forecasts from many origins in one pass.
+
+        Each fit is :meth:`fit` on the fit's rows, as the default does. The requests whose history
+        starts where a fitted series' rows start (every fold and calibration origin of an expanding
+        window) are forecast together: the states of the ``"es"`` base run once over the longest
+        history of each series, and each member sees every requested window ``(N, C, L)`` in one
+        batch; this computes what ``predict(history)`` computes (a property test checks it, up to
+        the float32 rounding of batched matrix products). Other requests, covariates, the
+        ``"decomposed"`` family and ``native`` bands take the default path.
+        """
+        if (
+            native is not None
+            or data.covariates is not None
+            or "decomposed" in _FAMILY_SETS.get(self.family, (self.family,))
+        ):
+            return Forecaster.fit_forecast(self, data, fits, native=native)
+        results = []
+        for fit in fits:
+            model = clone(self)
+            model.fit(data.rows(fit.first, fit.end))
+            check_provenance(model, fit.cutoff)
+            results.append(FitResult(model._forecast_origins(data, fit), model.history_))
+        return results
+
+    def _forecast_origins(self, data: Histories, fit: Fit) -> np.ndarray:
+        """The fitted model's forecasts ``(n_requests, horizon)`` of a fit's requests (see :meth:`fit_forecast`)."""
+        held = np.isin(fit.request_first, fit.first)
+        forecasts = np.full((fit.n_requests, self.horizon), np.nan)
+        if (~held).any():  # NOTE: a history that starts elsewhere gets its own "es" parameters: predict() per request
+            others = Fit(fit.first, fit.end, fit.cutoff, fit.request_first[~held], fit.request_end[~held])
+            forecasts[~held] = _forecast_requests(self, data, others, None).forecasts
+        chosen = np.flatnonzero(held)
+        if not len(chosen):
+            return forecasts
+        firsts, owner = np.unique(fit.request_first[chosen], return_inverse=True)
+        longest = np.zeros(len(firsts), dtype=np.int64)
+        np.maximum.at(longest, owner, fit.request_end[chosen])
+        frame = data.rows(firsts, longest)
+        shortest = int(max(recipe.lookback for recipe in self.recipes_))
+        series = self._with_smoothing(frame, self._series(frame, minimum=shortest, log=self.log_, seasonal=False))
+        ids = frame[ID].to_numpy()[np.cumsum(longest - firsts) - 1]
+        order = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # each history's place in id order
+        place = order[owner]
+        row = fit.request_end[chosen] - firsts[owner] - 1  # the origin, a row of its series' longest history
+        short = row + 1 < shortest
+        if short.any():
+            self._check_history(
+                str(ids[owner[short][0]]), np.zeros(int(row[short][0]) + 1), minimum=shortest, log=False
+            )
+        with single_thread(), torch.no_grad():
+            made = [self._member_origins(member, series, place, row) for member in self._members]
+        stacked = np.stack(made)
+        forecasts[chosen] = np.mean(np.exp(stacked) if self.log_ else stacked, axis=0)
+        if not np.isfinite(forecasts).all():
+            raise DataError(
+                f"{type(self).__name__} produced a non-finite forecast (NaN or inf): its fit diverged. "
+                "Check the series for extreme values (for SGDForecaster, also try a lower lr)."
+            )
+        return forecasts
+
+    def _member_origins(self, member: Member, series: ModelSeries, place: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """One member's forecasts ``(N, horizon)`` in model space from row ``row[k]`` of history ``place[k]``."""
+        m, h, lookback = self.season_, self.horizon, member.recipe.lookback
+        values = np.concatenate(series.z)
+        ends = np.cumsum([len(z) for z in series.z])
+        at = (ends - np.array([len(z) for z in series.z]))[place] + row  # rows of ``values``
+        windows = torch.as_tensor(values[at[:, None] + np.arange(1 - lookback, 1)][:, None, :], dtype=torch.float32)
+        inputs, base, scale = normalise(windows, family_base_matrix(member.recipe, h, m), m)  # (N, C, L) windows
+        if member.recipe.family == "es":
+            assert series.smoothing is not None
+            base = base + torch.as_tensor(series.smoothing.forecasts(at), dtype=torch.float32)
+        return (base + scale * forward(member.module, inputs, None)).double().numpy()
 
     # ---------------------------------------------------------------------------- persistence ---- #
 

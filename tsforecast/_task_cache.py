@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMAT", "CheckpointStore", "Unstorable", "Unusable", "decode", "encode", "model_code", "runtime_versions"]
+__all__ = ["FORMAT", "TaskCache", "Unstorable", "Unusable", "decode", "encode", "model_code", "runtime_versions"]
 
 FORMAT = "tsforecast-checkpoint"
 FORMAT_VERSION = 1
@@ -241,7 +241,7 @@ def decode(data: bytes, key: str, names: tuple[str, ...]) -> Frames:
 
 
 @dataclass
-class CheckpointStore:
+class TaskCache:
     """Task results stored as files under ``directory``, one per task key.
 
     Files are written to a temporary name and moved into place with :func:`os.replace`, so a

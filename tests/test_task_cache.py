@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import tsforecast as tsf
-from tsforecast import _checkpoint
+from tsforecast import _task_cache
 from tsforecast.models import LocalForecaster
 
 FITS: list[str] = []
@@ -68,6 +68,14 @@ def run(df: pd.DataFrame, directory: Path, model: LocalForecaster | None = None)
     return tsf.backtest(model, df, tsf.WalkForward(2, 12), baselines=(), checkpoint=directory)
 
 
+def model_files(df: pd.DataFrame, directory: Path) -> list[Path]:
+    """The checkpoint files of the model under test: all but those of the reference seasonal naive."""
+    reference = directory.parent / f"{directory.name}-reference"
+    tsf.backtest("seasonal_naive", df, tsf.WalkForward(2, 12), baselines=(), checkpoint=reference)
+    theirs = {path.name for path in reference.rglob("*.tsfc")}
+    return sorted(path for path in directory.rglob("*.tsfc") if path.name not in theirs)
+
+
 def rerun_recording_warnings(df: pd.DataFrame, directory: Path) -> tuple[tsf.BacktestResult, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -77,7 +85,7 @@ def rerun_recording_warnings(df: pd.DataFrame, directory: Path) -> tuple[tsf.Bac
 
 def test_planted_pickle_in_checkpoint_dir_never_runs(air: pd.DataFrame, tmp_path: Path) -> None:
     first = run(air, tmp_path / "ckpt")
-    files = sorted((tmp_path / "ckpt").rglob("*.tsfc"))  # the exact names the tasks read
+    files = model_files(air, tmp_path / "ckpt")  # the exact names the tasks read
     assert len(files) == 2
     payload = pickle.dumps(Planted(tmp_path / "ran"))
     pickle.loads(pickle.dumps(Planted(tmp_path / "proof")))
@@ -95,29 +103,29 @@ def test_planted_pickle_in_checkpoint_dir_never_runs(air: pd.DataFrame, tmp_path
 
 @pytest.mark.parametrize("keep", [0, 10, 0.5, -1], ids=["empty", "in-header", "half", "last-byte-lost"])
 def test_truncated_checkpoint_is_recomputed_with_one_warning(air: pd.DataFrame, tmp_path: Path, keep: float) -> None:
-    first = run(air, tmp_path)
-    path = sorted(tmp_path.rglob("*.tsfc"))[0]
+    first = run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep) if isinstance(keep, float) else keep])
     FITS.clear()
-    second, messages = rerun_recording_warnings(air, tmp_path)
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
     assert len(messages) == 1
     assert f"{path.name} (" in messages[0]
     assert len(FITS) == 1
     pd.testing.assert_frame_equal(first.forecasts, second.forecasts)
     FITS.clear()
-    _, messages = rerun_recording_warnings(air, tmp_path)  # the recomputed file was stored again
+    _, messages = rerun_recording_warnings(air, tmp_path / "ckpt")  # the recomputed file was stored again
     assert (FITS, messages) == ([], [])
 
 
 def test_checkpoint_failing_its_digest_is_recomputed(air: pd.DataFrame, tmp_path: Path) -> None:
-    first = run(air, tmp_path)
-    path = sorted(tmp_path.rglob("*.tsfc"))[0]
+    first = run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
     data = bytearray(path.read_bytes())
     data[-3] ^= 0xFF  # one flipped byte in the last column: still well-formed, but not what was written
     path.write_bytes(bytes(data))
     FITS.clear()
-    second, messages = rerun_recording_warnings(air, tmp_path)
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
     assert len(messages) == 1
     assert "fails its sha256 digest" in messages[0]
     assert len(FITS) == 1
@@ -125,11 +133,11 @@ def test_checkpoint_failing_its_digest_is_recomputed(air: pd.DataFrame, tmp_path
 
 
 def test_checkpoint_of_another_configuration_is_recomputed(air: pd.DataFrame, tmp_path: Path) -> None:
-    first = run(air, tmp_path)
-    one, other = sorted(tmp_path.rglob("*.tsfc"))
+    first = run(air, tmp_path / "ckpt")
+    one, other = model_files(air, tmp_path / "ckpt")
     other.write_bytes(one.read_bytes())  # a valid file, under the name of another task
     FITS.clear()
-    second, messages = rerun_recording_warnings(air, tmp_path)
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
     assert len(messages) == 1
     assert f"{other.name} (written for another configuration)" in messages[0]
     assert len(FITS) == 1
@@ -166,20 +174,23 @@ def test_editing_model_code_invalidates_checkpoint(
     monkeypatch.delitem(sys.modules, "edited_model", raising=False)
     before = run(air, tmp_path / "ckpt", _import_edited(tmp_path, "y[-1]")(horizon=12))
     after = run(air, tmp_path / "ckpt", _import_edited(tmp_path, "y[-1] + 1.0")(horizon=12))
-    np.testing.assert_array_equal(after.forecasts["y_hat"], before.forecasts["y_hat"] + 1.0)
+    mine, again = (r.forecasts[r.forecasts["model"] == "Edited"]["y_hat"] for r in (before, after))
+    np.testing.assert_array_equal(again, mine + 1.0)
     sys.modules.pop("edited_model")
 
 
 def test_changing_a_model_parameter_invalidates_checkpoint(air: pd.DataFrame, tmp_path: Path) -> None:
     before = run(air, tmp_path, LastValue(horizon=12))
     after = run(air, tmp_path, LastValue(horizon=12, offset=1.0))
-    np.testing.assert_array_equal(after.forecasts["y_hat"], before.forecasts["y_hat"] + 1.0)
+    mine = before.forecasts[before.forecasts["model"] == "LastValue"]["y_hat"]
+    again = after.forecasts[after.forecasts["model"] == "LastValue(offset=1.0)"]["y_hat"]
+    np.testing.assert_array_equal(again, mine + 1.0)
 
 
 def test_package_version_is_part_of_the_key(air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(air, tmp_path)
-    real = _checkpoint._version
-    monkeypatch.setattr(_checkpoint, "_version", lambda name: "99.0" if name == "tsforecast" else real(name))
+    real = _task_cache._version
+    monkeypatch.setattr(_task_cache, "_version", lambda name: "99.0" if name == "tsforecast" else real(name))
     FITS.clear()
     _, messages = rerun_recording_warnings(air, tmp_path)
     assert len(FITS) == 2  # nothing reused from the other version, and nothing to warn about
@@ -225,7 +236,7 @@ def test_frames_round_trip_exactly_through_a_checkpoint_file() -> None:
     )
     empty = frame.iloc[:0]
     frames = {"forecasts": frame, "training": None, "skipped": empty}
-    restored = _checkpoint.decode(_checkpoint.encode("k" * 64, frames), "k" * 64, tuple(frames))
+    restored = _task_cache.decode(_task_cache.encode("k" * 64, frames), "k" * 64, tuple(frames))
     assert restored["training"] is None
     for name in ("forecasts", "skipped"):
         pd.testing.assert_frame_equal(restored[name], frames[name].reset_index(drop=True), check_exact=True)
@@ -233,8 +244,8 @@ def test_frames_round_trip_exactly_through_a_checkpoint_file() -> None:
 
 def test_unstorable_training_log_is_not_checkpointed_with_one_warning(air: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match=r"2 task result\(s\) were not checkpointed.*'note' of dtype object"):
-        run(air, tmp_path, Annotated(horizon=12))
-    assert list(tmp_path.rglob("*.tsfc")) == []
+        run(air, tmp_path / "ckpt", Annotated(horizon=12))
+    assert model_files(air, tmp_path / "ckpt") == []  # only the reference seasonal naive's were stored
 
 
 def test_concurrent_runs_sharing_a_checkpoint_directory_agree(air: pd.DataFrame, tmp_path: Path) -> None:
@@ -261,17 +272,17 @@ def test_concurrent_runs_sharing_a_checkpoint_directory_agree(air: pd.DataFrame,
 
 def test_model_code_hashes_source_and_names_versioned_packages() -> None:
     dynamic = type("Dynamic", (LastValue,), {})  # no source file holds its definition
-    described = _checkpoint.model_code(dynamic(horizon=12)).split("; ")
+    described = _task_cache.model_code(dynamic(horizon=12)).split("; ")
     assert described[0] == f"{__name__}.Dynamic of {__name__} (no installed package), source unavailable"
     assert described[1].startswith(f"{__name__}.LastValue sha256:")
     assert any(d.startswith("tsforecast.models.forecaster.LocalForecaster sha256:") for d in described)
-    sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_checkpoint._version('scikit-learn')}"
+    sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_task_cache._version('scikit-learn')}"
     assert sklearn in described
 
 
 def test_model_code_covers_every_module_of_tsforecast() -> None:
     # A change to a helper a model calls (not only to the model's class) must invalidate its checkpoints.
-    root = Path(_checkpoint.__file__).parent
+    root = Path(_task_cache.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
@@ -280,4 +291,4 @@ def test_model_code_covers_every_module_of_tsforecast() -> None:
         path.relative_to(root).as_posix() for path in root.rglob("*.py")
     }
     for model in (LastValue(horizon=12), tsf.SGDForecaster(horizon=12)):
-        assert _checkpoint.model_code(model).endswith(f"; tsforecast code sha256:{digest.hexdigest()}")
+        assert _task_cache.model_code(model).endswith(f"; tsforecast code sha256:{digest.hexdigest()}")
