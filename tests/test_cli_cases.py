@@ -693,3 +693,20 @@ def test_a_native_backtest_of_a_model_without_native_intervals_is_refused(
     argv = ["--horizon", "12", "--model", "ets,mean", "--level", "80", "--interval-method", "native"]
     status, _, err = run(capsys, "backtest", "air_passengers", *argv, "--out", str(tmp_path / "o"))
     assert_one_line_error(status, err, "--interval-method native needs each model's own intervals, and mean has none")
+
+
+def test_a_backtest_in_which_nothing_can_be_forecast_writes_nothing_and_says_why(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["--horizon", "12", "--folds", "2", "--model", "naive", "--window", "sliding", "--train-size", "1"]
+    status, _, err = run(capsys, "backtest", "air_passengers", *argv, "--out", str(tmp_path / "o"))
+    assert_one_line_error(status, err, "No model forecast any series in any fold: too short for the model (1 row")
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_a_level_no_calibration_can_reach_is_refused_before_any_fit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["--horizon", "12", "--folds", "2", "--model", "ets", "--level", "99.9999"]
+    status, _, err = run(capsys, "backtest", "air_passengers", *argv, "--out", str(tmp_path / "o"))
+    assert_one_line_error(status, err, "--level 99.9999 needs at least 999,999 calibration residuals per horizon step")

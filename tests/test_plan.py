@@ -218,3 +218,22 @@ def test_every_entry_keeps_one_row_set_and_is_scored_by_its_own_code(picks: list
         for fold in cv.folds(data):
             own = clone(model).fit(fold.train).predict()
             np.testing.assert_array_equal(mine[mine["fold"] == fold.index]["y_hat"].to_numpy(), own["y_hat"][:6])
+
+
+def test_two_sgd_configurations_keep_two_row_sets(air: pd.DataFrame) -> None:
+    models = [
+        tsf.SGDForecaster(lookback=24, horizon=12, epochs=1),
+        tsf.SGDForecaster(lookback=36, horizon=12, epochs=1),
+    ]
+    res = tsf.backtest(models, air, tsf.WalkForward(1, 12), baselines=())
+    assert res.models == ["sgd(epochs=1)", "sgd(epochs=1, lookback=36)", "seasonal_naive"]  # parameters by name
+    first, second = (res.forecasts[res.forecasts["model"] == name]["y_hat"].to_numpy() for name in res.models[:2])
+    assert len(first) == len(second) == 12
+    assert not np.array_equal(first, second)
+
+
+def test_an_ets_object_is_seasonal_on_monthly_data_as_its_name_is(air: pd.DataFrame) -> None:
+    by_object = tsf.backtest(tsf.ETS(horizon=12), air, tsf.WalkForward(2, 12), baselines=())
+    by_name = tsf.backtest("ets", air, tsf.WalkForward(2, 12), baselines=())
+    pd.testing.assert_frame_equal(by_object.forecasts, by_name.forecasts)
+    assert tsf.ETS(horizon=12).fit(air).season_ == 12
