@@ -237,3 +237,9 @@ def test_an_ets_object_is_seasonal_on_monthly_data_as_its_name_is(air: pd.DataFr
     by_name = tsf.backtest("ets", air, tsf.WalkForward(2, 12), baselines=())
     pd.testing.assert_frame_equal(by_object.forecasts, by_name.forecasts)
     assert tsf.ETS(horizon=12).fit(air).season_ == 12
+
+
+def test_a_fold_too_short_to_calibrate_is_refused_before_any_fit(air: pd.DataFrame) -> None:
+    short = air.iloc[:84]
+    with pytest.raises(tsf.DataError, match=r"Exploding cannot calibrate prediction intervals at fold 0: its training"):
+        tsf.backtest(Exploding(), short, tsf.WalkForward(5, 12), baselines=(), level=80)

@@ -448,14 +448,18 @@ def _block_plan(
     if levels is not None and interval_method == "conformal":
         start, end = first.train_start.copy(), first.train_start.copy()
         end[fitted] = first.train_end[fitted]
+        horizon = int(entry.model.horizon)
         calibration = plan_calibration(
-            data,
-            end,
-            fitted_start=start,
-            horizon=int(entry.model.horizon),
-            need=entry.need,
-            refits=entry.model.calibration_refits,
+            data, end, fitted_start=start, horizon=horizon, need=entry.need, refits=entry.model.calibration_refits
         )
+        if not calibration.fits:  # NOTE: refused before any fit, not after the work of the other folds
+            raise DataError(
+                f"{entry.name} cannot calibrate prediction intervals at fold {block[0]}: its training data have "
+                f"{len(calibration.times)} timestamps, and calibrating needs at least {entry.need + 2 * horizon - 1} "
+                f"({entry.need} to fit it, then {horizon} origins whose {horizon}-step horizons lie inside the "
+                f"data). Use fewer folds ({spell('n_splits')}) or a shorter horizon, or leave out "
+                f"{spell('level').rstrip('=')}."
+            )
     return BlockPlan(e, block, fit, fitted, fold_idx, series, calibration), gaps
 
 
