@@ -245,7 +245,7 @@ def test_dask_engine_starts_a_loopback_cluster_when_there_is_no_client(
     capfd.readouterr()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        distributed = tsf.backtest("naive", air, tsf.WalkForward(2, 12), engine="dask", n_jobs=1)
+        distributed = tsf.backtest("naive", air, tsf.WalkForward(2, 12), engine="dask", n_jobs=1, progress=False)
     assert ([str(w.message) for w in caught], capfd.readouterr().err) == ([], "")  # quiet start and shutdown
     pd.testing.assert_frame_equal(serial.forecasts, distributed.forecasts)
 

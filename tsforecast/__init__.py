@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
-    from .audit import AuditResult, audit_leakage
-    from .backtest import BacktestResult, backtest
+    from .audit import AuditResult
+    from .backtest import BacktestResult, audit_leakage, backtest
     from .covariates import Covariates
     from .data import dataset_info, from_pandas, infer_freq, list_datasets, load_csv, load_dataset, load_parquet
     from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
@@ -67,8 +67,8 @@ __all__ = [
 ]
 
 _SOURCES = {
-    "audit": ("AuditResult", "audit_leakage"),
-    "backtest": ("BacktestResult", "backtest"),
+    "audit": ("AuditResult",),
+    "backtest": ("BacktestResult", "audit_leakage", "backtest"),
     "covariates": ("Covariates",),
     "data": ("dataset_info", "from_pandas", "infer_freq", "list_datasets", "load_csv", "load_dataset", "load_parquet"),
     "errors": ("DataError", "DataTypeError", "LeakageError", "ShuffleError", "TsforecastError"),

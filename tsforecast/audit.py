@@ -60,10 +60,10 @@ if TYPE_CHECKING:
 __all__ = [
     "PERTURBATIONS",
     "STATUSES",
+    "AuditOptions",
     "AuditResult",
     "PendingAudit",
     "Snapshot",
-    "audit_leakage",
     "perturbed_columns",
     "snapshot",
     "start_audit",
@@ -74,8 +74,42 @@ STATUSES = ("passed", "leak", "not reproducible", "not run")
 
 
 @dataclass(frozen=True)
+class AuditOptions:
+    """How to audit a backtest (``backtest(..., audit=AuditOptions(...))``; ``audit=True`` takes the defaults).
+
+    Attributes
+    ----------
+    perturbations : tuple of {"noise", "constant", "reverse"}, default=all three
+        Kinds of replacement values (see :func:`~tsforecast.audit_leakage`).
+    exhaustive : bool, default=False
+        Rerun every fold under every perturbation; by default each fold once, the kinds taken in turn.
+    seed : int, default=0
+        Seed of the noise.
+    fresh_process : bool, default=True
+        Rerun in fresh Python processes; ``False`` reruns in this process (faster, but a peek
+        memoised during the clean run goes unseen).
+
+    Raises
+    ------
+    DataError
+        For an unknown or empty selection of perturbations.
+    """
+
+    perturbations: tuple[str, ...] = PERTURBATIONS
+    exhaustive: bool = False
+    seed: int = 0
+    fresh_process: bool = True
+
+    def __post_init__(self) -> None:
+        kinds = tuple(self.perturbations)
+        if not kinds or any(p not in PERTURBATIONS for p in kinds):
+            raise DataError(f"perturbations must be a non-empty selection of {PERTURBATIONS}; got {kinds}.")
+        object.__setattr__(self, "perturbations", kinds)
+
+
+@dataclass(frozen=True)
 class AuditResult:
-    """Verdict of :func:`audit_leakage`.
+    """Verdict of :func:`~tsforecast.audit_leakage` (and of ``backtest(..., audit=True)``).
 
     Attributes
     ----------
@@ -431,23 +465,8 @@ class PendingAudit:
     """
 
     def __init__(
-        self,
-        plan: Plan,
-        df: Any,
-        cv: Any,
-        snap: Snapshot,
-        *,
-        perturbations: Sequence[str],
-        exhaustive: bool,
-        seed: int,
-        fresh_process: bool,
-        progress: bool | None,
+        self, plan: Plan, df: Any, cv: Any, snap: Snapshot, options: AuditOptions, *, progress: bool | None
     ) -> None:
-        unknown = [p for p in perturbations if p not in PERTURBATIONS]
-        if unknown or not perturbations:
-            raise DataError(
-                f"perturbations must be a non-empty selection of {PERTURBATIONS}; got {tuple(perturbations)}."
-            )
         declared = plan.covariates
         self.perturbation = _Perturbation(
             plan.freq,
@@ -456,15 +475,16 @@ class PendingAudit:
             tuple(declared.known_future) if declared else (),
         )
         spec = _Reruns(
-            cv, plan.season, plan.refit, declared, plan.levels, plan.interval_method, self.perturbation, seed
+            cv, plan.season, plan.refit, declared, plan.levels, plan.interval_method, self.perturbation, options.seed
         )
         self.plan, self.progress = plan, progress
+        kinds = options.perturbations
         self.jobs = [
             (fold.index, kind)
             for fold in plan.folds
-            for kind in (perturbations if exhaustive else [perturbations[fold.index % len(perturbations)]])
+            for kind in (kinds if options.exhaustive else [kinds[fold.index % len(kinds)]])
         ]
-        self.runner = _Runner(snap, df, from_pandas(df), spec, fresh_process)
+        self.runner = _Runner(snap, df, from_pandas(df), spec, options.fresh_process)
         self.submitted = self.runner.start(self.jobs)
 
     def cancel(self) -> None:
@@ -506,39 +526,15 @@ class PendingAudit:
 
 
 def start_audit(
-    plan: Plan,
-    df: Any,
-    cv: Any,
-    snap: Snapshot,
-    *,
-    perturbations: Sequence[str] = PERTURBATIONS,
-    exhaustive: bool = False,
-    seed: int = 0,
-    fresh_process: bool = True,
-    progress: bool | None = False,
+    plan: Plan, df: Any, cv: Any, snap: Snapshot, options: AuditOptions, *, progress: bool | None = False
 ) -> PendingAudit:
     """Start auditing the run of ``plan``: its perturbed reruns start in fresh processes now.
 
     Call it after :func:`snapshot` and before the clean run, so the reruns run while it does;
     then :meth:`PendingAudit.finish` with the forecasts the clean run reported. ``df`` is the
     caller's data; ``progress`` as for :func:`~tsforecast.backtest` (its units are the reruns).
-
-    Raises
-    ------
-    DataError
-        For an unknown perturbation.
     """
-    return PendingAudit(
-        plan,
-        df,
-        cv,
-        snap,
-        perturbations=perturbations,
-        exhaustive=exhaustive,
-        seed=seed,
-        fresh_process=fresh_process,
-        progress=progress,
-    )
+    return PendingAudit(plan, df, cv, snap, options, progress=progress)
 
 
 @dataclass
@@ -628,127 +624,6 @@ class _Runner:
     def run(self, jobs: list[tuple[int, str]], bar: Progress) -> list[pd.DataFrame] | None:
         """:meth:`start` then :meth:`collect`."""
         return self.collect(self.start(jobs), bar)
-
-
-def audit_leakage(
-    model: Any,
-    df: Any,
-    cv: Any,
-    *,
-    baselines: Sequence[Any] = (),
-    season: int | None = None,
-    refit: bool | int = True,
-    perturbations: Sequence[str] = PERTURBATIONS,
-    exhaustive: bool = False,
-    seed: int = 0,
-    covariates: Covariates | None = None,
-    fresh_process: bool = True,
-    level: Any = None,
-    interval_method: str = "conformal",
-) -> AuditResult:
-    """Backtest the models, then audit those forecasts: does changing the future change them?
-
-    Runs :func:`~tsforecast.backtest`'s plan once (the *reported* forecasts), then the perturbed
-    (and, where needed, control) reruns of the module docstring, and compares each with the
-    reported forecasts, fold by fold, bit for bit (``y_hat``, and with ``level`` the band columns).
-
-    What is perturbed, for each fold with cutoff ``c`` and each series with rows after ``c``:
-
-    - the values of ``y`` (and past-only covariates) after ``c``, by the kind of perturbation;
-    - the shape: one more row after the series' last one, a step later, so the number of rows
-      after ``c`` and the series' and the frame's last timestamp change.
-
-    The backtest is planned again on the perturbed values, and every reference the models hold to
-    ``df`` -- the frame itself, or a column or array taken from its perturbed columns -- points at
-    the perturbed data, wherever it sits (an attribute, a global of the user's script). ``df``
-    itself is never modified.
-
-    What the tests show it catching: a model reading values after the cutoff through a reference
-    to ``df`` or to ``df["y"]`` (their mean, sum, minimum, maximum, median or standard deviation,
-    the number of rows after the cutoff, the frame's last timestamp), through the script's own
-    global ``df``, through ``functools.lru_cache`` or a module-level feature cache filled during
-    the clean run; a model that peeks on its first calls only (the reported forecasts are the
-    ones compared); and it tells unseeded randomness (*not reproducible*) from a leak.
-
-    What no in-process check can see: a model that took its own copy of the data before the
-    backtest (the copy is not ``df``, so it is never perturbed), that reads the data from a file,
-    a database or an environment variable, or that detects the audit and behaves. Against those,
-    never hand the model the full data: it gets the training rows through ``fit``/``predict``, and
-    that is all it needs.
-
-    Parameters
-    ----------
-    model, cv, baselines, season, refit, covariates, level, interval_method
-        As for :func:`~tsforecast.backtest`.
-    df : DataFrame or Series
-        The data. Left untouched.
-    perturbations : sequence of {"noise", "constant", "reverse"}
-        Kinds of replacement values, per series: ``"noise"`` raises every value by at least the
-        series' scale plus ten times that scale times ``|N(0, 1)|`` (so the sum, mean, minimum,
-        maximum and every quantile change; the standard deviation with probability one);
-        ``"constant"`` sets every value a million scales above the maximum; ``"reverse"`` reverses
-        the values. The added row takes one more such value (for ``"reverse"``: one scale above
-        the maximum, so the mean and maximum change too). The scale is half the range, at least
-        a thousandth of the largest magnitude and at least 1, computed without squaring;
-        replacements stay finite (they go down instead of up where up would overflow).
-    exhaustive : bool, default=False
-        Rerun every fold under every perturbation. By default each fold is rerun once, the kinds
-        taken in turn (fold 0 noise, fold 1 constant, fold 2 reverse, ...): with three folds or
-        more every kind is used.
-    seed : int, default=0
-        Seed of the noise.
-    fresh_process : bool, default=True
-        Run the reruns in fresh Python interpreters (``loky`` workers, which do not rerun the
-        caller's script). ``False`` reruns in this process: faster, but a peek memoised during
-        the clean run goes unseen.
-
-    Returns
-    -------
-    AuditResult
-
-    Raises
-    ------
-    DataError
-        For an unknown perturbation, or anything :func:`~tsforecast.backtest` refuses.
-
-    Examples
-    --------
-    >>> import tsforecast as tsf
-    >>> air = tsf.load_dataset("air_passengers")
-    >>> audit = tsf.audit_leakage("seasonal_naive", air, tsf.WalkForward(2, 12), fresh_process=False)
-    >>> audit.status
-    'passed'
-    """
-    from ._engine import run_plan
-    from ._plan import make_plan
-
-    plan = make_plan(
-        model,
-        df,
-        cv,
-        baselines=baselines,
-        season=season,
-        refit=refit,
-        covariates=covariates,
-        level=level,
-        interval_method=interval_method,
-    )
-    pending = start_audit(
-        plan,
-        df,
-        cv,
-        snapshot(model, baselines, df, perturbed_columns(plan)),
-        perturbations=perturbations,
-        exhaustive=exhaustive,
-        seed=seed,
-        fresh_process=fresh_process,
-    )
-    try:
-        reported = run_plan(plan)
-    except BaseException:
-        pending.cancel()
-        raise
-    return pending.finish(reported)
 
 
 def perturbed_columns(plan: Plan) -> tuple[str, ...]:

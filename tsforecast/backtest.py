@@ -23,14 +23,14 @@ from . import _engine
 from ._plan import Plan, make_plan
 from ._task_cache import runtime_versions
 from ._validation import NONE, Interval, Options, validate_params
-from .audit import AuditResult, perturbed_columns, snapshot, start_audit
+from .audit import PERTURBATIONS, AuditOptions, AuditResult, perturbed_columns, snapshot, start_audit
 from .covariates import Covariates
 from .data import ID, TARGET, TIME
 from .errors import DataError, spell
 from .metrics import INTERVAL_METRICS, METRICS, aggregate, error_terms, interval_columns, interval_terms
 from .models.intervals import band_columns, band_levels
 
-__all__ = ["BacktestResult", "backtest"]
+__all__ = ["BacktestResult", "audit_leakage", "backtest"]
 
 
 @dataclass(frozen=True)
@@ -336,7 +336,7 @@ def backtest(
     engine: str = "serial",
     n_jobs: int = 1,
     checkpoint: str | os.PathLike[str] | None = None,
-    audit: bool = False,
+    audit: bool | AuditOptions = False,
     progress: bool | None = None,
     source: str | None = None,
     covariates: Covariates | None = None,
@@ -390,9 +390,10 @@ def backtest(
         reuses them, so a run killed half-way keeps its finished folds. Files are read as data,
         never unpickled; one that is damaged or written for another configuration is recomputed
         with a warning.
-    audit : bool, default=False
-        Audit the run for leakage (:func:`~tsforecast.audit_leakage`) on the same plan, ``level``
-        included, and record the verdict in ``.audit``.
+    audit : bool or AuditOptions, default=False
+        Audit the run for leakage on the same plan, ``level`` included, and record the verdict in
+        ``.audit`` (:func:`~tsforecast.audit_leakage` says what it checks);
+        :class:`tsforecast.audit.AuditOptions` chooses the perturbations and where the reruns run.
     progress : bool, optional
         Show a progress bar (default: only when stderr is a terminal).
     source : str, optional
@@ -444,7 +445,7 @@ def backtest(
             "refit": [Options((True, False)), Interval(Integral, 1, None, closed="left")],
             "engine": [Options(_engine.ENGINES)],
             "n_jobs": [Interval(Integral, -1, None, closed="left")],
-            "audit": [Options((True, False))],
+            "audit": [Options((True, False)), AuditOptions],
             "scheduler": [str, NONE],
         },
     )
@@ -468,10 +469,13 @@ def backtest(
         raise _nothing_forecast(plan)
     # NOTE: the audit's snapshot of the models is taken before the clean run (caches it fills are not in it), and
     # its reruns start in fresh processes now, running while the clean run does
+    options = audit if isinstance(audit, AuditOptions) else AuditOptions() if audit else None
     pending = (
-        start_audit(plan, df, cv, snapshot(model, baselines, df, perturbed_columns(plan)), progress=progress)
-        if audit
-        else None
+        None
+        if options is None
+        else start_audit(
+            plan, df, cv, snapshot(model, baselines, df, perturbed_columns(plan)), options, progress=progress
+        )
     )
     try:
         run = _engine.run_plan(
@@ -499,3 +503,111 @@ def backtest(
         settings=_settings(plan, cv, source=source, engine=engine),
         data=plan.frame,
     )
+
+
+def audit_leakage(
+    model: Any,
+    df: Any,
+    cv: Any,
+    *,
+    baselines: Sequence[Any] = (),
+    season: int | None = None,
+    refit: bool | int = True,
+    perturbations: Sequence[str] = PERTURBATIONS,
+    exhaustive: bool = False,
+    seed: int = 0,
+    covariates: Covariates | None = None,
+    fresh_process: bool = True,
+    level: Any = None,
+    interval_method: str = "conformal",
+) -> AuditResult:
+    """Backtest the models, then audit those forecasts: does changing the future change them?
+
+    ``backtest(..., audit=AuditOptions(...)).audit``: the backtest's run gives the *reported*
+    forecasts; the perturbed (and, where needed, control) reruns of :mod:`tsforecast.audit` are
+    compared with them, fold by fold, bit for bit (``y_hat``, and with ``level`` the band columns).
+
+    What is perturbed, for each fold with cutoff ``c`` and each series with rows after ``c``:
+
+    - the values of ``y`` (and past-only covariates) after ``c``, by the kind of perturbation;
+    - the shape: one more row after the series' last one, a step later, so the number of rows
+      after ``c`` and the series' and the frame's last timestamp change.
+
+    The backtest is planned again on the perturbed values, and every reference the models hold to
+    ``df`` -- the frame itself, or a column or array taken from its perturbed columns -- points at
+    the perturbed data, wherever it sits (an attribute, a global of the user's script). ``df``
+    itself is never modified.
+
+    What the tests show it catching: a model reading values after the cutoff through a reference
+    to ``df`` or to ``df["y"]`` (their mean, sum, minimum, maximum, median or standard deviation,
+    the number of rows after the cutoff, the frame's last timestamp), through the script's own
+    global ``df``, through ``functools.lru_cache`` or a module-level feature cache filled during
+    the clean run; a model that peeks on its first calls only (the reported forecasts are the
+    ones compared); and it tells unseeded randomness (*not reproducible*) from a leak.
+
+    What no in-process check can see: a model that took its own copy of the data before the
+    backtest (the copy is not ``df``, so it is never perturbed), that reads the data from a file,
+    a database or an environment variable, or that detects the audit and behaves. Against those,
+    never hand the model the full data: it gets the training rows through ``fit``/``predict``, and
+    that is all it needs.
+
+    Parameters
+    ----------
+    model, cv, baselines, season, refit, covariates, level, interval_method
+        As for :func:`~tsforecast.backtest`.
+    df : DataFrame or Series
+        The data. Left untouched.
+    perturbations : sequence of {"noise", "constant", "reverse"}
+        Kinds of replacement values, per series: ``"noise"`` raises every value by at least the
+        series' scale plus ten times that scale times ``|N(0, 1)|`` (so the sum, mean, minimum,
+        maximum and every quantile change; the standard deviation with probability one);
+        ``"constant"`` sets every value a million scales above the maximum; ``"reverse"`` reverses
+        the values. The added row takes one more such value (for ``"reverse"``: one scale above
+        the maximum, so the mean and maximum change too). The scale is half the range, at least
+        a thousandth of the largest magnitude and at least 1, computed without squaring;
+        replacements stay finite (they go down instead of up where up would overflow).
+    exhaustive : bool, default=False
+        Rerun every fold under every perturbation. By default each fold is rerun once, the kinds
+        taken in turn (fold 0 noise, fold 1 constant, fold 2 reverse, ...): with three folds or
+        more every kind is used.
+    seed : int, default=0
+        Seed of the noise.
+    fresh_process : bool, default=True
+        Run the reruns in fresh Python interpreters (``loky`` workers, which do not rerun the
+        caller's script). ``False`` reruns in this process: faster, but a peek memoised during
+        the clean run goes unseen.
+
+    Returns
+    -------
+    AuditResult
+
+    Raises
+    ------
+    DataError
+        For an unknown perturbation, or anything :func:`~tsforecast.backtest` refuses (the reference
+        seasonal naive is backtested and audited too, as ever).
+
+    Examples
+    --------
+    >>> import tsforecast as tsf
+    >>> air = tsf.load_dataset("air_passengers")
+    >>> audit = tsf.audit_leakage("seasonal_naive", air, tsf.WalkForward(2, 12), fresh_process=False)
+    >>> audit.status
+    'passed'
+    """
+    options = AuditOptions(tuple(perturbations), exhaustive, seed, fresh_process)
+    result = backtest(
+        model,
+        df,
+        cv,
+        baselines=baselines,
+        season=season,
+        refit=refit,
+        covariates=covariates,
+        level=level,
+        interval_method=interval_method,
+        audit=options,
+        progress=False,
+    )
+    assert result.audit is not None
+    return result.audit

@@ -270,6 +270,12 @@ class FoldSpans:
     skipped: tuple[str, ...] = ()
 
 
+def _check_columns(df: pd.DataFrame) -> None:
+    missing = [c for c in (ID, TIME) if c not in df.columns]
+    if missing:
+        raise DataError(f"Folds need a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
+
+
 def _span(positions: np.ndarray, fold: str, part: str) -> tuple[int, int]:
     """The first and last of ``positions``, which must be one contiguous run."""
     first, last = int(positions.min()), int(positions.max())
@@ -298,9 +304,7 @@ def fold_spans(cv: Any, df: pd.DataFrame) -> list[FoldSpans]:
     ShuffleError, LeakageError
         If the splitter is not temporal.
     """
-    missing = [c for c in (ID, TIME) if c not in df.columns]
-    if missing:
-        raise DataError(f"Folds need a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
+    _check_columns(df)
     ids, times = df[ID].to_numpy(), df[TIME].to_numpy()
     heads = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, dtype=np.int64)
     grid = np.unique(times)
@@ -340,21 +344,11 @@ def fold_spans(cv: Any, df: pd.DataFrame) -> list[FoldSpans]:
 def panel_folds(cv: Any, df: pd.DataFrame) -> Iterator[Fold]:
     """Cut a long frame into the folds of any temporal splitter, one global timestamp cutoff per fold.
 
-    The folds of :func:`fold_spans` (rows in any order are read sorted by series and time), as
-    frames. A series with test rows but no training rows is left out of that fold and listed in
-    :attr:`Fold.skipped`.
-
-    Raises
-    ------
-    DataError
-        If ``df`` lacks the ``unique_id``/``ds`` columns, its time axis is too short, or a fold's
-        positions are not contiguous.
-    ShuffleError, LeakageError
-        If the splitter is not temporal.
+    The folds of :func:`fold_spans` (rows in any order are read sorted by series and time, and the
+    same errors raised), as frames. A series with test rows but no training rows is left out of that
+    fold and listed in :attr:`Fold.skipped`.
     """
-    missing = [c for c in (ID, TIME) if c not in df.columns]
-    if missing:
-        raise DataError(f"Folds need a long frame with columns {ID!r}, {TIME!r}; missing {missing}.")
+    _check_columns(df)
     order = np.lexsort((df[TIME].to_numpy(), pd.factorize(df[ID], sort=True)[0]))
     ordered = df.take(order)
     for spans in fold_spans(cv, ordered):
