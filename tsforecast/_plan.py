@@ -25,6 +25,7 @@ from sklearn.base import clone
 from .covariates import Covariates, prepare_frame
 from .data import ID, TARGET, TIME, from_pandas, infer_freq
 from .errors import DataError, DataTypeError, spell, spell_value
+from .metrics import seasonal_scales
 from .models import Forecaster, SeasonalNaive, make_model, model_name, registry_name
 from .models.batch import Fit, Histories, histories_of
 from .models.intervals import (
@@ -72,9 +73,10 @@ class Entry:
 class BlockPlan:
     """One model's work on one refit block of folds, in rows of the plan's frame.
 
-    ``fit`` fits the model on the block's first fold and forecasts every fold of the block:
-    request ``j`` is series ``series[j]`` at fold ``fold[j]``, its history that fold's training
-    rows. ``calibration`` (conformal intervals only) is the calibration of that fit.
+    ``fit`` fits the model on the block's first fold (the series ``fitted``, those with enough
+    rows) and forecasts every fold of the block: request ``j`` is series ``series[j]`` at fold
+    ``fold[j]``, its history that fold's training rows. ``calibration`` (conformal intervals only)
+    is the calibration of that fit.
     """
 
     entry: int
@@ -145,8 +147,6 @@ class Plan:
 
     def scales(self) -> np.ndarray:
         """MASE scale by fold and series, ``(n_folds, n_series)``: the in-sample seasonal-naive MAE of training rows."""
-        from .metrics import seasonal_scales
-
         starts = np.concatenate([f.train_start for f in self.folds])
         lengths = np.concatenate([f.train_end - f.train_start for f in self.folds])
         values = self.data.values
