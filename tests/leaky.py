@@ -142,15 +142,16 @@ class PeekFirstCalls(_Leaky):
 
 
 class ColumnPeeker(LocalForecaster):
-    """Holds the target column of the caller's frame (``df["y"]``), not the frame, and reads past the history."""
+    """Holds the target column of the caller's frame (``df["y"]``, or an array viewing it), not the frame, and reads
+    past the history."""
 
-    def __init__(self, horizon: int = 1, column: pd.Series | None = None) -> None:
+    def __init__(self, horizon: int = 1, column: pd.Series | np.ndarray | None = None) -> None:
         self.horizon = horizon
         self.column = column
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         assert self.column is not None
-        return np.full(self.horizon, float(self.column.iloc[len(y) :].mean()))
+        return np.full(self.horizon, float(np.asarray(self.column)[len(y) :].mean()))
 
 
 class Unseeded(LocalForecaster):

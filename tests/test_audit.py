@@ -363,3 +363,91 @@ def test_attacks_written_in_a_users_own_script_are_caught(tmp_path: Path) -> Non
     assert lines[1] == ["GlobalPeek", "leak", "0", "48"]  # the script's global frame is the perturbed one in reruns
     # an lru_cache helper of a script cannot be rebuilt in a fresh process: audited here, with a note, nothing lost
     assert lines[2] == ["CachedHelper", "passed", "1", "48"]
+
+
+VIEW_ATTACKS = """
+import sys
+
+import numpy as np
+import tsforecast as tsf
+from numpy.lib.stride_tricks import sliding_window_view
+from tsforecast.models import LocalForecaster
+
+import project_store  # the user's own module, holding the data the way some projects do
+
+df = tsf.load_dataset("air_passengers")
+y = df["y"].to_numpy()
+project_store.DATA = df
+
+
+class Oracle(LocalForecaster):
+    '''Reads the exact next values out of whatever view of the target it holds.'''
+
+    def __init__(self, horizon=1, held=None, how="plain"):
+        self.horizon, self.held, self.how = horizon, held, how
+
+    def _forecast(self, history):
+        n, h, held = len(history), self.horizon, self.held
+        if self.how == "lagged":  # the pair (y[:-1], y[1:]), as a lag-feature builder makes it
+            return np.asarray(held[1][n - 1 : n - 1 + h], dtype=float)
+        if self.how == "windows":  # sliding windows of 13 over the whole series
+            return np.asarray(held[n - 12, 12 - h + 1 :][:h] if h == 1 else held[n - 1][1 : 1 + h], dtype=float)
+        if self.how == "reshaped":  # the series as 12 columns
+            return np.asarray(held.reshape(-1)[n : n + h], dtype=float)
+        if self.how == "reversed":
+            return np.asarray(held[::-1][n : n + h], dtype=float)
+        if self.how == "indexed":  # a Series indexed by time, read by label
+            return held.iloc[n : n + h].to_numpy(dtype=float)
+        if self.how == "module":  # the frame kept in the user's own module
+            return project_store.DATA["y"].to_numpy()[n : n + h].astype(float)
+        return np.asarray(held[n : n + h], dtype=float)
+
+
+cases = {
+    "lagged": (y[:-1], y[1:]),
+    "windows": sliding_window_view(y, 13),
+    "reshaped": y.reshape(-1, 12),
+    "reversed": y[::-1],
+    "indexed": df.set_index("ds")["y"],
+    "module": None,
+}
+for how, held in cases.items():
+    res = tsf.backtest(Oracle(12, held, how), df, tsf.WalkForward(2, 12), baselines=(), audit=True, progress=False)
+    mase = float(res.summary().loc[res.models[0], "mase"])
+    print(how, res.audit.status, round(mase, 3))
+"""
+
+
+def test_views_of_the_target_held_in_a_users_script_are_perturbed_too(tmp_path: Path) -> None:
+    (tmp_path / "project_store.py").write_text("DATA = None\n")
+    script = tmp_path / "views.py"
+    script.write_text(VIEW_ATTACKS)
+    package = str(Path(tsf.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()}
+    for how in ("lagged", "windows", "reshaped", "reversed", "indexed"):
+        assert lines[how] == ["leak", "0.0"], (how, lines[how])  # a perfect score, caught
+    # The user's module is imported afresh in the rerun processes, without the data: every rerun fails, the
+    # audit cannot judge, and says so; the backtest's results are kept.
+    assert lines["module"] == ["not", "reproducible", "0.0"]
+
+
+def test_an_unpicklable_model_holding_a_column_is_caught_in_process(air: pd.DataFrame) -> None:
+    model = leaky.ColumnPeeker(horizon=12, column=air["y"])
+    model.lock = threading.Lock()  # type: ignore[attr-defined]  # neither pickled nor deep-copied
+    audit = tsf.audit_leakage(model, air, tsf.WalkForward(2, 12))
+    assert audit.status == "leak"
+    assert "could not be serialised" in audit.notes[0]
+
+
+def test_a_view_that_cannot_be_rebuilt_makes_the_audit_incomplete(air: pd.DataFrame) -> None:
+    reinterpreted = air["y"].to_numpy().view(np.int64)  # the column's bytes read as other numbers
+    audit = tsf.audit_leakage(leaky.ColumnPeeker(horizon=12, column=reinterpreted), air, tsf.WalkForward(2, 12))
+    assert audit.status == "incomplete"
+    assert not audit.passed
+    assert (
+        "The models hold data the reruns could not perturb (a ndarray of shape (144,) viewing column 'y' as int64)"
+        in (audit.notes[-1])
+    )

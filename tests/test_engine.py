@@ -522,3 +522,27 @@ def test_sgd_fit_forecast_equals_its_own_fit_and_predict_up_to_float32_rounding(
     for mine, theirs in zip(fast, own, strict=True):
         np.testing.assert_allclose(mine.forecasts, theirs.forecasts, rtol=1e-5)
         pd.testing.assert_frame_equal(mine.training, theirs.training)
+
+
+class Halved:
+    """A plain mixin whose override of a hook must win over the built-in class it is mixed into."""
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return super()._predict(frame) / 2  # type: ignore[misc]
+
+
+class HalvedETS(Halved, tsf.ETS):
+    pass
+
+
+class HalvedNaive(Halved, tsf.Naive):
+    pass
+
+
+@pytest.mark.parametrize("cls", [HalvedETS, HalvedNaive])
+def test_an_override_from_a_mixin_is_scored_too(cls: type) -> None:
+    air = tsf.load_dataset("air_passengers")
+    res = tsf.backtest(cls(horizon=12), air, tsf.WalkForward(1, 12), baselines=())
+    own = cls(horizon=12, **({"season": 12} if cls is HalvedETS else {})).fit(air.iloc[:-12]).predict()
+    mine = res.forecasts[res.forecasts["model"] == cls.__name__]["y_hat"].to_numpy()
+    np.testing.assert_array_equal(mine, own["y_hat"].to_numpy())

@@ -20,7 +20,7 @@ LAYERS = [
     ["split", "windows", "shuffle_guard", "schedules", "metrics", "covariates"],
     ["seasonality"],
     ["models"],
-    ["_task_cache", "audit", "_plan", "_engine", "backtest"],
+    ["_task_cache", "_snapshot", "audit", "_plan", "_engine", "backtest"],
     ["report"],
     ["cli"],
     ["__main__", ""],  # "": the package root, which composes the layers

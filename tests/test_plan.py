@@ -243,3 +243,8 @@ def test_a_fold_too_short_to_calibrate_is_refused_before_any_fit(air: pd.DataFra
     short = air.iloc[:84]
     with pytest.raises(tsf.DataError, match=r"Exploding cannot calibrate prediction intervals at fold 0: its training"):
         tsf.backtest(Exploding(), short, tsf.WalkForward(5, 12), baselines=(), level=80)
+
+
+def test_one_name_given_to_two_models_is_refused(air: pd.DataFrame) -> None:
+    with pytest.raises(tsf.DataError, match=r"The name 'mine' is given to two models \(in model and in baselines\)"):
+        tsf.backtest({"mine": tsf.ETS(12)}, air, tsf.WalkForward(2, 12), baselines={"mine": "naive"})

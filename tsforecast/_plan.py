@@ -169,6 +169,11 @@ def _as_entries(model: Any, baselines: Sequence[Any] | Mapping[str, Any]) -> lis
             for name, spec in group.items():
                 if not isinstance(name, str) or not name.strip():
                     raise DataTypeError(f"Model names must be non-empty strings; got {name!r} for {spec!r}.")
+                if name in (taken for taken, _ in given):
+                    raise DataError(
+                        f"The name {name!r} is given to two models (in model and in baselines): every model keeps "
+                        "its own name. Rename one of them."
+                    )
                 given.append((name, spec))
         elif isinstance(group, (list, tuple)):
             given += [(None, spec) for spec in group]

@@ -32,10 +32,8 @@ known); static ones are left alone.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
-import io
 import os
 import pickle
 from collections.abc import Sequence
@@ -48,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import Progress
+from ._snapshot import Snapshot, restore
 from .data import ID, MAX_ABS_TARGET, TARGET, TIME, from_pandas, future_times
 from .errors import DataError
 from .models.intervals import band_columns
@@ -63,14 +62,12 @@ __all__ = [
     "AuditOptions",
     "AuditResult",
     "PendingAudit",
-    "Snapshot",
     "perturbed_columns",
-    "snapshot",
     "start_audit",
 ]
 
 PERTURBATIONS = ("noise", "constant", "reverse")
-STATUSES = ("passed", "leak", "not reproducible", "not run")
+STATUSES = ("passed", "leak", "not reproducible", "incomplete", "not run")
 
 
 @dataclass(frozen=True)
@@ -117,13 +114,16 @@ class AuditResult:
         ``"leak"`` when a fold whose control rerun reproduced the reported forecasts changed under
         a perturbation of its future; else ``"not reproducible"`` when some fold's control rerun
         differed from the reported forecasts (the audit cannot judge it); else ``"passed"``.
-        ``"not run"`` when the reruns could not be made at all (``notes`` says why), e.g. the
-        fresh process running them was killed; ``folds`` is then empty.
+        ``"incomplete"`` when no fold changed but the models hold data the reruns could not perturb
+        (``notes`` names them). ``"not run"`` when the reruns could not be made at all (``notes``
+        says why), e.g. the fresh process running them was killed; ``folds`` is then empty.
     passed : bool
         ``status == "passed"``.
     folds : DataFrame
         One row per fold and check: ``fold, cutoff, check, max_abs_diff, identical``; ``check`` is a
-        perturbation, or ``"control"`` for the control rerun of a fold whose perturbed rerun changed.
+        perturbation, or ``"control"`` for a fold whose perturbed rerun changed (compared with the
+        control rerun of the whole backtest). A rerun that raised counts as changed
+        (``max_abs_diff`` inf; ``notes`` says what it raised).
     perturbed : tuple of str
         The columns whose values after each cutoff were perturbed: ``y`` and the past-only
         covariates, then the known-future ones (perturbed after each fold's horizon only).
@@ -260,107 +260,7 @@ def _as_callers(reshaped: pd.DataFrame, caller: Any) -> Any:
     return reshaped
 
 
-# ---------------------------------------------------------------------------------- snapshot ---- #
-
-
-_FRAME, _COLUMN = "tsforecast-audit-frame", "tsforecast-audit-column"
 _DIED = "the fresh process running the reruns stopped abruptly (killed, out of memory, or the model exited it)"
-
-
-class _SnapshotPickler(cloudpickle.Pickler):  # type: ignore[misc]
-    """cloudpickle, with the caller's frame and its perturbed columns (or arrays viewing them) as placeholders."""
-
-    def __init__(self, file: io.BytesIO, caller: Any, columns: tuple[str, ...]) -> None:
-        super().__init__(file)
-        self._caller = caller
-        data = caller.to_frame(TARGET) if isinstance(caller, pd.Series) else caller
-        self._columns = {
-            c: np.asarray(data[c]) for c in columns if isinstance(data, pd.DataFrame) and c in data.columns
-        }
-
-    def persistent_id(self, obj: Any) -> Any:
-        if obj is self._caller:
-            return (_FRAME,)
-        if isinstance(obj, (pd.Series, np.ndarray)) and not isinstance(obj, pd.Index):
-            try:
-                values = np.asarray(obj)
-            except (TypeError, ValueError):
-                return None
-            for name, column in self._columns.items():
-                if values.shape == column.shape and values.dtype == column.dtype and np.shares_memory(values, column):
-                    return (_COLUMN, name, "series" if isinstance(obj, pd.Series) else "array")
-        return None
-
-
-class _SnapshotUnpickler(pickle.Unpickler):
-    """Resolves the placeholders of :class:`_SnapshotPickler` to the data a rerun gives the models."""
-
-    def __init__(self, file: io.BytesIO, data: Any) -> None:
-        super().__init__(file)
-        self._data = data
-
-    def persistent_load(self, pid: Any) -> Any:
-        if pid[0] == _FRAME:
-            return self._data
-        column = self._data if isinstance(self._data, pd.Series) else self._data[pid[1]]
-        return column if pid[2] == "series" else column.to_numpy()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The models and the caller's data as they were before a backtest's clean run.
-
-    ``payload`` is the :mod:`cloudpickle` of ``(model, baselines)`` with placeholders for the
-    caller's frame and its perturbed columns; ``None`` when it could not be taken (``problem``
-    says why) -- then ``copies`` holds deep copies, or the objects themselves if even that failed.
-    """
-
-    payload: bytes | None = field(repr=False)
-    problem: str | None
-    copies: tuple[Any, Any] | None = field(default=None, repr=False)
-
-
-def snapshot(model: Any, baselines: Any, caller: Any, columns: tuple[str, ...]) -> Snapshot:
-    """Take the :class:`Snapshot` of the models before a clean run (``columns``: those perturbed)."""
-    buffer = io.BytesIO()
-    try:
-        _SnapshotPickler(buffer, caller, columns).dump((model, baselines))
-        return Snapshot(buffer.getvalue(), None)
-    except Exception as exc:  # NOTE: pickling runs arbitrary __reduce__ code; any failure means "in process"
-        problem = f"{type(exc).__name__}: {exc}"
-    try:  # NOTE: the memo keeps the caller's frame itself in the copies, so a rerun can swap it
-        return Snapshot(None, problem, copy.deepcopy((model, baselines), {id(caller): caller}))
-    except Exception:  # NOTE: what cannot be pickled often cannot be deep-copied either
-        return Snapshot(None, problem, (model, baselines))
-
-
-def _restore(snap: Snapshot, caller: Any, data: Any) -> tuple[Any, Any]:
-    """The models of a snapshot, every reference to the caller's data (or its columns) resolved to ``data``."""
-    if snap.payload is not None:
-        return _SnapshotUnpickler(io.BytesIO(snap.payload), data).load()  # type: ignore[no-any-return]
-    assert snap.copies is not None
-    try:
-        return copy.deepcopy(snap.copies, {id(caller): data})  # type: ignore[no-any-return]
-    except Exception:  # NOTE: models that cannot even be deep-copied: shallow copies, their own references swapped
-        return tuple(_swapped(group, caller, data) for group in snap.copies)  # type: ignore[return-value]
-
-
-def _swapped(obj: Any, caller: Any, data: Any) -> Any:
-    """A shallow copy of ``obj`` (or of each model of a list, tuple or dict) whose attributes that are the caller's
-    frame point at ``data``."""
-    if obj is caller:
-        return data
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_swapped(item, caller, data) for item in obj)
-    if isinstance(obj, dict):
-        return {key: _swapped(item, caller, data) for key, item in obj.items()}
-    if not hasattr(obj, "__dict__") or isinstance(obj, (str, bytes)):
-        return obj
-    shallow = copy.copy(obj)
-    for key, value in vars(shallow).items():
-        if value is caller:
-            setattr(shallow, key, data)
-    return shallow
 
 
 # ------------------------------------------------------------------------------------ reruns ---- #
@@ -389,15 +289,30 @@ def _forecasts_of(plan: Plan, frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["model", "fold", ID, TIME], kind="stable").reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class _Raised:
+    """A rerun that raised, and what it raised: it did not reproduce the reported forecasts."""
+
+    error: str
+
+
+class _Unrestorable(Exception):
+    """The snapshot of the models cannot be restored in this process."""
+
+
 def _rerun(
     snap: Snapshot, caller: Any, data: pd.DataFrame, spec: _Reruns, jobs: Sequence[tuple[int, str]]
-) -> list[pd.DataFrame]:
-    """The forecasts of each job: ``(fold, "control")`` reruns that fold on the data as they are, ``(fold, kind)``
-    with its future perturbed."""
+) -> list[pd.DataFrame | _Raised]:
+    """The forecasts of each job: ``(fold, kind)`` reruns that fold with its future perturbed; ``(-1, "control")``
+    reruns the whole backtest on the data as they are (every fold, in order, as the clean run did).
+
+    A rerun that raises gives a :class:`_Raised`; a snapshot that cannot be restored raises
+    :class:`_Unrestorable` (the models cannot be rebuilt here at all).
+    """
     from ._engine import run_plan
     from ._plan import make_plan
 
-    out = []
+    out: list[pd.DataFrame | _Raised] = []
     for number, (fold, kind) in enumerate(jobs):
         if kind == "control":
             frame, reshaped = data, caller
@@ -407,20 +322,27 @@ def _rerun(
                 data, spec.perturbation, cutoff, kind, np.random.default_rng([spec.seed, number])
             )
             reshaped = _as_callers(perturbed, caller)
-        model, baselines = _restore(snap, caller, reshaped)
-        plan = make_plan(
-            model,
-            frame,
-            spec.cv,
-            baselines=baselines,
-            season=spec.season,
-            refit=spec.refit,
-            covariates=spec.covariates,
-            level=spec.level,
-            interval_method=spec.interval_method,
-        )
-        got = run_plan(plan, folds=[fold]).frame
-        out.append(_forecasts_of(plan, got[got["fold"] == fold]))
+        try:
+            model, baselines = restore(snap, caller, reshaped)
+        except Exception as exc:  # NOTE: e.g. a function of the user's script memoised with lru_cache
+            raise _Unrestorable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            plan = make_plan(
+                model,
+                frame,
+                spec.cv,
+                baselines=baselines,
+                season=spec.season,
+                refit=spec.refit,
+                covariates=spec.covariates,
+                level=spec.level,
+                interval_method=spec.interval_method,
+            )
+            got = run_plan(plan, folds=None if kind == "control" else [fold]).frame
+        except Exception as exc:  # NOTE: a model that fails on the perturbed data has read it: judged, never lost
+            out.append(_Raised(f"{type(exc).__name__}: {' '.join(str(exc).split())}"))
+            continue
+        out.append(_forecasts_of(plan, got if kind == "control" else got[got["fold"] == fold]))
     return out
 
 
@@ -431,13 +353,16 @@ def _cutoffs(cv: Any, data: pd.DataFrame) -> list[Any]:
 
 
 def _rerun_pickled(payload: bytes) -> tuple[str, Any]:
-    """The fresh process's side: ``("ok", forecasts)``, or ``("unrestorable", why)`` when the snapshot does not load."""
+    """The fresh process's side: ``("ok", forecasts)``, or ``("unrestorable", why)`` when the snapshot does not load.
+
+    NOTE: the snapshot is restored only with each job's own data, so nothing in this process sees the
+    clean data before a perturbed rerun (every value it could cache is itself perturbed).
+    """
     snap, caller, data, spec, jobs = pickle.loads(payload)
     try:
-        _restore(snap, caller, caller)
-    except Exception as exc:  # NOTE: e.g. a function of the user's script memoised with lru_cache: not rebuildable
-        return "unrestorable", f"{type(exc).__name__}: {exc}"
-    return "ok", _rerun(snap, caller, data, spec, jobs)
+        return "ok", _rerun(snap, caller, data, spec, jobs)
+    except _Unrestorable as exc:
+        return "unrestorable", str(exc)
 
 
 def _advance(bar: Progress, done: int, _: object) -> None:
@@ -445,8 +370,10 @@ def _advance(bar: Progress, done: int, _: object) -> None:
     bar.update(done)
 
 
-def _max_diff(got: pd.DataFrame, expected: pd.DataFrame) -> tuple[float, bool]:
+def _max_diff(got: pd.DataFrame | _Raised, expected: pd.DataFrame) -> tuple[float, bool]:
     """The largest difference between two forecast frames, and whether they are identical (shape, keys, bits)."""
+    if isinstance(got, _Raised):
+        return float("inf"), False
     same_keys = got.shape == expected.shape and got[["model", ID, TIME]].equals(expected[["model", ID, TIME]])
     a = got.drop(columns=["model", "fold", ID, TIME]).to_numpy(dtype="float64")
     b = expected.drop(columns=["model", "fold", ID, TIME]).to_numpy(dtype="float64")
@@ -485,6 +412,7 @@ class PendingAudit:
             for kind in (kinds if options.exhaustive else [kinds[fold.index % len(kinds)]])
         ]
         self.runner = _Runner(snap, df, from_pandas(df), spec, options.fresh_process)
+        self.unswappable = snap.unswappable
         self.submitted = self.runner.start(self.jobs)
 
     def cancel(self) -> None:
@@ -501,27 +429,46 @@ class PendingAudit:
         if perturbed is None:
             return AuditResult("not run", pd.DataFrame(columns=columns), (), (), tuple(runner.notes))
         expected = _forecasts_of(plan, reported.frame)
+        notes = runner.notes
         rows = []
         for (fold_index, kind), got in zip(self.jobs, perturbed, strict=True):
             diff, same = _max_diff(got, expected[expected["fold"] == fold_index].reset_index(drop=True))
             rows.append((fold_index, plan.folds[fold_index].cutoff, kind, diff, same))
-        # NOTE: a control rerun of each fold that changed tells a leak from forecasts that no rerun reproduces
+            if isinstance(got, _Raised):
+                notes.append(f"Fold {fold_index}'s {kind} rerun raised {got.error}")
+        # NOTE: where a fold changed, a control rerun of the whole backtest on the data as they are (every fold, in
+        # order, as the clean run) tells a leak from forecasts that no rerun reproduces
         changed = sorted({fold for fold, _, _, _, same in rows if not same})
-        with Progress(len(changed), desc="leakage audit (control)", unit="rerun", enabled=self.progress) as bar:
-            controls = runner.run([(fold, "control") for fold in changed], bar)
+        with Progress(len(changed) and 1, desc="leakage audit (control)", unit="rerun", enabled=self.progress) as bar:
+            controls = runner.run([(-1, "control")], bar) if changed else []
         if controls is None:
-            return AuditResult("not run", pd.DataFrame(columns=columns), (), (), tuple(runner.notes))
-        for fold_index, got in zip(changed, controls, strict=True):
+            return AuditResult("not run", pd.DataFrame(columns=columns), (), (), tuple(notes))
+        for fold_index in changed:
+            control = controls[0]
+            got = (
+                control
+                if isinstance(control, _Raised)
+                else control[control["fold"] == fold_index].reset_index(drop=True)
+            )
             diff, same = _max_diff(got, expected[expected["fold"] == fold_index].reset_index(drop=True))
             rows.append((fold_index, plan.folds[fold_index].cutoff, "control", diff, same))
+        if controls and isinstance(controls[0], _Raised):
+            notes.append(f"The control rerun raised {controls[0].error}")
         table = pd.DataFrame(rows, columns=columns)
         perturbed_columns = (*self.perturbation.after_cutoff, *self.perturbation.after_horizon)
         kinds = tuple(dict.fromkeys(k for _, k in self.jobs))
-        result = AuditResult("passed", table, perturbed_columns, kinds, tuple(runner.notes))
+        result = AuditResult("passed", table, perturbed_columns, kinds, tuple(notes))
         if result.failed_folds("leak"):
             return dataclasses.replace(result, status="leak")
         if result.failed_folds("not reproducible"):
             return dataclasses.replace(result, status="not reproducible")
+        if self.unswappable:
+            held = "; ".join(self.unswappable)
+            note = (
+                f"The models hold data the reruns could not perturb ({held}): a leak through them would go unseen. "
+                "Hold the frame, a column of it, or a plain view of a column, or nothing of the data at all."
+            )
+            return dataclasses.replace(result, status="incomplete", notes=(*notes, note))
         return result
 
 
@@ -589,22 +536,24 @@ class _Runner:
         pool = ProcessPoolExecutor(max_workers=workers)
         return _Submitted(jobs, groups, pool, [pool.submit(_rerun_pickled, payload) for payload in payloads])
 
-    def collect(self, submitted: _Submitted, bar: Progress) -> list[pd.DataFrame] | None:
-        """The forecasts of each job, in order; None when a fresh process died (never rerun such a model here)."""
+    def collect(self, submitted: _Submitted, bar: Progress) -> list[pd.DataFrame | _Raised] | None:
+        """The forecasts of each job, in order; None when the reruns could not be made (a note says why)."""
         jobs, problem = submitted.jobs, submitted.problem
         if submitted.futures is not None:
             for future, group in zip(submitted.futures, submitted.groups, strict=True):
                 future.add_done_callback(functools.partial(_advance, bar, len(group)))
             try:
                 answers = [future.result() for future in submitted.futures]
-            except BrokenProcessPool:
+            except BrokenProcessPool:  # NOTE: never rerun here a model that may end the process it runs in
                 self.notes.append(f"The audit could not run: {_DIED}. Look for a model that ends its process.")
                 return None
+            except Exception as exc:  # NOTE: the payload or the answer did not cross the process boundary
+                answers = [("unrestorable", f"{type(exc).__name__}: {exc}")]
             finally:
                 submitted.pool.shutdown(wait=True)
             problems = [detail for status, detail in answers if status != "ok"]
             if not problems:
-                merged: list[pd.DataFrame | None] = [None] * len(jobs)
+                merged: list[pd.DataFrame | _Raised | None] = [None] * len(jobs)
                 for k, (_, group) in enumerate(answers):
                     merged[k :: len(answers)] = group
                 return merged  # type: ignore[return-value]
@@ -615,13 +564,17 @@ class _Runner:
                 f"The reruns could not run in a fresh process: {problem}. They ran in this process instead, so a "
                 "peek memoised during the clean run (a cache filled then) would go unseen."
             )
-        out = []
+        out: list[pd.DataFrame | _Raised] = []
         for job in jobs:
-            out += _rerun(self.snap, self.caller, self.data, self.spec, [job])
+            try:
+                out += _rerun(self.snap, self.caller, self.data, self.spec, [job])
+            except _Unrestorable as exc:
+                self.notes.append(f"The audit could not run: the models could not be rebuilt ({exc}).")
+                return None
             bar.update()
         return out
 
-    def run(self, jobs: list[tuple[int, str]], bar: Progress) -> list[pd.DataFrame] | None:
+    def run(self, jobs: list[tuple[int, str]], bar: Progress) -> list[pd.DataFrame | _Raised] | None:
         """:meth:`start` then :meth:`collect`."""
         return self.collect(self.start(jobs), bar)
 

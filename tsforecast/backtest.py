@@ -21,9 +21,10 @@ import pandas as pd
 
 from . import _engine
 from ._plan import Plan, make_plan
+from ._snapshot import snapshot
 from ._task_cache import runtime_versions
 from ._validation import NONE, Interval, Options, validate_params
-from .audit import PERTURBATIONS, AuditOptions, AuditResult, perturbed_columns, snapshot, start_audit
+from .audit import PERTURBATIONS, AuditOptions, AuditResult, perturbed_columns, start_audit
 from .covariates import Covariates
 from .data import ID, TARGET, TIME
 from .errors import DataError, spell

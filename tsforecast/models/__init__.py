@@ -101,7 +101,8 @@ def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
 
 def model_name(model: Forecaster) -> str:
     """The registry name of a model's class (e.g. ``"ets"``), or, for any other class (a subclass
-    included), its class name as written (``"MyNaive"``), which no registry name can equal."""
+    included), its class name as written (``"MyNaive"``). A class written in lower case like a
+    registry name (``class ets(Naive)``) keeps it; a run then tells the two apart with ``#2``."""
     return registry_name(model) or type(model).__name__
 
 

@@ -117,15 +117,22 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         """Give a subclass the default of a faster method when it overrides a hook that method bypasses.
 
         A built-in model computes ``fit_forecast`` (or ``_forecast_panel``) without calling the
-        hooks a subclass may override. If a subclass overrides one of those hooks (``_SLOWER_HOOKS``)
-        but not the faster method, the faster method is reset to the default built on the hooks,
-        so the subclass is always scored by its own code. A subclass that overrides the faster
-        method too takes responsibility for it.
+        hooks a subclass may override. If one of those hooks (``_SLOWER_HOOKS``) resolves, in the
+        method resolution order, to a class more derived than the one the faster method comes
+        from (the subclass itself, or a mixin before the built-in class), the faster method is
+        reset to the default built on the hooks, so the subclass is always scored by its own
+        code. A class that overrides the faster method itself takes responsibility for it.
         """
         super().__init_subclass__(**kwargs)
-        for owner in cls.__mro__[1:]:
+        mro = cls.__mro__
+
+        def resolves(name: str) -> int:
+            """Where ``name`` is found in the method resolution order (a mixin's override counts too)."""
+            return next((k for k, klass in enumerate(mro) if name in klass.__dict__), len(mro))
+
+        for owner in mro[1:]:
             for fast, slower in owner.__dict__.get("_SLOWER_HOOKS", {}).items():
-                if fast not in cls.__dict__ and any(name in cls.__dict__ for name in slower):
+                if any(resolves(name) < resolves(fast) for name in slower):
                     setattr(cls, fast, owner.__dict__[fast])
 
     def min_length(self) -> int:
