@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import warnings
 from pathlib import Path
@@ -13,19 +14,11 @@ import pytest
 
 import tsforecast
 from tsforecast import cli
-from tsforecast.data import (
-    DatasetInfo,
-    dataset_info,
-    from_pandas,
-    future_times,
-    infer_freq,
-    list_datasets,
-    load_csv,
-    load_dataset,
-    load_parquet,
-    season_length,
-)
 from tsforecast.errors import DataError, DataTypeError, spelled_as
+from tsforecast.frames import from_pandas
+from tsforecast.frequency import future_times, infer_freq, season_length
+from tsforecast.loaders import load_csv, load_dataset, load_parquet
+from tsforecast.shipped import DatasetInfo, dataset_info, list_datasets
 
 DATASETS = list_datasets()
 PANELS = {"arrivals": 4, "uk_lung_deaths": 2}
@@ -121,8 +114,17 @@ def test_unknown_dataset_without_a_close_name_lists_the_available_ones() -> None
 
 
 def test_data_functions_are_exported_from_the_top_level() -> None:
-    for name in ["load_csv", "load_parquet", "from_pandas", "load_dataset", "list_datasets", "dataset_info"]:
-        assert getattr(tsforecast, name) is getattr(tsforecast.data, name)
+    homes = {
+        "load_csv": "loaders",
+        "load_parquet": "loaders",
+        "load_dataset": "loaders",
+        "from_pandas": "frames",
+        "infer_freq": "frequency",
+        "list_datasets": "shipped",
+        "dataset_info": "shipped",
+    }
+    for name, module in homes.items():
+        assert getattr(tsforecast, name) is getattr(importlib.import_module(f"tsforecast.{module}"), name)
 
 
 # --- loaders -----------------------------------------------------------------------------------------------------

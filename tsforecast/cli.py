@@ -176,7 +176,8 @@ def _check_inputs_survive(outputs: list[Path], args: argparse.Namespace) -> None
 
 def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     """Read DATA: a CSV/Parquet path or a shipped dataset name."""
-    from .data import dataset_info, list_datasets, load_csv, load_dataset, load_parquet
+    from .loaders import load_csv, load_dataset, load_parquet
+    from .shipped import dataset_info, list_datasets
 
     path = Path(args.data)
     options: dict[str, Any] = {"time_col": args.time_col, "target_col": args.target_col, "id_col": args.id_col}
@@ -194,7 +195,7 @@ def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
 def _user_columns(args: argparse.Namespace) -> dict[str, str]:
     """The user's names of the id, time and target columns, to write outputs with."""
-    from .data import ID, TARGET, TIME
+    from .columns import ID, TARGET, TIME
 
     if not _names_a_file(args):
         return {}  # a shipped dataset: the standard names
@@ -275,7 +276,7 @@ def _check_native(models: list[Any]) -> None:
 
 
 def _season(args: argparse.Namespace, df: pd.DataFrame, cv: Any = None) -> int:
-    from .data import infer_freq
+    from .frequency import infer_freq
     from .seasonality import panel_season
 
     return int(args.season or panel_season(df, infer_freq(df), cv=cv))
@@ -429,7 +430,8 @@ def _read_future(args: argparse.Namespace) -> pd.DataFrame:
     """The --future file, with the user's column names mapped to the standard ones (ids read as written)."""
     import pandas as pd
 
-    from .data import ID, read_raw_csv
+    from .columns import ID
+    from .loaders import read_raw_csv
 
     path = Path(args.future)
     try:
@@ -479,7 +481,8 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _datasets(_: argparse.Namespace) -> int:
-    from .data import dataset_info, list_datasets, load_dataset
+    from .loaders import load_dataset
+    from .shipped import dataset_info, list_datasets
 
     print(f"{'name':<16} {'freq':<8} {'season':>6} {'series':>6} {'length':>7}  source")
     for name in list_datasets():
