@@ -505,6 +505,11 @@ def _quick_answers(tmp_path: Path) -> dict[str, tuple[list[str], int, str]]:
             2,
             "does not exist",
         ),
+        "mistyped dataset": (
+            ["backtest", "air_pasengers", "--horizon", "3", *out],
+            2,
+            "'air_pasengers' is neither a file nor a shipped dataset. Did you mean the dataset 'air_passengers'?",
+        ),
         "missing --future": (
             ["forecast", "air_passengers", "--horizon", "3", "--future", "nope.csv", "--out", str(tmp_path / "f.csv")],
             2,

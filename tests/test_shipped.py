@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -84,3 +86,15 @@ def test_unknown_dataset_without_a_close_name_lists_the_available_ones() -> None
         load_dataset("zzzzzz")
     assert "Did you mean" not in str(info.value)
     assert str(info.value).endswith(", ".join(DATASETS) + ".")
+
+
+def test_the_catalogue_loads_no_pandas() -> None:
+    # NOTE: the command line checks a dataset name with it before pandas loads
+    code = (
+        "import sys; from tsforecast.shipped import dataset_file, dataset_info, list_datasets; "
+        "assert dataset_info('nile').season == 1 and dataset_file('nile').is_file() and 'nile' in list_datasets(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas'}))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.strip() == "[]"

@@ -3,7 +3,7 @@
 Nine real series (monthly, quarterly, yearly, daily and half-hourly, two of them panels) ship as
 CSV files, with their provenance in ``datasets/README.md``. This module says which exist and
 where their files are; :func:`tsforecast.loaders.load_dataset` reads one into a validated frame.
-It imports no pandas.
+It imports no pandas, so the command line checks a dataset name before pandas loads.
 """
 
 from __future__ import annotations
