@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 import tsforecast as tsf
-from tsforecast.data import season_length
+from tsforecast.frequency import season_length
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from evaluate_sgd import CONFIRM, QUICK, SHIPPED, TUNE_EXTERNAL, confirm_frame, score, shipped
 
 import tsforecast as tsf
+from tsforecast.frequency import season_length
 from tsforecast.models.sgd import SGDForecaster
 from tsforecast.models.sgd.training import single_thread
 from tsforecast.split import WalkForward
@@ -81,7 +82,7 @@ class _Timed(SGDForecaster):
 
 
 def evaluate(df: pd.DataFrame, n_folds: int) -> tuple[dict[str, float], dict[str, float], int]:
-    season = tsf.data.season_length(tsf.infer_freq(df))
+    season = season_length(tsf.infer_freq(df))
     horizon = season
     minimum = SGDForecaster(lookback=2 * season, horizon=horizon).min_length()
     scores: dict[str, list[float]] = {name: [] for name in CANDIDATES}

@@ -31,7 +31,7 @@ import time
 import pandas as pd
 
 import tsforecast as tsf
-from tsforecast.data import ID, TARGET, TIME
+from tsforecast.columns import ID, TARGET, TIME
 
 VARIANTS: dict[str, tsf.Covariates | None] = {
     "sgd": None,

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 import tsforecast as tsf
+from tsforecast.frequency import season_length
 from tsforecast.metrics import mase
 from tsforecast.models.arima import ARIMA
 from tsforecast.models.baselines import ETS, SeasonalNaive
@@ -211,7 +212,7 @@ def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
 
 def evaluate(name: str, df: pd.DataFrame, n_folds: int) -> Row:
     """Mean MASE per model over the series and usable folds of ``df``."""
-    season = tsf.data.season_length(tsf.infer_freq(df))
+    season = season_length(tsf.infer_freq(df))
     horizon = season
     minimum = SGDForecaster(lookback=2 * season, horizon=horizon).min_length()
     scores: dict[str, list[float]] = {key: [] for key in models(season, horizon)}

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import tsforecast as tsf
-from tsforecast import cli, data
+from tsforecast import cli, loaders
 from tsforecast.errors import DataError, spell
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -280,7 +280,7 @@ def test_messages_raised_under_the_cli_name_flags(
     def refuse(*args: object, **kwargs: object) -> None:
         raise DataError(f"Name the column with {spell('time_col')}; fold count: {spell('n_splits')}.")
 
-    monkeypatch.setattr(data, "load_csv", refuse)
+    monkeypatch.setattr(loaders, "load_csv", refuse)
     csv = monthly(tmp_path / "m.csv", 60)
     status, _, err = run(capsys, "backtest", str(csv), *SHORT_RUN, "--out", str(tmp_path / "o"))
     assert_one_line_error(status, err, "Name the column with --time-col; fold count: --folds.")
@@ -366,13 +366,13 @@ def test_date_format_reaches_the_loader_only_when_given(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[dict[str, object]] = []
-    real = data.load_csv
+    real = loaders.load_csv
 
     def recording(path: Path, **kwargs: object) -> pd.DataFrame:
         seen.append(dict(kwargs))
         return real(path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(data, "load_csv", recording)
+    monkeypatch.setattr(loaders, "load_csv", recording)
     csv = monthly(tmp_path / "m.csv", 60)
     assert run(capsys, "backtest", str(csv), *SHORT_RUN, "--out", str(tmp_path / "a"))[0] == 0
     assert "date_format" not in seen[-1]
@@ -505,6 +505,11 @@ def _quick_answers(tmp_path: Path) -> dict[str, tuple[list[str], int, str]]:
             2,
             "does not exist",
         ),
+        "mistyped dataset": (
+            ["backtest", "air_pasengers", "--horizon", "3", *out],
+            2,
+            "'air_pasengers' is neither a file nor a shipped dataset. Did you mean the dataset 'air_passengers'?",
+        ),
         "missing --future": (
             ["forecast", "air_passengers", "--horizon", "3", "--future", "nope.csv", "--out", str(tmp_path / "f.csv")],
             2,
@@ -584,7 +589,7 @@ def test_the_report_is_wired_and_backtest_is_the_function_however_the_backtest_l
 def test_a_saved_result_has_its_report_when_the_backtest_module_is_imported_directly(tmp_path: Path) -> None:
     code = (
         "from tsforecast.backtest import backtest\n"
-        "from tsforecast.data import load_dataset\n"
+        "from tsforecast.loaders import load_dataset\n"
         "from tsforecast.split import WalkForward\n"
         "result = backtest('naive', load_dataset('air_passengers'), WalkForward(2, 12), baselines=())\n"
         f"print(sorted(p.name for p in result.save({str(tmp_path / 'o')!r}).iterdir()))"

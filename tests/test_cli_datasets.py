@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tsforecast.cli import main
-from tsforecast.data import dataset_info, list_datasets
+from tsforecast.shipped import dataset_info, list_datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 

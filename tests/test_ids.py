@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from tsforecast import cli
-from tsforecast.data import from_pandas, load_csv, load_parquet, read_raw_csv
 from tsforecast.errors import DataError
+from tsforecast.frames import from_pandas
+from tsforecast.loaders import load_csv, load_parquet, read_raw_csv
 
 N = 24
 DATES = pd.date_range("2020-01-01", periods=N, freq="MS").strftime("%Y-%m-%d")

@@ -14,9 +14,11 @@ PACKAGE = ROOT / "tsforecast"
 
 # Lowest first: a module may import modules of its own layer or of a lower one, never a higher one.
 LAYERS = [
-    ["errors"],
-    ["_validation", "timestamps", "_progress"],
-    ["data"],
+    ["errors", "columns"],
+    ["_validation", "timestamps", "_progress", "shipped"],
+    ["frequency"],
+    ["frames"],
+    ["loaders"],
     ["split", "windows", "shuffle_guard", "schedules", "metrics", "covariates"],
     ["seasonality"],
     ["models"],

@@ -18,10 +18,13 @@ if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
     from .audit import AuditResult
     from .backtest import BacktestResult, audit_leakage, backtest
     from .covariates import Covariates
-    from .data import dataset_info, from_pandas, infer_freq, list_datasets, load_csv, load_dataset, load_parquet
     from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
+    from .frames import from_pandas
+    from .frequency import infer_freq
+    from .loaders import load_csv, load_dataset, load_parquet
     from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
     from .models.sgd import SGDForecaster
+    from .shipped import dataset_info, list_datasets
     from .shuffle_guard import OrderedSampler, check_no_shuffle, ordered_loader
     from .split import Fold, WalkForward, check_temporal_cv, temporal_train_test_split
     from .windows import WindowDataset
@@ -70,7 +73,10 @@ _SOURCES = {
     "audit": ("AuditResult",),
     "backtest": ("BacktestResult", "audit_leakage", "backtest"),
     "covariates": ("Covariates",),
-    "data": ("dataset_info", "from_pandas", "infer_freq", "list_datasets", "load_csv", "load_dataset", "load_parquet"),
+    "frames": ("from_pandas",),
+    "frequency": ("infer_freq",),
+    "loaders": ("load_csv", "load_dataset", "load_parquet"),
+    "shipped": ("dataset_info", "list_datasets"),
     "errors": ("DataError", "DataTypeError", "LeakageError", "ShuffleError", "TsforecastError"),
     "models": ("ARIMA", "ETS", "Drift", "Forecaster", "Mean", "Naive", "SeasonalNaive", "Theta", "make_model"),
     "models.sgd": ("SGDForecaster",),

@@ -27,7 +27,7 @@ import pandas as pd
 from ._plan import BlockPlan, Plan, Task
 from ._progress import Progress
 from ._task_cache import TaskCache, Unstorable, model_code, runtime_versions
-from .data import ID, TARGET, TIME
+from .columns import ID, TARGET, TIME
 from .errors import DataError, spell
 from .models.batch import FitResult
 from .models.intervals import band_columns, collect_calibration, conformal_half_widths, history_scales

@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .columns import ID, TARGET, TIME
 from .covariates import Covariates, prepare_frame
-from .data import ID, TARGET, TIME, from_pandas, infer_freq
 from .errors import DataError, DataTypeError, spell, spell_value
+from .frames import from_pandas
+from .frequency import infer_freq
 from .metrics import seasonal_scales
 from .models import Forecaster, SeasonalNaive, make_model, model_name, registry_name
 from .models.batch import Fit, Histories, histories_of

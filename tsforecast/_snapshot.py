@@ -33,7 +33,7 @@ import cloudpickle
 import numpy as np
 import pandas as pd
 
-from .data import TARGET, TIME
+from .columns import TARGET, TIME
 
 __all__ = ["Snapshot", "restore", "snapshot"]
 

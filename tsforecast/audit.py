@@ -47,8 +47,10 @@ import pandas as pd
 
 from ._progress import Progress
 from ._snapshot import Snapshot, restore
-from .data import ID, MAX_ABS_TARGET, TARGET, TIME, from_pandas, future_times
+from .columns import ID, TARGET, TIME
 from .errors import DataError
+from .frames import MAX_ABS_TARGET, from_pandas
+from .frequency import future_times
 from .models.intervals import band_columns
 
 if TYPE_CHECKING:
@@ -182,7 +184,7 @@ def _perturb(values: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndar
 
     ``noise`` raises every value by at least the scale, ``constant`` puts them all far above the
     maximum, ``reverse`` reverses them and adds one above the maximum. Where that would pass the
-    loader's ceiling (:data:`~tsforecast.data.MAX_ABS_TARGET`), the values go down instead; where
+    loader's ceiling (:data:`~tsforecast.frames.MAX_ABS_TARGET`), the values go down instead; where
     neither fits, they are halved.
     """
     scale = _scale(values)

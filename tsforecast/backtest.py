@@ -25,8 +25,8 @@ from ._snapshot import snapshot
 from ._task_cache import runtime_versions
 from ._validation import NONE, Interval, Options, validate_params
 from .audit import PERTURBATIONS, AuditOptions, AuditResult, perturbed_columns, start_audit
+from .columns import ID, TARGET, TIME
 from .covariates import Covariates
-from .data import ID, TARGET, TIME
 from .errors import DataError, spell
 from .metrics import INTERVAL_METRICS, METRICS, aggregate, error_terms, interval_columns, interval_terms
 from .models.intervals import band_columns, band_levels

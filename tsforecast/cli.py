@@ -6,10 +6,10 @@ reported forecasts). Every result is still written, so a team can gate CI on a b
 
 Each subcommand imports what it needs when it runs, so ``--help`` and ``--version`` answer without
 loading pandas, scikit-learn, SciPy or torch, and ``datasets`` without torch. Usage errors, bad flag
-values and levels (at parse time), and a missing DATA or --future file or an unusable ``--out`` or
-``--checkpoint`` (before the data are read) are answered before pandas loads. Messages name
-parameters as flags (``--time-col``, not ``time_col=``): the work runs inside
-:func:`tsforecast.errors.spelled_as` with :data:`FLAGS`.
+values and levels (at parse time), a missing DATA or --future file or an unusable ``--out`` or
+``--checkpoint`` (before the data are read), and a DATA that names neither a file nor a shipped
+dataset are answered before pandas loads. Messages name parameters as flags (``--time-col``, not
+``time_col=``): the work runs inside :func:`tsforecast.errors.spelled_as` with :data:`FLAGS`.
 """
 
 from __future__ import annotations
@@ -151,6 +151,17 @@ def _check_input_file(path: Path, flag: str, remedy: str) -> None:
         raise DataError(f"{flag} {str(path)!r} does not exist. {remedy}")
 
 
+def _check_dataset_name(name: str) -> None:
+    """Refuse a DATA that names neither a file nor a shipped dataset, suggesting the closest dataset name."""
+    from .shipped import list_datasets
+
+    if name in list_datasets():
+        return
+    close = difflib.get_close_matches(name, list_datasets(), n=1)
+    hint = f" Did you mean the dataset {close[0]!r}?" if close else ""
+    raise DataError(f"{name!r} is neither a file nor a shipped dataset.{hint} See `tsforecast datasets`.")
+
+
 def _check_inputs(args: argparse.Namespace) -> None:
     """Refuse a DATA path or --future file that is missing or a directory (a dataset name is checked when loaded)."""
     if _names_a_file(args):
@@ -175,26 +186,26 @@ def _check_inputs_survive(outputs: list[Path], args: argparse.Namespace) -> None
 
 
 def _load(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
-    """Read DATA: a CSV/Parquet path or a shipped dataset name."""
-    from .data import dataset_info, list_datasets, load_csv, load_dataset, load_parquet
+    """Read DATA: a CSV/Parquet path or a shipped dataset name (an unknown name is refused before pandas loads)."""
+    if not _names_a_file(args):
+        _check_dataset_name(args.data)
+        from .loaders import load_dataset
+        from .shipped import dataset_info
+
+        return load_dataset(args.data), f"shipped dataset {args.data!r} ({dataset_info(args.data).source})"
+    from .loaders import load_csv, load_parquet
 
     path = Path(args.data)
     options: dict[str, Any] = {"time_col": args.time_col, "target_col": args.target_col, "id_col": args.id_col}
     options.update({k: v for k, v in (("fill", args.fill), ("date_format", args.date_format)) if v is not None})
     if path.suffix.lower() == ".parquet":
         return load_parquet(path, **options), str(path)
-    if _names_a_file(args):
-        return load_csv(path, **options), str(path)
-    if args.data in list_datasets():
-        return load_dataset(args.data), f"shipped dataset {args.data!r} ({dataset_info(args.data).source})"
-    close = difflib.get_close_matches(args.data, list_datasets(), n=1)
-    hint = f" Did you mean the dataset {close[0]!r}?" if close else ""
-    raise DataError(f"{args.data!r} is neither a file nor a shipped dataset.{hint} See `tsforecast datasets`.")
+    return load_csv(path, **options), str(path)
 
 
 def _user_columns(args: argparse.Namespace) -> dict[str, str]:
     """The user's names of the id, time and target columns, to write outputs with."""
-    from .data import ID, TARGET, TIME
+    from .columns import ID, TARGET, TIME
 
     if not _names_a_file(args):
         return {}  # a shipped dataset: the standard names
@@ -275,7 +286,7 @@ def _check_native(models: list[Any]) -> None:
 
 
 def _season(args: argparse.Namespace, df: pd.DataFrame, cv: Any = None) -> int:
-    from .data import infer_freq
+    from .frequency import infer_freq
     from .seasonality import panel_season
 
     return int(args.season or panel_season(df, infer_freq(df), cv=cv))
@@ -371,10 +382,10 @@ def _backtest(args: argparse.Namespace) -> int:
         )
     intervals = _intervals(args)
 
-    from .backtest import backtest  # NOTE: after the checks above, which answer before pandas loads
+    df, source = _load(args)  # NOTE: after the checks above, which answer before pandas loads (_load's too)
+    from .backtest import backtest
     from .split import WalkForward
 
-    df, source = _load(args)
     cv = WalkForward(
         n_splits=args.folds,
         horizon=args.horizon,
@@ -429,7 +440,8 @@ def _read_future(args: argparse.Namespace) -> pd.DataFrame:
     """The --future file, with the user's column names mapped to the standard ones (ids read as written)."""
     import pandas as pd
 
-    from .data import ID, read_raw_csv
+    from .columns import ID
+    from .loaders import read_raw_csv
 
     path = Path(args.future)
     try:
@@ -447,9 +459,9 @@ def _forecast(args: argparse.Namespace) -> int:
     _check_inputs(args)
     intervals = _intervals(args)
 
-    import pandas as pd  # NOTE: after the checks above, which answer before pandas loads
+    df, _ = _load(args)  # NOTE: after the checks above, which answer before pandas loads (_load's too)
+    import pandas as pd
 
-    df, _ = _load(args)
     models = _models(args, horizon=args.horizon, season=_season(args, df))
     covariates = _covariates(args)
     future = None
@@ -479,7 +491,8 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _datasets(_: argparse.Namespace) -> int:
-    from .data import dataset_info, list_datasets, load_dataset
+    from .loaders import load_dataset
+    from .shipped import dataset_info, list_datasets
 
     print(f"{'name':<16} {'freq':<8} {'season':>6} {'series':>6} {'length':>7}  source")
     for name in list_datasets():

@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import ID, TARGET, TIME, format_time, series_labels
+from .columns import ID, TARGET, TIME
 from .errors import DataError, DataTypeError, LeakageError
-from .timestamps import parse_time
+from .frames import series_labels
+from .timestamps import format_time, parse_time
 
 __all__ = ["CALENDAR", "Covariates", "calendar_features", "prepare_frame", "prepare_future"]
 
@@ -389,7 +390,7 @@ def prepare_future(
 
     Notes
     -----
-    Ids are read as :func:`~tsforecast.data.from_pandas` reads them (``7`` is ``"7"``), and
+    Ids are read as :func:`~tsforecast.frames.from_pandas` reads them (``7`` is ``"7"``), and
     timestamps as it reads a time column (:func:`~tsforecast.timestamps.parse_time`): text with
     UTC offsets is placed on the history's clock -- converted to a time-zone-aware history's zone,
     or kept in local time for a naive history of dates -- and time-zone-aware timestamps are

@@ -1,6 +1,6 @@
 """Seasonal period of a series inferred from its values, for data whose frequency does not give one.
 
-A plain array or integer timestamps carry no calendar, so :func:`tsforecast.data.season_length`
+A plain array or integer timestamps carry no calendar, so :func:`tsforecast.frequency.season_length`
 answers 1 for them. :func:`infer_season` looks at the values instead: the autocorrelation of the
 first differences peaks at the seasonal lag of a seasonal series.
 """
@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import ID, TARGET, TIME, season_length
+from .columns import ID, TARGET, TIME
 from .errors import DataError, spell
+from .frequency import season_length
 
 __all__ = ["CANDIDATES", "MIN_AUTOCORRELATION", "infer_season", "panel_season"]
 
@@ -121,7 +122,7 @@ def infer_season(
 def panel_season(frame: pd.DataFrame, freq: str | int, *, longest: int | None = None, cv: Any = None) -> int:
     """The seasonal period of a long frame: its frequency's, or inferred from its values.
 
-    A calendar frequency gives its season (:func:`tsforecast.data.season_length`; 1 for yearly
+    A calendar frequency gives its season (:func:`tsforecast.frequency.season_length`; 1 for yearly
     data). Integer time (a plain array, integer timestamps) gives none: then :func:`infer_season`
     runs on each series and the most common answer wins (ties: the smaller period).
 
@@ -130,7 +131,7 @@ def panel_season(frame: pd.DataFrame, freq: str | int, *, longest: int | None = 
     frame : DataFrame
         A validated long frame ``unique_id, ds, y``.
     freq : str or int
-        Its frequency (:func:`tsforecast.data.infer_freq`).
+        Its frequency (:func:`tsforecast.frequency.infer_freq`).
     longest : int, optional
         Only candidate periods up to this one are considered (a model that needs two seasons in
         its input window passes half its window).

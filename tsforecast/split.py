@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
 from ._validation import NONE, Interval, Options, validate_params
-from .data import ID, TIME
+from .columns import ID, TIME
 from .errors import SHUFFLE_REASON, DataError, LeakageError, ShuffleError, spell, spell_value, spelling
 
 __all__ = [

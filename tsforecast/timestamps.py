@@ -2,13 +2,15 @@
 
 Every reading either gives one unambiguous timestamp per row or refuses the column with a message
 naming the first offending row and the remedy (``date_format=``); nothing is silently misread.
+:func:`format_time` writes a timestamp back as short text, for messages and reports.
 """
 
 from __future__ import annotations
 
 import sys
 import warnings
-from typing import NoReturn
+from datetime import datetime
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from .errors import DataError, spell, spell_value
 
-__all__ = ["parse_time", "refuse_time", "warn_user"]
+__all__ = ["format_time", "parse_time", "refuse_time", "warn_user"]
 
 # A UTC offset after a clock time: Z, +01, +0100 or +01:00.
 _OFFSET = r"(?:[T ]\d{2}|:\d{2}(?:[.,]\d+)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
@@ -45,7 +47,7 @@ def parse_time(
         The strftime format of text timestamps; by default ISO 8601 or guessed from the first row.
     local : bool
         Whether text with UTC offsets all at one local time of day is read as local times (with a
-        warning; see :mod:`tsforecast.data`). When False, text with offsets is always converted to
+        warning; see :mod:`tsforecast.frames`). When False, text with offsets is always converted to
         UTC, without a warning: for a caller that places it on a time-zone-aware clock anyway.
 
     Returns
@@ -195,3 +197,17 @@ def refuse_time(col: pd.Series, row: int, time_col: str) -> NoReturn:
         f"Use ISO dates such as 2020-01-31 (or name another format with {spell('date_format')}), or integers "
         "for an integer time index."
     )
+
+
+def format_time(value: Any) -> str:
+    """A timestamp as ``YYYY-MM-DD`` (midnight) or ``YYYY-MM-DD HH:MM``; anything else with ``str``.
+
+    Examples
+    --------
+    >>> format_time(pd.Timestamp("2024-03-01")), format_time(pd.Timestamp("2024-03-01 06:30")), format_time(7)
+    ('2024-03-01', '2024-03-01 06:30', '7')
+    """
+    if isinstance(value, pd.Timestamp | np.datetime64 | datetime):
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
+    return str(value)

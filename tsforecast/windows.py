@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ._validation import Interval, validate_params
-from .data import ID, TARGET, TIME
+from .columns import ID, TARGET, TIME
 from .errors import DataError
 
 __all__ = ["WindowDataset"]

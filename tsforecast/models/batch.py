@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..data import ID, TARGET, TIME
+from ..columns import ID, TARGET, TIME
 
 if TYPE_CHECKING:
     from ..covariates import Covariates

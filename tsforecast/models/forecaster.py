@@ -53,9 +53,11 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import validate_params
+from ..columns import ID, TARGET, TIME
 from ..covariates import Covariates, prepare_frame, prepare_future
-from ..data import ID, TARGET, TIME, from_pandas, future_times, infer_freq
 from ..errors import DataError, LeakageError, spell, spell_value
+from ..frames import from_pandas
+from ..frequency import future_times, infer_freq
 from ..seasonality import panel_season
 from .batch import Fit, FitResult, Histories
 from .intervals import band_columns, calibrate, check_interval_method, check_levels, conformal_bands

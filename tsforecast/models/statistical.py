@@ -26,7 +26,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._validation import NONE, Interval, Options
-from ..data import ID, TARGET, TIME
+from ..columns import ID, TARGET, TIME
 from ..errors import DataError
 from .batch import Fit, FitResult, Histories
 from .forecaster import Forecaster, LocalForecaster

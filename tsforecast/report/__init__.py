@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ..data import describe_freq, format_time
+from ..frequency import describe_freq
 from ..metrics import INTERVAL_METRICS, LABELS, METRICS, interval_columns
 from ..models.intervals import band_levels
+from ..timestamps import format_time
 from . import figures, training_chart
 from .figures import Style, model_styles
 

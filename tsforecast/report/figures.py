@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
-from ..data import format_time
+from ..timestamps import format_time
 
 __all__ = [
     "ACTUAL_COLOR",

@@ -26,8 +26,8 @@ from typing import Any
 import pandas as pd
 import torch
 
+from ...columns import ID, TARGET, TIME
 from ...covariates import Covariates, prepare_frame
-from ...data import ID, TARGET, TIME
 from ...errors import DataError
 from ..smoothing import Smoothing
 from .base_forecast import Recipe

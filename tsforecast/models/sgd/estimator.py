@@ -37,7 +37,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, SequentialSampler
 
 from ..._validation import NONE, Interval, Options
-from ...data import ID, TARGET, TIME
+from ...columns import ID, TARGET, TIME
 from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_value
 from ...schedules import check_decay_params
 from ...seasonality import panel_season
@@ -92,7 +92,7 @@ class SGDForecaster(Forecaster):
         Number of steps forecast in one shot.
     season : int, optional
         Seasonal period ``m``; ``None`` takes it from the data frequency
-        (:func:`tsforecast.data.season_length`: 12 monthly, 4 quarterly, 7 daily, ...). Integer
+        (:func:`tsforecast.frequency.season_length`: 12 monthly, 4 quarterly, 7 daily, ...). Integer
         time (a plain array, integer timestamps) carries no calendar: then it is inferred from the
         training values (:func:`tsforecast.seasonality.panel_season`: the most common
         :func:`~tsforecast.seasonality.infer_season` answer over the series, among the candidate

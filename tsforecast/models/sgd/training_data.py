@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ...columns import ID, TARGET, TIME
 from ...covariates import Covariates
-from ...data import ID, TARGET, TIME
 from ...windows import WindowDataset
 from ..smoothing import SmoothingStates, smoothing_states
 from .base_forecast import Recipe, es_parameters, family_base_matrix, normalise, seasonal_indices

@@ -1,4 +1,4 @@
-"""Loading and validating series into the canonical long frame ``unique_id, ds, y``."""
+"""Validating a frame into the canonical long frame ``unique_id, ds, y``: :func:`from_pandas`."""
 
 from __future__ import annotations
 
@@ -10,268 +10,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from canonical import assert_canonical, daily, text_frame
 
 import tsforecast
-from tsforecast import cli
-from tsforecast.data import (
-    DatasetInfo,
-    dataset_info,
-    from_pandas,
-    future_times,
-    infer_freq,
-    list_datasets,
-    load_csv,
-    load_dataset,
-    load_parquet,
-    season_length,
-)
 from tsforecast.errors import DataError, DataTypeError, spelled_as
+from tsforecast.frames import from_pandas
+from tsforecast.frequency import infer_freq
+from tsforecast.loaders import load_csv
 
-DATASETS = list_datasets()
-PANELS = {"arrivals": 4, "uk_lung_deaths": 2}
-
-
-def _daily(n: int, start: str = "2020-01-01", **extra: Any) -> pd.DataFrame:
-    return pd.DataFrame({"ds": pd.date_range(start, periods=n, freq="D"), "y": np.arange(n, dtype=float), **extra})
-
-
-def _assert_canonical(out: pd.DataFrame, extras: list[str] = ()) -> None:  # type: ignore[assignment]
-    assert list(out.columns) == ["unique_id", "ds", "y", *extras]
-    assert pd.api.types.is_datetime64_any_dtype(out["ds"]) or out["ds"].dtype == np.int64
-    assert out["y"].dtype == np.float64
-    assert all(isinstance(u, str) for u in out["unique_id"])
-    assert isinstance(out.index, pd.RangeIndex)
-    assert out.index.start == 0
-    expected = out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-    pd.testing.assert_frame_equal(out, expected)
-    assert not out.duplicated(["unique_id", "ds"]).any()
-    assert np.isfinite(out["y"]).all()
-
-
-# --- shipped datasets -------------------------------------------------------------------------------------------
-
-
-def test_list_datasets_is_sorted_and_names_every_shipped_file() -> None:
-    assert sorted(DATASETS) == DATASETS
-    assert len(DATASETS) == len(set(DATASETS)) >= 9
-    assert "air_passengers" in DATASETS
-    shipped = {p.stem for p in (Path(__file__).resolve().parents[1] / "datasets").glob("*.csv")}
-    assert set(DATASETS) <= shipped
-
-
-@pytest.mark.parametrize("name", DATASETS)
-def test_load_dataset_returns_a_canonical_frame_at_its_declared_frequency(name: str) -> None:
-    info = dataset_info(name)
-    df = load_dataset(name)
-    extras = [c for c in df.columns if c not in ("unique_id", "ds", "y")]
-    _assert_canonical(df, extras)
-    assert pd.api.types.is_datetime64_any_dtype(df["ds"])
-    assert infer_freq(df) == info.freq
-    assert season_length(info.freq) == info.season
-    assert df["unique_id"].nunique() == PANELS.get(name, 1)
-    if name not in PANELS:
-        assert set(df["unique_id"]) == {name}
-    for _, part in df.groupby("unique_id"):
-        grid = pd.date_range(part["ds"].iloc[0], part["ds"].iloc[-1], freq=info.freq)
-        assert len(grid) == len(part)
-        assert (pd.DatetimeIndex(part["ds"]) == grid).all()
-
-
-@pytest.mark.parametrize("name", DATASETS)
-def test_dataset_info_describes_the_dataset(name: str) -> None:
-    info = dataset_info(name)
-    assert isinstance(info, DatasetInfo)
-    assert info.name == name
-    assert info.description
-    assert info.source
-    assert info.season >= 1
-
-
-def test_air_passengers_is_the_classic_series() -> None:
-    df = load_dataset("air_passengers")
-    assert df.shape == (144, 3)
-    assert df["ds"].iloc[0] == pd.Timestamp("1949-01-01")
-    assert df["ds"].iloc[-1] == pd.Timestamp("1960-12-01")
-    assert df["y"].iloc[0] == 112.0
-
-
-def test_elecdaily_keeps_its_covariates_after_the_target() -> None:
-    df = load_dataset("elecdaily")
-    assert list(df.columns) == ["unique_id", "ds", "y", "WorkDay", "Temperature"]
-    assert len(df) == 365
-
-
-@pytest.mark.parametrize(
-    ("name", "suggestion"),
-    [("air_pasengers", "air_passengers"), ("Nile", "nile"), ("taylr", "taylor"), ("arrival", "arrivals")],
-)
-def test_unknown_dataset_suggests_the_close_name(name: str, suggestion: str) -> None:
-    pattern = rf"Unknown dataset {name!r}\. Did you mean {suggestion!r}\? Available: air_passengers, "
-    with pytest.raises(DataError, match=pattern):
-        load_dataset(name)
-    with pytest.raises(DataError, match=pattern):
-        dataset_info(name)
-
-
-def test_unknown_dataset_without_a_close_name_lists_the_available_ones() -> None:
-    with pytest.raises(DataError, match=r"Unknown dataset 'zzzzzz'\. Available: ") as info:
-        load_dataset("zzzzzz")
-    assert "Did you mean" not in str(info.value)
-    assert str(info.value).endswith(", ".join(DATASETS) + ".")
-
-
-def test_data_functions_are_exported_from_the_top_level() -> None:
-    for name in ["load_csv", "load_parquet", "from_pandas", "load_dataset", "list_datasets", "dataset_info"]:
-        assert getattr(tsforecast, name) is getattr(tsforecast.data, name)
-
-
-# --- loaders -----------------------------------------------------------------------------------------------------
-
-
-def test_load_csv_reads_a_single_series_named_after_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "sales.csv"
-    path.write_text("ds,y\n2021-01-01,1\n2021-02-01,2\n2021-03-01,3.5\n2021-04-01,4\n")
-    df = load_csv(path)
-    _assert_canonical(df)
-    assert set(df["unique_id"]) == {"sales"}
-    assert df["ds"].tolist() == list(pd.date_range("2021-01-01", periods=4, freq="MS"))
-    assert df["y"].tolist() == [1.0, 2.0, 3.5, 4.0]
-    assert infer_freq(df) == "MS"
-    pd.testing.assert_frame_equal(load_csv(str(path)), df)
-
-
-def test_load_csv_with_custom_column_names_and_an_id_column(tmp_path: Path) -> None:
-    path = tmp_path / "shops.csv"
-    rows = ["store,date,value,price"]
-    for store in ("b", "a"):
-        rows += [f"{store},2022-01-0{d},{d * 10 if store == 'a' else d},{d / 2}" for d in range(1, 6)]
-    path.write_text("\n".join(rows) + "\n")
-    df = load_csv(path, time_col="date", target_col="value", id_col="store")
-    _assert_canonical(df, ["price"])
-    assert df["unique_id"].tolist() == ["a"] * 5 + ["b"] * 5
-    assert df.loc[df["unique_id"] == "a", "y"].tolist() == [10.0, 20.0, 30.0, 40.0, 50.0]
-    assert df["price"].tolist() == [d / 2 for d in range(1, 6)] * 2
-    assert infer_freq(df) == "D"
-
-
-def test_load_csv_uses_a_unique_id_column_without_id_col(tmp_path: Path) -> None:
-    path = tmp_path / "panel.csv"
-    path.write_text("unique_id,ds,y\n" + "".join(f"{u},{t},{t}\n" for u in ("x", "y") for t in range(4)))
-    df = load_csv(path)
-    assert df["unique_id"].tolist() == ["x"] * 4 + ["y"] * 4
-    assert df["ds"].dtype == np.int64
-
-
-def test_load_csv_integer_time_index(tmp_path: Path) -> None:
-    path = tmp_path / "steps.csv"
-    path.write_text("t,v\n0,5\n2,6\n4,7\n6,8\n")
-    df = load_csv(path, time_col="t", target_col="v")
-    _assert_canonical(df)
-    assert df["ds"].dtype == np.int64
-    assert df["ds"].tolist() == [0, 2, 4, 6]
-    assert infer_freq(df) == 2
-
-
-def test_load_parquet_equals_from_pandas(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
-    frame = pd.DataFrame(
-        {
-            "id": np.repeat(["s1", "s2"], 6),
-            "when": np.tile(pd.date_range("2020-01-01", periods=6, freq="h"), 2),
-            "target": np.arange(12, dtype="int64"),
-            "temp": np.linspace(0, 1, 12),
-        }
-    )
-    path = tmp_path / "hourly.parquet"
-    frame.to_parquet(path)
-    df = load_parquet(path, time_col="when", target_col="target", id_col="id")
-    _assert_canonical(df, ["temp"])
-    pd.testing.assert_frame_equal(df, from_pandas(frame, "when", "target", "id"))
-    assert infer_freq(df) == "h"
-
-
-def test_load_parquet_fills_missing_timestamps(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
-    frame = _daily(8).drop(index=[3])
-    path = tmp_path / "gappy.parquet"
-    frame.to_parquet(path)
-    with pytest.raises(DataError, match=r"Series 'gappy' has 1 missing timestamp\(s\) at frequency D: 2020-01-04"):
-        load_parquet(path)
-    df = load_parquet(path, fill="zero")
-    assert len(df) == 8
-    assert df["y"].iloc[3] == 0.0
-
-
-@pytest.mark.parametrize(("loader", "suffix"), [(load_csv, ".csv"), (load_parquet, ".parquet")])
-def test_missing_file_raises_data_error(tmp_path: Path, loader: Any, suffix: str) -> None:
-    path = tmp_path / f"nope{suffix}"
-    with pytest.raises(DataError, match=rf"Data file {re.escape(repr(str(path)))} does not exist\. Check the path"):
-        loader(path)
-
-
-def test_a_directory_is_not_a_data_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"does not exist\. Check the path"):
-        load_csv(tmp_path)
-
-
-@pytest.mark.parametrize(
-    ("loader", "name", "content", "detail"),
-    [
-        (load_csv, "empty.csv", "", r"No columns to parse"),
-        (load_csv, "broken.csv", 'ds,y\n1,2,3,4\n"x', r"C error"),
-        (load_parquet, "broken.parquet", "not a parquet file at all", r""),
-    ],
-)
-def test_unreadable_file_raises_data_error(tmp_path: Path, loader: Any, name: str, content: str, detail: str) -> None:
-    if loader is load_parquet:
-        pytest.importorskip("pyarrow")
-    path = tmp_path / name
-    path.write_text(content)
-    suffix = re.escape(Path(name).suffix)
-    with pytest.raises(DataError, match=rf"Could not read .*{detail}.*\. Is it a valid {suffix} file\?"):
-        loader(path)
-
-
-def test_load_csv_unparsable_date_names_the_row(tmp_path: Path) -> None:
-    path = tmp_path / "bad_dates.csv"
-    path.write_text("ds,y\n2020-01-01,1\n2020-01-02,2\nsoon,3\n2020-01-04,4\n")
-    with pytest.raises(DataError, match=r"Column 'ds' has a value that is not a timestamp at row 2: 'soon'\. Use ISO"):
-        load_csv(path)
-
-
-def test_load_csv_never_modifies_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "gaps.csv"
-    days = [1, 2, 3, 5, 6, 7]
-    path.write_text("unique_id,ds,y\n" + "".join(f"b,2020-01-0{d},{d}\n" for d in days) + "a,2020-01-01,3\n")
-    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
-    load_csv(path, fill="ffill")
-    with pytest.raises(DataError, match="missing timestamp"):
-        load_csv(path)
-    assert path.read_bytes() == before
-    assert path.stat().st_mtime_ns == mtime
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gaps.csv"]
-
-
-def test_load_parquet_never_modifies_the_file(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
-    path = tmp_path / "s.parquet"
-    _daily(5).iloc[[0, 1, 1, 2]].to_parquet(path)
-    before = path.read_bytes()
-    with pytest.raises(DataError, match="has duplicate timestamp"):
-        load_parquet(path)
-    _daily(5).iloc[::-1].to_parquet(path)
-    before = path.read_bytes()
-    assert load_parquet(path)["y"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
-    assert path.read_bytes() == before
-
-
-# --- from_pandas: canonical output -------------------------------------------------------------------------------
+# --- from_pandas: canonical output -----------------------------------------------------------------------------------
 
 
 def test_from_pandas_series_with_datetime_index() -> None:
     s = pd.Series([1, 2, 3, 4], index=pd.date_range("2020-01-01", periods=4, freq="W-SUN"), name="ignored")
     df = from_pandas(s, name="sales")
-    _assert_canonical(df)
+    assert_canonical(df)
     assert df["unique_id"].tolist() == ["sales"] * 4
     assert df["ds"].tolist() == list(s.index)
     assert df["y"].tolist() == [1.0, 2.0, 3.0, 4.0]
@@ -280,7 +33,7 @@ def test_from_pandas_series_with_datetime_index() -> None:
 
 def test_from_pandas_series_with_integer_index_is_an_integer_time_index() -> None:
     df = from_pandas(pd.Series([5.0, 6.0, 7.0]))
-    _assert_canonical(df)
+    assert_canonical(df)
     assert df["ds"].tolist() == [0, 1, 2]
     assert df["ds"].dtype == np.int64
     assert df["unique_id"].tolist() == ["series"] * 3
@@ -304,7 +57,7 @@ def test_from_pandas_orders_columns_and_casts_dtypes() -> None:
         }
     )
     df = from_pandas(frame)
-    _assert_canonical(df, ["promo", "note"])
+    assert_canonical(df, ["promo", "note"])
     assert pd.api.types.is_datetime64_any_dtype(df["ds"])
     assert df["promo"].tolist() == [0, 1, 0, 1]
     assert df["note"].tolist() == list("abcd")
@@ -320,7 +73,7 @@ def test_from_pandas_panel_is_sorted_by_id_then_time_with_extras_following_their
         }
     )
     df = from_pandas(frame, id_col="store")
-    _assert_canonical(df, ["x"])
+    assert_canonical(df, ["x"])
     assert df["unique_id"].tolist() == ["1"] * 3 + ["10"] * 3 + ["2"] * 3
     assert df["ds"].tolist() == [5, 6, 7, 3, 4, 5, 0, 1, 2]
     assert df["y"].tolist() == [10.0, 11, 12, 100, 101, 102, 20, 21, 22]
@@ -328,15 +81,15 @@ def test_from_pandas_panel_is_sorted_by_id_then_time_with_extras_following_their
 
 
 def test_from_pandas_accepts_a_non_default_index() -> None:
-    frame = _daily(5)
+    frame = daily(5)
     frame.index = [50, 40, 30, 20, 10]
     df = from_pandas(frame)
-    _assert_canonical(df)
+    assert_canonical(df)
     assert df["y"].tolist() == [0.0, 1, 2, 3, 4]
 
 
 def test_from_pandas_allows_short_series_beside_a_long_one() -> None:
-    frame = pd.concat([_daily(10, unique_id="long"), _daily(2, "2020-01-05", unique_id="short")], ignore_index=True)
+    frame = pd.concat([daily(10, unique_id="long"), daily(2, "2020-01-05", unique_id="short")], ignore_index=True)
     df = from_pandas(frame)
     assert df.groupby("unique_id").size().to_dict() == {"long": 10, "short": 2}
     assert infer_freq(df) == "D"
@@ -363,14 +116,22 @@ def test_timezone_aware_timestamps_are_kept() -> None:
     assert infer_freq(df) == "h"
 
 
-# --- fill ----------------------------------------------------------------------------------------------------------
+def test_a_sorted_panel_and_its_shuffled_rows_give_the_same_frame() -> None:
+    ds = pd.date_range("2020-01-01", periods=30, freq="D")
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 30), "ds": np.tile(ds, 3), "y": np.arange(90.0)})
+    shuffled = df.sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(tsforecast.from_pandas(df), tsforecast.from_pandas(shuffled), check_exact=True)
+    pd.testing.assert_frame_equal(tsforecast.from_pandas(df), df, check_exact=True)
+
+
+# --- fill ------------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("fill", "inserted"), [("ffill", [2.0, 2.0, 5.0]), ("zero", [0.0, 0.0, 0.0])])
 def test_fill_inserts_the_missing_timestamps(fill: str, inserted: list[float]) -> None:
-    frame = _daily(10, temp=np.arange(10, dtype=float) * 10).drop(index=[3, 4, 6])
+    frame = daily(10, temp=np.arange(10, dtype=float) * 10).drop(index=[3, 4, 6])
     df = from_pandas(frame, fill=fill)
-    _assert_canonical(df, ["temp"])
+    assert_canonical(df, ["temp"])
     assert df["ds"].tolist() == list(pd.date_range("2020-01-01", periods=10, freq="D"))
     assert df["y"].iloc[[3, 4, 6]].tolist() == inserted
     assert df["temp"].iloc[[3, 4, 6]].tolist() == [20.0, 20.0, 50.0]  # covariates carry their last value forward
@@ -384,7 +145,7 @@ def test_fill_on_a_panel_with_an_integer_index(fill: str) -> None:
         {"unique_id": ["a"] * 5 + ["b"] * 4, "ds": [0, 1, 2, 3, 4, 0, 1, 3, 4], "y": np.arange(1.0, 10)}
     )
     df = from_pandas(frame, fill=fill)
-    _assert_canonical(df)
+    assert_canonical(df)
     assert df.groupby("unique_id")["ds"].apply(list).to_dict() == {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2, 3, 4]}
     b = df[df["unique_id"] == "b"]["y"].tolist()
     assert b == [6.0, 7.0, 7.0 if fill == "ffill" else 0.0, 8.0, 9.0]
@@ -393,7 +154,7 @@ def test_fill_on_a_panel_with_an_integer_index(fill: str) -> None:
 
 @pytest.mark.parametrize("fill", ["ffill", "zero"])
 def test_fill_without_gaps_changes_nothing(fill: str) -> None:
-    frame = _daily(6)
+    frame = daily(6)
     pd.testing.assert_frame_equal(from_pandas(frame, fill=fill), from_pandas(frame))
 
 
@@ -404,10 +165,10 @@ def test_fill_without_gaps_changes_nothing(fill: str) -> None:
 def test_unknown_fill_is_refused(fill: Any, error: type[Exception], shown: str) -> None:
     message = f"The 'fill' parameter of from_pandas must be one of {{'ffill', 'zero'}} or None. Got {shown} instead."
     with pytest.raises(error, match=re.escape(message)):
-        from_pandas(_daily(6).drop(index=[2]), fill=fill)
+        from_pandas(daily(6).drop(index=[2]), fill=fill)
 
 
-# --- from_pandas: every DataError ----------------------------------------------------------------------------------
+# --- from_pandas: every DataError ------------------------------------------------------------------------------------
 
 
 def test_wrong_type_raises_data_type_error() -> None:
@@ -430,6 +191,13 @@ def test_missing_columns_are_named(kwargs: dict[str, str], missing: str) -> None
     pattern = rf"Missing column\(s\) {re.escape(missing)}; the data have \['date', 'y'\]\. Name the right ones"
     with pytest.raises(DataError, match=pattern):
         from_pandas(frame, **kwargs)
+
+
+def test_a_column_that_would_be_replaced_by_a_canonical_one_is_refused() -> None:
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=4, freq="D"), "sales": [1.0, 2, 3, 4]})
+    frame["y"] = 0.0
+    with pytest.raises(DataError, match=r"Column\(s\) \['y'\] would be replaced by the canonical"):
+        from_pandas(frame, time_col="date", target_col="sales")
 
 
 def test_empty_frame_is_refused() -> None:
@@ -485,7 +253,7 @@ def test_numeric_strings_are_accepted_as_target() -> None:
 def test_nan_or_inf_target_reports_the_count_and_the_first_timestamp(
     values: list[float], count: int, first: str
 ) -> None:
-    frame = _daily(5).assign(y=values)
+    frame = daily(5).assign(y=values)
     pattern = (
         rf"Column 'y' has {count} NaN or infinite value\(s\); the first is in series 'series' at {first}\. "
         r"Drop or impute them"
@@ -525,7 +293,7 @@ def test_unsorted_series_is_sorted_losslessly(times: list[Any], expected: list[A
     frame = pd.DataFrame({"unique_id": "s1", "ds": times, "y": np.arange(len(times), dtype=float)})
     frame["x"] = [f"row{i}" for i in range(len(times))]
     df = from_pandas(frame)
-    _assert_canonical(df, ["x"])
+    assert_canonical(df, ["x"])
     assert df["ds"].tolist() == expected
     by_time = frame.sort_values("ds", kind="stable")  # ISO strings sort like their dates
     assert df["y"].tolist() == by_time["y"].tolist()  # the same rows, each value still on its own timestamp
@@ -533,7 +301,7 @@ def test_unsorted_series_is_sorted_losslessly(times: list[Any], expected: list[A
 
 
 def test_missing_timestamps_are_listed() -> None:
-    frame = _daily(10).drop(index=[2, 5])
+    frame = daily(10).drop(index=[2, 5])
     pattern = (
         r"Series 'series' has 2 missing timestamp\(s\) at frequency D: 2020-01-03 00:00:00, 2020-01-06 00:00:00\. "
         r"Insert them explicitly with fill='ffill' or fill='zero', or resample the data\."
@@ -574,7 +342,7 @@ def test_irregular_series_without_a_frequency_is_refused() -> None:
 def test_frequencies_differing_across_a_panel_are_refused() -> None:
     frame = pd.concat(
         [
-            _daily(4, unique_id="a"),
+            daily(4, unique_id="a"),
             pd.DataFrame({"unique_id": "b", "ds": pd.date_range("2020-01-01", periods=4, freq="MS"), "y": 1.0}),
         ],
         ignore_index=True,
@@ -583,18 +351,20 @@ def test_frequencies_differing_across_a_panel_are_refused() -> None:
         from_pandas(frame)
 
 
+def test_a_panel_with_two_frequencies_is_refused_naming_both() -> None:
+    frame = pd.DataFrame({"unique_id": ["a"] * 4 + ["b"] * 3, "ds": [0, 1, 2, 3, 0, 2, 4], "y": 1.0})
+    with pytest.raises(DataError, match=r"Series have different frequencies \('a': 1, 'b': 2\)\. Resample them"):
+        from_pandas(frame)
+
+
 @pytest.mark.parametrize("lengths", [[1], [2], [2, 1, 2]])
 def test_every_series_shorter_than_three_points_is_refused(lengths: list[int]) -> None:
-    frame = pd.concat([_daily(n, unique_id=f"s{i}") for i, n in enumerate(lengths)], ignore_index=True)
+    frame = pd.concat([daily(n, unique_id=f"s{i}") for i, n in enumerate(lengths)], ignore_index=True)
     with pytest.raises(DataError, match=r"Every series has fewer than 3 timestamps, so no frequency can be inferred\."):
         from_pandas(frame)
 
 
-# --- text timestamps: offsets, formats, day-first dates ------------------------------------------------------------
-
-
-def _text_frame(times: list[str], **extra: Any) -> pd.DataFrame:
-    return pd.DataFrame({"ds": times, "y": np.arange(len(times), dtype=float), **extra})
+# --- text timestamps: offsets, formats, day-first dates --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -622,7 +392,7 @@ def test_a_local_time_export_across_a_dst_change_is_converted_to_utc(
 @pytest.mark.parametrize("start", ["2024-03-29", "2024-03-29 10:00"])
 def test_daily_local_times_across_a_dst_change_are_kept_in_local_time(start: str) -> None:
     stamps = pd.date_range(start, periods=5, freq="D", tz="Europe/Berlin")
-    frame = _text_frame([t.isoformat() for t in stamps])
+    frame = text_frame([t.isoformat() for t in stamps])
     assert frame["ds"].str[-6:].nunique() == 2  # +01:00, then +02:00
     with pytest.warns(
         UserWarning, match=r"all at one local time of day, written with UTC offsets .* the local times were kept"
@@ -634,16 +404,16 @@ def test_daily_local_times_across_a_dst_change_are_kept_in_local_time(start: str
 
 def test_a_single_utc_offset_is_converted_to_utc_and_z_is_kept_silently() -> None:
     with pytest.warns(UserWarning, match="converted to UTC"):
-        df = from_pandas(_text_frame([f"2024-01-01T0{h}:00+05:30" for h in range(4)]))
+        df = from_pandas(text_frame([f"2024-01-01T0{h}:00+05:30" for h in range(4)]))
     assert df["ds"].iloc[0] == pd.Timestamp("2023-12-31 18:30", tz="UTC")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        df = from_pandas(_text_frame([f"2024-01-01T0{h}:00Z" for h in range(4)]))
+        df = from_pandas(text_frame([f"2024-01-01T0{h}:00Z" for h in range(4)]))
     assert df["ds"].iloc[0] == pd.Timestamp("2024-01-01 00:00", tz="UTC")
 
 
 def test_timestamps_with_and_without_an_offset_are_refused() -> None:
-    frame = _text_frame(["2024-01-01 00:00+01:00", "2024-01-01 01:00+01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
+    frame = text_frame(["2024-01-01 00:00+01:00", "2024-01-01 01:00+01:00", "2024-01-01 02:00", "2024-01-01 03:00"])
     pattern = (
         r"Column 'ds' mixes timestamps with and without a UTC offset: row 0 is '2024-01-01 00:00\+01:00' but row 2 "
         r"is '2024-01-01 02:00', so they cannot be placed on one clock\. Write every timestamp with its offset"
@@ -682,7 +452,7 @@ def test_mixed_date_formats_are_refused_at_load(tmp_path: Path, times: list[str]
 def test_day_first_dates_are_detected(times: list[str]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        df = from_pandas(_text_frame(times))
+        df = from_pandas(text_frame(times))
     assert [t.day for t in df["ds"]] == [int(t[:2]) for t in times]
     assert {t.month for t in df["ds"]} == {1}
     assert infer_freq(df) == "D"
@@ -691,7 +461,7 @@ def test_day_first_dates_are_detected(times: list[str]) -> None:
 def test_ambiguous_dates_take_the_only_reading_that_gives_a_regular_series() -> None:
     times = ["05/03/2024", "06/03/2024", "07/03/2024", "08/03/2024"]  # month-first: the 3rd of each month
     with pytest.warns(UserWarning, match=r"read as '%d/%m/%Y', the only reading that gives a regular series"):
-        df = from_pandas(_text_frame(times))
+        df = from_pandas(text_frame(times))
     assert df["ds"].tolist() == list(pd.date_range("2024-03-05", periods=4, freq="D"))
 
 
@@ -709,33 +479,11 @@ def test_ambiguous_dates_are_refused_when_both_or_neither_reading_fits(times: li
         r"date_format='%d/%m/%Y'\."
     )
     with pytest.raises(DataError, match=pattern):
-        from_pandas(_text_frame(times))
-
-
-def test_date_format_is_honoured_by_every_loader(tmp_path: Path) -> None:
-    times = ["01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024"]
-    expected = list(pd.date_range("2024-02-01", periods=4, freq="MS"))
-    assert from_pandas(_text_frame(times), date_format="%d/%m/%Y")["ds"].tolist() == expected
-    path = tmp_path / "monthly.csv"
-    path.write_text("ds,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
-    assert load_csv(path, date_format="%d/%m/%Y")["ds"].tolist() == expected
-    assert load_csv(path, date_format="%m/%d/%Y")["ds"].tolist() == list(pd.date_range("2024-01-02", periods=4))
-    pytest.importorskip("pyarrow")
-    _text_frame(times).to_parquet(tmp_path / "monthly.parquet")
-    assert load_parquet(tmp_path / "monthly.parquet", date_format="%d/%m/%Y")["ds"].tolist() == expected
-
-
-def test_date_format_reads_integer_dates(tmp_path: Path) -> None:
-    path = tmp_path / "compact.csv"
-    path.write_text("ds,y\n20240129,1\n20240130,2\n20240131,3\n")
-    assert load_csv(path, date_format="%Y%m%d")["ds"].tolist() == list(pd.date_range("2024-01-29", periods=3))
-    assert load_csv(path)["ds"].tolist() == [20240129, 20240130, 20240131]  # without it: an integer index
-    datetimes = _daily(4)
-    pd.testing.assert_frame_equal(from_pandas(datetimes, date_format="%d/%m/%Y"), from_pandas(datetimes))
+        from_pandas(text_frame(times))
 
 
 def test_a_row_that_does_not_match_date_format_is_named() -> None:
-    frame = _text_frame(["01/02/2024", "01/03/2024", "2024-04-01", "01/05/2024"])
+    frame = text_frame(["01/02/2024", "01/03/2024", "2024-04-01", "01/05/2024"])
     pattern = (
         r"Column 'ds' row 2 holds '2024-04-01', which does not match date_format='%d/%m/%Y'\. Fix that row, or pass "
         r"the format the column is written in\."
@@ -746,10 +494,10 @@ def test_a_row_that_does_not_match_date_format_is_named() -> None:
 
 def test_an_unusable_date_format_is_refused() -> None:
     with pytest.raises(DataError, match=r"date_format='%Q' is not a usable strftime format: .*'Q' is a bad directive"):
-        from_pandas(_text_frame(["2024-01-01", "2024-01-02", "2024-01-03"]), date_format="%Q")
+        from_pandas(text_frame(["2024-01-01", "2024-01-02", "2024-01-03"]), date_format="%Q")
     message = "The 'date_format' parameter of from_pandas must be an instance of str or None. Got 1 instead."
     with pytest.raises(DataTypeError, match=re.escape(message)):
-        from_pandas(_daily(3), date_format=1)  # type: ignore[arg-type]
+        from_pandas(daily(3), date_format=1)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -791,22 +539,22 @@ CLI_FLAGS = {p: "--" + p.replace("_", "-") for p in ("time_col", "target_col", "
             "Name the right ones with --time-col, --target-col and --id-col.",
         ),
         (
-            _daily(6).drop(index=[2]),
+            daily(6).drop(index=[2]),
             "Insert them explicitly with fill='ffill' or fill='zero', or resample",
             "Insert them explicitly with --fill 'ffill' or --fill 'zero', or resample",
         ),
         (
-            _text_frame(["2024-01-01", "01/02/2024", "2024-01-03"]),
+            text_frame(["2024-01-01", "01/02/2024", "2024-01-03"]),
             "name it with date_format= (e.g. date_format='%d/%m/%Y').",
             "name it with --date-format (e.g. --date-format '%d/%m/%Y').",
         ),
         (
-            _text_frame(["01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024"]),
+            text_frame(["01/01/2024", "01/02/2024", "01/03/2024", "01/04/2024"]),
             "Say which with date_format='%m/%d/%Y' or date_format='%d/%m/%Y'.",
             "Say which with --date-format '%m/%d/%Y' or --date-format '%d/%m/%Y'.",
         ),
         (
-            pd.concat([_daily(4), _daily(4)]),
+            pd.concat([daily(4), daily(4)]),
             "tells them apart with id_col=, or aggregate",
             "tells them apart with --id-col, or aggregate",
         ),
@@ -823,7 +571,7 @@ def test_remedies_name_parameters_in_the_callers_vocabulary(
 
 @pytest.mark.parametrize("huge", [1e200, -1e151])
 def test_targets_whose_squares_overflow_are_refused(huge: float) -> None:
-    frame = _daily(5).assign(y=[1.0, 2.0, huge, 4.0, huge])
+    frame = daily(5).assign(y=[1.0, 2.0, huge, 4.0, huge])
     pattern = (
         rf"Column 'y' has 2 value\(s\) beyond \+-1e\+150, the first {re.escape(f'{huge:g}')} in series 'series' at "
         r"2020-01-03 00:00:00: their squares overflow float64, so errors and spreads would be inf or NaN\. Rescale"
@@ -833,7 +581,7 @@ def test_targets_whose_squares_overflow_are_refused(huge: float) -> None:
     assert from_pandas(frame.assign(y=[1.0, 2.0, 1e150, 4.0, -1e150]))["y"].max() == 1e150
 
 
-# --- inputs are never modified -------------------------------------------------------------------------------------
+# --- inputs are never modified ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -873,126 +621,3 @@ def test_the_output_is_a_new_frame() -> None:
     out = from_pandas(frame)
     out.loc[0, "y"] = 100.0
     assert frame.loc[0, "y"] == 1.0
-
-
-# --- infer_freq and season_length ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("freq", "expected"),
-    [("MS", "MS"), ("QS-JAN", "QS-JAN"), ("YS-JAN", "YS-JAN"), ("D", "D"), ("h", "h"), ("30min", "30min"), ("B", "B")],
-)
-def test_infer_freq_of_a_validated_frame(freq: str, expected: str) -> None:
-    frame = pd.DataFrame({"ds": pd.date_range("2021-01-01", periods=12, freq=freq), "y": 1.0})
-    assert infer_freq(from_pandas(frame)) == expected
-
-
-def test_infer_freq_of_a_gappy_series_uses_the_most_common_spacing() -> None:
-    frame = pd.DataFrame({"ds": pd.date_range("2021-01-01", periods=12, freq="D").delete([4]), "y": 1.0})
-    assert infer_freq(from_pandas(frame, fill="ffill")) == "D"
-    assert infer_freq(frame.assign(unique_id="s")) == "D"
-
-
-def test_infer_freq_needs_a_series_of_three_timestamps() -> None:
-    frame = pd.DataFrame({"unique_id": ["a", "a"], "ds": [0, 1], "y": [1.0, 2.0]})
-    with pytest.raises(DataError, match=r"Every series has fewer than 3 timestamps, so no frequency can be inferred\."):
-        infer_freq(frame)
-
-
-def test_a_panel_with_two_frequencies_is_refused_naming_both() -> None:
-    frame = pd.DataFrame({"unique_id": ["a"] * 4 + ["b"] * 3, "ds": [0, 1, 2, 3, 0, 2, 4], "y": 1.0})
-    with pytest.raises(DataError, match=r"Series have different frequencies \('a': 1, 'b': 2\)\. Resample them"):
-        from_pandas(frame)
-
-
-@pytest.mark.parametrize(
-    ("freq", "season"),
-    [
-        ("MS", 12),
-        ("ME", 12),
-        ("QS", 4),
-        ("QS-JAN", 4),
-        ("QE-DEC", 4),
-        ("W", 52),
-        ("W-SUN", 52),
-        ("D", 7),
-        ("B", 5),
-        ("h", 24),
-        ("30min", 48),
-        ("min", 60),
-        ("YS-JAN", 1),
-        ("YE", 1),
-        ("s", 1),
-        (1, 1),
-        (7, 1),
-    ],
-)
-def test_season_length_table(freq: str | int, season: int) -> None:
-    assert season_length(freq) == season
-
-
-def test_a_column_that_would_be_replaced_by_a_canonical_one_is_refused() -> None:
-    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=4, freq="D"), "sales": [1.0, 2, 3, 4]})
-    frame["y"] = 0.0
-    with pytest.raises(DataError, match=r"Column\(s\) \['y'\] would be replaced by the canonical"):
-        from_pandas(frame, time_col="date", target_col="sales")
-
-
-def test_a_sorted_panel_and_its_shuffled_rows_give_the_same_frame() -> None:
-    ds = pd.date_range("2020-01-01", periods=30, freq="D")
-    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 30), "ds": np.tile(ds, 3), "y": np.arange(90.0)})
-    shuffled = df.sample(frac=1.0, random_state=0)
-    pd.testing.assert_frame_equal(tsforecast.from_pandas(df), tsforecast.from_pandas(shuffled), check_exact=True)
-    pd.testing.assert_frame_equal(tsforecast.from_pandas(df), df, check_exact=True)
-
-
-def test_infer_freq_reads_the_longest_series_whatever_the_types_of_the_ids() -> None:
-    frame = pd.DataFrame({"unique_id": [7, 7, "x", "x", "x"], "ds": [0, 2, 0, 5, 10], "y": 1.0})
-    assert tsforecast.infer_freq(frame) == 5
-
-
-# --- future_times ------------------------------------------------------------------------------------------------
-
-
-def test_future_times_continue_the_grid() -> None:
-    last = pd.Timestamp("2024-01-01", tz="Europe/Berlin")
-    assert future_times(last, "MS", 2).tolist() == list(pd.date_range("2024-02-01", periods=2, freq="MS", tz=last.tz))
-    assert future_times(9, 2, 3).tolist() == [11, 13, 15]
-
-
-@pytest.mark.parametrize(("unit", "bound", "name"), [("ns", "2262-04-11", "nano"), ("us", "294247-01-10", "micro")])
-@pytest.mark.parametrize(("freq", "horizon"), [("MS", 20_000_000), ("B", 10**8), ("h", 10**12)])
-@pytest.mark.parametrize("tz", [None, "UTC"])
-def test_a_horizon_past_the_last_representable_timestamp_is_refused(
-    unit: str, bound: str, name: str, freq: str, horizon: int, tz: str | None
-) -> None:
-    last = pd.Timestamp("2024-01-01", tz=tz).as_unit(unit)
-    pattern = (
-        rf"^horizon={horizon} runs past the last representable timestamp: {horizon} steps of {freq} after "
-        rf"2024-01-01 end after {bound}, the latest time pandas can hold at {name}second resolution\. "
-        r"Forecast fewer steps \(a smaller horizon=\)\.$"
-    )
-    with pytest.raises(DataError, match=pattern):
-        future_times(last, freq, horizon)
-
-
-def test_a_horizon_past_the_largest_integer_time_step_is_refused() -> None:
-    last = np.iinfo(np.int64).max - 10
-    pattern = (
-        rf"^horizon=6 runs past the last representable time step: 6 steps of 2 after {last} end after "
-        rf"{last + 10}, the largest 64-bit integer\. Forecast fewer steps \(a smaller horizon=\)\.$"
-    )
-    with pytest.raises(DataError, match=pattern):
-        future_times(last, 2, 6)
-    assert future_times(last, 2, 5).tolist()[-1] == last + 10
-
-
-def test_cli_forecast_refuses_a_horizon_past_the_last_timestamp_in_one_line(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    argv = ["forecast", "air_passengers", "--horizon", "20000000", "--model", "naive", "--out", str(tmp_path / "f.csv")]
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("tsforecast forecast: error: --horizon 20000000 runs past the last representable timestamp")
-    assert err.endswith("Forecast fewer steps (a smaller --horizon).")
-    assert len(err.splitlines()) == 1

@@ -1,8 +1,9 @@
-"""Load and validate time series in the canonical long format ``unique_id, ds, y``.
+"""Validate a frame into the canonical long format ``unique_id, ds, y``: :func:`from_pandas`.
 
-Every loader returns a new DataFrame sorted by ``unique_id, ds`` with ``unique_id`` as strings,
-``ds`` as ``datetime64`` (or integers for an integer time index) and ``y`` as ``float64``; any
-other columns (covariates) follow unchanged. The caller's file or frame is never modified.
+It returns, as every loader of :mod:`tsforecast.loaders` does, a new DataFrame sorted by
+``unique_id, ds`` with ``unique_id`` as strings, ``ds`` as ``datetime64`` (or integers for an
+integer time index) and ``y`` as ``float64``; any other columns (covariates) follow unchanged. The
+caller's file or frame is never modified.
 
 Series ids are labels, never numbers: each becomes the text it is written as, and two ids are one
 series exactly when their texts are equal. A CSV file's id column is read as written (stores ``007``
@@ -33,237 +34,22 @@ kept instead, as in UTC a daylight-saving change would move them off a daily gri
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from importlib import resources
-from pathlib import Path
-from typing import Any, Literal
-
 import numpy as np
 import pandas as pd
-from pandas._libs.parsers import STR_NA_VALUES
-from pandas.errors import OutOfBoundsDatetime, OutOfBoundsTimedelta
-from pandas.tseries.frequencies import to_offset
 
-from ._validation import NONE, Options, check_names, validate_params
+from ._validation import NONE, Options, validate_params
+from .columns import ID, TARGET, TIME, Fill
 from .errors import DataError, DataTypeError, spell, spell_value
+from .frequency import Series, longest_freq, number_series, series_freq, time_grid
 from .timestamps import parse_time, warn_user
 
-__all__ = [
-    "FREQUENCY_NAMES",
-    "DatasetInfo",
-    "dataset_info",
-    "describe_freq",
-    "format_time",
-    "from_pandas",
-    "future_times",
-    "infer_freq",
-    "list_datasets",
-    "load_csv",
-    "load_dataset",
-    "load_parquet",
-    "read_raw_csv",
-    "season_length",
-    "series_labels",
-]
+__all__ = ["MAX_ABS_TARGET", "from_pandas", "series_labels"]
 
-ID, TIME, TARGET = "unique_id", "ds", "y"
-Fill = Literal["ffill", "zero"]
 _MAX_LISTED = 5
 # NOTE: the audit's spread (np.std) and RMSE square the target; beyond ~1.3e154 a square overflows float64 to
 # inf, and a sum of squares over many rows sooner (then inf - inf = NaN). 1e150 leaves room for 1e8 rows.
 MAX_ABS_TARGET = 1e150
 """The largest magnitude a target may have: beyond it a square overflows float64 (refused at load)."""
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """Description of a shipped dataset."""
-
-    name: str
-    description: str
-    source: str
-    freq: str
-    season: int
-
-
-_DATASETS = {
-    info.name: info
-    for info in (
-        DatasetInfo("air_passengers", "Monthly airline passengers, 1949-1960", "R datasets::AirPassengers", "MS", 12),
-        DatasetInfo("elnino_sst", "Monthly El Nino sea-surface temperature, 1950-2010", "statsmodels elnino", "MS", 12),
-        DatasetInfo("ausbeer", "Quarterly Australian beer production", "fpp2::ausbeer", "QS-JAN", 4),
-        DatasetInfo("lynx", "Annual Canadian lynx trappings, 1821-1934", "R datasets::lynx", "YS-JAN", 1),
-        DatasetInfo("nile", "Annual flow of the river Nile, 1871-1970", "R datasets::Nile", "YS-JAN", 1),
-        DatasetInfo(
-            "elecdaily",
-            "Daily electricity demand in Victoria, 2014, with WorkDay and Temperature",
-            "fpp2::elecdaily",
-            "D",
-            7,
-        ),
-        DatasetInfo(
-            "taylor", "Half-hourly electricity demand, England and Wales, 2000", "forecast::taylor", "30min", 48
-        ),
-        DatasetInfo(
-            "arrivals", "Quarterly arrivals to Australia from 4 countries (panel)", "fpp2::arrivals", "QS-JAN", 4
-        ),
-        DatasetInfo(
-            "uk_lung_deaths", "Monthly UK lung-disease deaths, male and female (panel)", "R mdeaths/fdeaths", "MS", 12
-        ),
-    )
-}
-
-
-def _dataset_dir() -> Path:
-    # NOTE: an installed wheel carries the CSVs as package data (tsforecast/datasets/); a source
-    # checkout (tests run from the repository) reads the repository's top-level datasets/ folder.
-    packaged = Path(str(resources.files("tsforecast"))) / "datasets"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "datasets"
-
-
-def list_datasets() -> list[str]:
-    """Names of the shipped datasets, for :func:`load_dataset`.
-
-    Examples
-    --------
-    >>> "air_passengers" in list_datasets()
-    True
-    """
-    return sorted(_DATASETS)
-
-
-def _check_dataset_name(name: str) -> DatasetInfo:
-    check_names("dataset", [name], list_datasets())
-    return _DATASETS[name]
-
-
-def dataset_info(name: str) -> DatasetInfo:
-    """Return the description, source, frequency and season of a shipped dataset."""
-    return _check_dataset_name(name)
-
-
-def load_dataset(name: str) -> pd.DataFrame:
-    """Load a shipped real dataset as a validated long frame.
-
-    Single series get ``unique_id`` equal to the dataset name; panels keep their own ids.
-
-    Raises
-    ------
-    DataError
-        If ``name`` is not a shipped dataset (the message suggests the closest name).
-
-    Examples
-    --------
-    >>> df = load_dataset("air_passengers")
-    >>> df.shape, list(df.columns)
-    ((144, 3), ['unique_id', 'ds', 'y'])
-    """
-    _check_dataset_name(name)
-    return from_pandas(read_raw_csv(_dataset_dir() / f"{name}.csv", ID), name=name)
-
-
-def load_csv(
-    path: str | Path,
-    time_col: str = TIME,
-    target_col: str = TARGET,
-    id_col: str | None = None,
-    *,
-    fill: Fill | None = None,
-    date_format: str | None = None,
-) -> pd.DataFrame:
-    """Read a CSV file into a validated long frame (see :func:`from_pandas`).
-
-    The id column (``id_col``, else a ``unique_id`` column) is read as text exactly as written, with
-    no conversion to numbers or to missing values (see :func:`read_raw_csv`): stores ``007`` and ``7``
-    are two series, and ``NA``, ``null``, ``N/A`` and ``None`` are ids like any other, kept as
-    written, since an id is a label. An empty id field is refused. The other columns are read as
-    pandas reads them, missing values included, so a missing target is refused as such. A single
-    series (no ``id_col`` and no ``unique_id`` column) is named after the file's stem. ``fill`` and
-    ``date_format`` are passed on to :func:`from_pandas`.
-
-    Raises
-    ------
-    DataError
-        If the file does not exist, cannot be parsed, has an empty id, or its data are invalid.
-    """
-    path = Path(path)
-    frame = read_raw_csv(path, id_col if id_col is not None else ID)
-    return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill, date_format=date_format)
-
-
-def load_parquet(
-    path: str | Path,
-    time_col: str = TIME,
-    target_col: str = TARGET,
-    id_col: str | None = None,
-    *,
-    fill: Fill | None = None,
-    date_format: str | None = None,
-) -> pd.DataFrame:
-    """Read a Parquet file into a validated long frame (see :func:`load_csv`).
-
-    Ids become text as :func:`from_pandas` says: stored integers ``7`` become ``"7"``, stored text
-    ``"007"`` stays ``"007"``, and a missing id is refused. ``date_format`` applies when the time
-    column is stored as text (or integers such as 20240131).
-    """
-    path = Path(path)
-    frame = _read(path, pd.read_parquet)
-    return from_pandas(frame, time_col, target_col, id_col, name=path.stem, fill=fill, date_format=date_format)
-
-
-def read_raw_csv(path: str | Path, id_col: str = ID) -> pd.DataFrame:
-    """Read a CSV file as pandas does, except its id column, which is read as text exactly as written.
-
-    Nothing is validated: this is the reading :func:`load_csv` validates. Column ``id_col`` (when
-    the file has it) holds strings, with no conversion to numbers (``007`` stays ``"007"``) or to
-    missing values (``NA``, ``null`` or ``None`` stay as written; an empty field is ``""``). The
-    other columns get pandas' usual types and missing values.
-
-    Parameters
-    ----------
-    path : str or Path
-        The CSV file.
-    id_col : str
-        The column of series ids.
-
-    Returns
-    -------
-    DataFrame
-        The file's columns, in its order.
-
-    Raises
-    ------
-    DataError
-        If the file does not exist or cannot be parsed.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "stores.csv"
-    >>> _ = path.write_text("store,y\\n007,1\\nNA,\\n")
-    >>> read_raw_csv(path, "store").to_dict("list")
-    {'store': ['007', 'NA'], 'y': [1.0, nan]}
-    """
-    path = Path(path)
-    header = _read(path, lambda p: pd.read_csv(p, nrows=0)).columns
-    if id_col not in header:
-        return _read(path, pd.read_csv)
-    # NOTE: keep_default_na=False reads the id column verbatim; the other columns get pandas' default missing values.
-    others = dict.fromkeys((c for c in header if c != id_col), STR_NA_VALUES)
-    return _read(path, lambda p: pd.read_csv(p, dtype={id_col: str}, keep_default_na=False, na_values=others))
-
-
-def _read(path: Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"Data file {str(path)!r} does not exist. Check the path, or pass a shipped dataset name.")
-    try:
-        return reader(path)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"Could not read {str(path)!r}: {exc}. Is it a valid {path.suffix or 'data'} file?") from exc
 
 
 def from_pandas(
@@ -498,21 +284,6 @@ def _parse_target(col: pd.Series, target_col: str, out: pd.DataFrame) -> np.ndar
     return values
 
 
-Series = tuple[np.ndarray, np.ndarray]
-"""The series number of every row of a frame (numbered by first appearance) and the series names."""
-
-
-def _series(frame: pd.DataFrame) -> Series:
-    ids = frame[ID].to_numpy()
-    heads = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    names = ids[heads]
-    with contextlib.suppress(TypeError):  # NOTE: names of several types do not compare; factorize below
-        if (names[1:] > names[:-1]).all():  # one run per series, in sorted order: the runs are the series
-            return np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, len(ids)])), names
-    codes, uniques = pd.factorize(frame[ID])
-    return codes, np.asarray(uniques, dtype=object)
-
-
 def _in_order(frame: pd.DataFrame, series: Series) -> bool:
     """Whether ``frame`` is already sorted by series then strictly increasing time (checked on arrays)."""
     codes, names = series
@@ -528,14 +299,14 @@ def _in_order(frame: pd.DataFrame, series: Series) -> bool:
 
 def _check_order(frame: pd.DataFrame) -> tuple[pd.DataFrame, Series]:
     """``frame`` sorted by series then time (a lossless reorder), and its :data:`Series`; duplicates are refused."""
-    series = _series(frame)
+    series = number_series(frame)
     if _in_order(frame, series):  # NOTE: already sorted, without duplicates: nothing to reorder
         return frame, series
     # NOTE: unsorted input used to be refused; sorting loses nothing, duplicates would lose data.
     out = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
     repeated = (out[ID].eq(out[ID].shift()) & out[TIME].eq(out[TIME].shift())).to_numpy()
     if not repeated.any():
-        return out, _series(out)
+        return out, number_series(out)
     row = int(np.argmax(repeated))
     uid, stamp = out[ID].iloc[row], out[TIME].iloc[row]
     counts = out.loc[out[ID] == uid, TIME].value_counts()
@@ -558,61 +329,10 @@ def _check_order(frame: pd.DataFrame) -> tuple[pd.DataFrame, Series]:
     )
 
 
-def _pandas_freq(index: pd.DatetimeIndex) -> str | None:
-    with warnings.catch_warnings():
-        # pandas 3 announces that infer_freq will return an offset; to_offset() accepts both.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        freq = pd.infer_freq(index)
-    return None if freq is None else str(to_offset(freq).freqstr)
-
-
-def _series_freq(uid: str, times: pd.Series) -> str | int | None:
-    """The series' own frequency alias (or integer step), ignoring gaps; None when too short."""
-    if len(times) < 3:
-        return None
-    if pd.api.types.is_integer_dtype(times):
-        diffs = np.diff(times.to_numpy())
-        values, counts = np.unique(diffs, return_counts=True)
-        return int(values[np.argmax(counts)])
-    index = pd.DatetimeIndex(times)
-    freq = _pandas_freq(index)
-    if freq is None:
-        # Gaps defeat pd.infer_freq: take the frequency most runs of 3 consecutive stamps agree on.
-        runs = [_pandas_freq(index[i : i + 3]) for i in range(len(index) - 2)]
-        runs = [r for r in runs if r is not None]
-        if not runs:
-            raise DataError(
-                f"Could not infer a frequency for series {uid!r}: its timestamps are irregular or have too many "
-                "gaps. Resample it to a regular frequency first, e.g. df.resample('MS', on='ds').sum()."
-            )
-        freq = max(runs, key=runs.count)  # NOTE: not max(set(...)): ties must not depend on string hashing
-    return freq
-
-
-def _grid(first: Any, last: Any, freq: str | int) -> pd.Index:
-    if isinstance(freq, int):
-        return pd.Index(np.arange(first, last + 1, freq))
-    return pd.date_range(first, last, freq=freq)
-
-
-def _longest_freq(frame: pd.DataFrame, series: Series | None = None) -> tuple[str, str | int]:
-    """The first of the longest series (in order of appearance) and its frequency."""
-    codes, names = _series(frame) if series is None else series
-    sizes = np.bincount(codes)
-    if sizes.max() < 3:
-        raise DataError(
-            "Every series has fewer than 3 timestamps, so no frequency can be inferred. Provide longer series."
-        )
-    longest = int(np.argmax(sizes))
-    freq = _series_freq(str(names[longest]), frame[TIME][codes == longest])
-    assert freq is not None
-    return str(names[longest]), freq
-
-
 def _check_regular(frame: pd.DataFrame, series: Series, fill: Fill | None) -> pd.DataFrame:
-    longest, freq = _longest_freq(frame, series)
+    longest, freq = longest_freq(frame, series)
     # Fast path: every timestamp on one grid for the whole panel, consecutive within each series.
-    grid = _grid(frame[TIME].min(), frame[TIME].max(), freq)
+    grid = time_grid(frame[TIME].min(), frame[TIME].max(), freq)
     positions = grid.get_indexer(pd.Index(frame[TIME]))
     codes = series[0]
     same_series = np.r_[False, codes[1:] == codes[:-1]]
@@ -621,13 +341,13 @@ def _check_regular(frame: pd.DataFrame, series: Series, fill: Fill | None) -> pd
     # Slow path, series by series: name the first problem, or insert the missing timestamps when asked to.
     parts = []
     for uid, part in frame.groupby(ID, sort=False):
-        own = _series_freq(str(uid), part[TIME])
+        own = series_freq(str(uid), part[TIME])
         if own is not None and own != freq:
             raise DataError(
                 f"Series have different frequencies ({longest!r}: {freq}, {uid!r}: {own}). "
                 "Resample them to one frequency first."
             )
-        series_grid = _grid(part[TIME].iloc[0], part[TIME].iloc[-1], freq)
+        series_grid = time_grid(part[TIME].iloc[0], part[TIME].iloc[-1], freq)
         off_grid = pd.Index(part[TIME]).difference(series_grid)
         if len(off_grid):
             raise DataError(
@@ -650,128 +370,3 @@ def _check_regular(frame: pd.DataFrame, series: Series, fill: Fill | None) -> pd
             part = part[frame.columns]
         parts.append(part)
     return pd.concat(parts, ignore_index=True) if fill is not None else frame
-
-
-def infer_freq(df: pd.DataFrame) -> str | int:
-    """Frequency of a validated long frame: a pandas alias, or the step of an integer time index.
-
-    Read from the longest series (validation has checked that every series shares it).
-
-    Raises
-    ------
-    DataError
-        If no series has 3 timestamps.
-    """
-    return _longest_freq(df)[1]
-
-
-_SEASONS = {"MS": 12, "ME": 12, "QS": 4, "QE": 4, "W": 52, "D": 7, "B": 5, "h": 24, "30min": 48, "min": 60}
-
-
-def season_length(freq: str | int) -> int:
-    """Typical seasonal period of a frequency: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly,
-    48 half-hourly; 1 (no season) otherwise.
-
-    Examples
-    --------
-    >>> season_length("MS"), season_length("QS-JAN"), season_length("D"), season_length(1)
-    (12, 4, 7, 1)
-    """
-    if isinstance(freq, int):
-        return 1
-    base = str(freq).split("-")[0]
-    return _SEASONS.get(base, 1)
-
-
-# ------------------------------------------------------------------------------- time helpers ---- #
-
-FREQUENCY_NAMES = {
-    "MS": "monthly",
-    "ME": "monthly",
-    "M": "monthly",
-    "QS": "quarterly",
-    "QE": "quarterly",
-    "Q": "quarterly",
-    "YS": "yearly",
-    "YE": "yearly",
-    "Y": "yearly",
-    "AS": "yearly",
-    "W": "weekly",
-    "D": "daily",
-    "B": "business-daily",
-    "h": "hourly",
-    "H": "hourly",
-    "30min": "half-hourly",
-    "min": "every minute",
-}
-"""Plain names of pandas frequency aliases (the anchor, e.g. ``-JAN``, is ignored)."""
-
-
-def describe_freq(freq: Any) -> str:
-    """A frequency in words: ``"monthly (MS)"``, ``"integer time index, step 1"``, ``"—"`` for ``None``.
-
-    Examples
-    --------
-    >>> describe_freq("QS-JAN"), describe_freq(1), describe_freq("5D")
-    ('quarterly (QS-JAN)', 'integer time index, step 1', 'daily (5D)')
-    """
-    if freq is None:
-        return "—"
-    if isinstance(freq, int) or str(freq).lstrip("-").isdigit():
-        return f"integer time index, step {freq}"
-    base = str(freq).split("-")[0]
-    name = FREQUENCY_NAMES.get(base) or FREQUENCY_NAMES.get(base.lstrip("0123456789"))
-    return f"{name} ({freq})" if name else str(freq)
-
-
-def format_time(value: Any) -> str:
-    """A timestamp as ``YYYY-MM-DD`` (midnight) or ``YYYY-MM-DD HH:MM``; anything else with ``str``.
-
-    Examples
-    --------
-    >>> format_time(pd.Timestamp("2024-03-01")), format_time(pd.Timestamp("2024-03-01 06:30")), format_time(7)
-    ('2024-03-01', '2024-03-01 06:30', '7')
-    """
-    if isinstance(value, pd.Timestamp | np.datetime64 | datetime):
-        stamp = pd.Timestamp(value)
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-_UNITS = {"s": "second", "ms": "millisecond", "us": "microsecond", "ns": "nanosecond"}
-
-
-def future_times(last: Any, freq: str | int, horizon: int) -> pd.Index:
-    """The ``horizon`` timestamps after ``last`` at frequency ``freq``.
-
-    Raises
-    ------
-    DataError
-        If they run past the last representable time: for timestamps, the latest one pandas holds
-        at their resolution (2262-04-11 for nanoseconds, year 294247 for microseconds); for an
-        integer time index, the largest 64-bit integer.
-
-    Examples
-    --------
-    >>> future_times(pd.Timestamp("2024-01-01"), "MS", 2).strftime("%Y-%m").tolist(), future_times(9, 1, 2).tolist()
-    (['2024-02', '2024-03'], [10, 11])
-    """
-    remedy = f"Forecast fewer steps (a smaller {spell('horizon')})."
-    if isinstance(freq, int):
-        largest = int(np.iinfo(np.int64).max)
-        if int(last) + freq * horizon > largest:  # NOTE: Python integers: the check itself cannot overflow
-            raise DataError(
-                f"{spell_value('horizon', horizon)} runs past the last representable time step: {horizon} steps of "
-                f"{freq} after {last} end after {largest}, the largest 64-bit integer. {remedy}"
-            )
-        return pd.Index(int(last) + freq * np.arange(1, horizon + 1))
-    try:
-        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
-    except (OutOfBoundsDatetime, OutOfBoundsTimedelta, OverflowError) as exc:
-        unit = pd.Timestamp(last).unit
-        bound = pd.Timestamp(np.datetime64(np.iinfo(np.int64).max, unit))
-        raise DataError(
-            f"{spell_value('horizon', horizon)} runs past the last representable timestamp: {horizon} steps of "
-            f"{freq} after {format_time(last)} end after {bound.year}-{bound.month:02d}-{bound.day:02d}, the "
-            f"latest time pandas can hold at {_UNITS[unit]} resolution. {remedy}"
-        ) from exc
