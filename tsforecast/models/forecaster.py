@@ -352,7 +352,10 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         forecast with ``predict(history, future=...)`` (histories ending at the same timestamp
         in one call; ``predict()`` without a history when the histories are exactly the fitted
         rows). Subclasses may override it with a faster computation of the same forecasts (see
-        the module docstring).
+        the module docstring). An override is trusted with ``data``: with ``refit`` above 1 it holds
+        the rows up to the last fold of a refit block, and the fit-scope check on ``last_seen_``
+        covers only fits made through ``fit``; the leakage audit checks an override's forecasts
+        like any other.
 
         Parameters
         ----------
