@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 import warnings
@@ -252,3 +253,12 @@ def test_a_users_script_with_a_leaky_covariate_stops_with_the_screens_error(tmp_
         "tsforecast.errors.LeakageError: Covariate screen: past_only column 'next_y' tracks y one step ahead "
         "(corr of prewhitened differences 1.000 at lead 1"
     )
+
+
+def test_the_measurement_script_prints_its_rates(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "measure_covariate_screen.py"
+    monkeypatch.setattr(sys, "argv", [script.name, "--trials", "2"])
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "false-alarm rate, honest cases: 0/32 = 0.000 (refused 0, warned 0)" in out
+    assert "catch rate, exact leaks: 26/26 = 1.000 (refused 26, warned 0)" in out
