@@ -37,6 +37,8 @@ tells it from a noisy copy of the future, and a warning leaves the choice to the
 columns are refused when they equal, in every series, ``y``'s mean, sum or last value over the
 whole series, and in some series differ from the same statistic over the rows before the cutoff.
 
+A series with fewer than ``3 * (season + 1) + 11`` rows before the first cutoff is left out of the
+correlation checks, and a column with fewer than ``2H + 21`` pooled rows is not screened by them.
 ``Covariates(screen="warn")`` turns refusals into warnings, ``screen="off"`` skips the screen.
 """
 
