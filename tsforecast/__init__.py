@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
     from .audit import AuditResult
     from .backtest import BacktestResult, audit_leakage, backtest
     from .covariates import Covariates
-    from .errors import DataError, DataTypeError, LeakageError, ShuffleError, TsforecastError
+    from .errors import DataError, DataTypeError, LeakageError, LeakageWarning, ShuffleError, TsforecastError
     from .frames import from_pandas
     from .frequency import infer_freq
     from .loaders import load_csv, load_dataset, load_parquet
@@ -43,6 +43,7 @@ __all__ = [
     "Fold",
     "Forecaster",
     "LeakageError",
+    "LeakageWarning",
     "Mean",
     "Naive",
     "OrderedSampler",
@@ -77,7 +78,7 @@ _SOURCES = {
     "frequency": ("infer_freq",),
     "loaders": ("load_csv", "load_dataset", "load_parquet"),
     "shipped": ("dataset_info", "list_datasets"),
-    "errors": ("DataError", "DataTypeError", "LeakageError", "ShuffleError", "TsforecastError"),
+    "errors": ("DataError", "DataTypeError", "LeakageError", "LeakageWarning", "ShuffleError", "TsforecastError"),
     "models": ("ARIMA", "ETS", "Drift", "Forecaster", "Mean", "Naive", "SeasonalNaive", "Theta", "make_model"),
     "models.sgd": ("SGDForecaster",),
     "shuffle_guard": ("OrderedSampler", "check_no_shuffle", "ordered_loader"),

@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .columns import ID, TARGET, TIME
+from .covariate_screen import screen_covariates
 from .covariates import Covariates, prepare_frame
 from .errors import DataError, DataTypeError, spell, spell_value
 from .frames import from_pandas
@@ -381,7 +382,13 @@ def make_plan(
     Raises
     ------
     DataError, DataTypeError, ShuffleError, LeakageError
-        For bad data, covariates, splitters, models or interval settings: before any model is fitted.
+        For bad data, covariates, splitters, models or interval settings: before any model is fitted
+        (a covariate holding future values of ``y`` included: :func:`~tsforecast.covariate_screen.screen_covariates`).
+
+    Warns
+    -----
+    LeakageWarning
+        For a covariate that may hold future values of ``y``.
     """
     levels = None if level is None else check_levels(level)
     check_interval_method(interval_method)
@@ -395,6 +402,8 @@ def make_plan(
     horizon = _forecast_span(folds)
     entries = resolve_entries(model, baselines, horizon=horizon, season=season)
     data = histories_of(frame, freq, declared)
+    first = np.min([f.train_end for f in folds], axis=0)  # NOTE: each series' rows up to the earliest cutoff
+    screen_covariates(frame, data.offsets, first, declared, horizon=horizon, season=season)
     if levels is not None and interval_method == "conformal":
         _check_levels_reachable(levels, horizon, len(data.ids))
     blocks, left_out = [], []

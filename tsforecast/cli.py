@@ -65,6 +65,7 @@ FLAGS = {
     "past_only": "--past-only",
     "static": "--static",
     "calendar": "--calendar",
+    "screen": "--covariate-screen",
     "future": "--future",
     "level": "--level",
     "interval_method": "--interval-method",
@@ -246,7 +247,8 @@ def _models(args: argparse.Namespace, *, horizon: int, season: int) -> list[Any]
 
 
 def _covariates(args: argparse.Namespace) -> Covariates | None:
-    """The covariates declared by --known-future, --past-only, --static and --calendar (None if none)."""
+    """The covariates declared by --known-future, --past-only, --static and --calendar (None if none), screened as
+    --covariate-screen says."""
     from .covariates import CALENDAR, Covariates
 
     declared = {
@@ -256,7 +258,15 @@ def _covariates(args: argparse.Namespace) -> Covariates | None:
         "calendar": _split_names(args.calendar),
     }
     check_names("calendar feature", declared["calendar"], CALENDAR)
-    return Covariates(**declared) if any(declared.values()) else None  # type: ignore[arg-type]
+    screen = getattr(args, "covariate_screen", None)
+    if screen is not None and not (declared["known_future"] or declared["past_only"] or declared["static"]):
+        raise DataError(
+            f"--covariate-screen {screen} has no effect without covariate columns to screen. Declare them with "
+            "--known-future, --past-only or --static, or drop --covariate-screen."
+        )
+    if not any(declared.values()):
+        return None
+    return Covariates(**declared, screen=screen or "refuse")  # type: ignore[arg-type]
 
 
 def _intervals(args: argparse.Namespace) -> dict[str, Any]:
@@ -622,6 +632,13 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--train-size", type=_positive, default=None, help="length of a sliding training window")
     bt.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets,theta (default: sgd)")
     bt.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True, help="leakage audit (default: on)")
+    bt.add_argument(
+        "--covariate-screen",
+        choices=("refuse", "warn", "off"),
+        default=None,
+        help="covariate leak screen before any fit: refuse a column holding future values of y, only warn, or skip "
+        "(default: refuse)",
+    )
     bt.add_argument("--jobs", type=_workers, default=1, help="parallel workers, -1 for all cores (default: 1)")
     bt.add_argument("--engine", choices=("serial", "joblib", "dask"), default="serial", help="task engine")
     bt.add_argument("--checkpoint", default=None, help="directory to store finished tasks and resume from")

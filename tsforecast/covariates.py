@@ -46,6 +46,7 @@ CALENDAR: dict[str, str] = {
 """The built-in calendar features, each encoded as a ``sin``/``cos`` pair of its phase."""
 
 _KINDS = ("known_future", "past_only", "static")
+_SCREENS = ("refuse", "warn", "off")
 _CHOICES = (
     "known_future (known in advance for the horizon: calendar, planned prices), "
     "past_only (observed with the target: used only up to each cutoff) or "
@@ -80,6 +81,12 @@ class Covariates:
     calendar : sequence of str
         Built-in calendar features generated from ``ds`` as known-future columns
         ``<name>_sin, <name>_cos`` (see :data:`CALENDAR` for the names); needs datetime timestamps.
+    screen : {"refuse", "warn", "off"}, default="refuse"
+        The covariate leak screen a backtest runs before any fit
+        (:mod:`tsforecast.covariate_screen`): ``"refuse"`` raises a
+        :class:`~tsforecast.errors.LeakageError` for a column that decisively holds future values of
+        ``y`` and warns for one that may; ``"warn"`` only warns; ``"off"`` skips it. It changes
+        no forecast, so it is not part of the declaration's identity (equality, ``repr``).
 
     Notes
     -----
@@ -100,8 +107,14 @@ class Covariates:
     past_only: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
     calendar: tuple[str, ...] = field(default=())
+    screen: str = field(default="refuse", repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.screen not in _SCREENS:
+            raise DataError(
+                f"Covariates(screen={self.screen!r}) is not one of {', '.join(map(repr, _SCREENS))}: 'refuse' refuses "
+                "a covariate that holds future values of y, 'warn' only warns, 'off' skips the screen."
+            )
         # NOTE: normalised to tuples so a declaration is hashable and compares by value.
         for what in (*_KINDS, "calendar"):
             object.__setattr__(self, what, _names(getattr(self, what), what))

@@ -8,6 +8,8 @@ exception a caller would naturally catch, so ``except ValueError`` keeps working
      ├── DataTypeError(TypeError)       an argument of the wrong type
      └── LeakageError(ValueError)       future information could reach a forecast
           └── ShuffleError              shuffling was enabled on a time-ordered path
+
+    LeakageWarning(UserWarning)         future information may reach a forecast (the covariate screen)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "DataError",
     "DataTypeError",
     "LeakageError",
+    "LeakageWarning",
     "ShuffleError",
     "TsforecastError",
     "spell",
@@ -120,3 +123,7 @@ class ShuffleError(LeakageError):
 
     Time series must not be shuffled: a shuffled split trains on the future of its test data.
     """
+
+
+class LeakageWarning(UserWarning):
+    """Warned when a declared covariate may hold future values of the target (the covariate screen)."""

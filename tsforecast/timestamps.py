@@ -24,12 +24,12 @@ __all__ = ["format_time", "parse_time", "refuse_time", "warn_user"]
 _OFFSET = r"(?:[T ]\d{2}|:\d{2}(?:[.,]\d+)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 
-def warn_user(message: str) -> None:
-    """A :class:`UserWarning` attributed to the first caller outside tsforecast (the user's line)."""
+def warn_user(message: str, category: type[UserWarning] = UserWarning) -> None:
+    """A warning of ``category`` attributed to the first caller outside tsforecast (the user's line)."""
     frame, level = sys._getframe(1), 2
     while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith("tsforecast."):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
 def parse_time(
