@@ -233,13 +233,14 @@ class SGDForecaster(Forecaster):
     per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
     for the horizon (calendar features are computed from the timestamps).
 
-    **Ensemble**: 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6 members; the forecast is
-    their mean. This pair measured best on the tune set among drift + decomposed (the previous
-    default), all three, ``"es"`` alone and other subsets (``python scripts/choose_ensemble.py``;
-    ``docs/accuracy-research.md``). Each ingredient (the residual over a base, log space, the
-    seasonal scale, L1/Huber losses, the ensemble) was kept because it brought MASE closer to ETS;
-    ``docs/sgd-design.md`` records those measurements and which of them
-    ``python scripts/evaluate_sgd.py`` reproduces.
+    **Ensemble**: with ``family="auto"``, 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6
+    members when the season is 12 or longer, else ``"es"`` × 3 lookbacks = 3 members; the forecast
+    is their mean. This rule measured best on the tune set among drift + decomposed (the previous
+    default), all three, ``"es"`` alone, ``"drift"`` + ``"es"`` everywhere and other subsets
+    (``python scripts/choose_ensemble.py``; ``docs/accuracy-research.md`` §5). Each ingredient (the
+    residual over a base, log space, the seasonal scale, L1/Huber losses, the ensemble) was kept
+    because it brought MASE closer to ETS; ``docs/sgd-design.md`` records those measurements and
+    which of them ``python scripts/evaluate_sgd.py`` reproduces.
 
     **Divergence**: a non-finite training or validation cost stops the member with a
     ``RuntimeWarning`` and restores its best weights (at worst the base forecast), so a NaN never
