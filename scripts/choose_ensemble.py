@@ -71,10 +71,10 @@ class _Timed(SGDForecaster):
         """Each member's forecasts, then the es base's: ``(members + 1, n_series, horizon)`` in the data's space."""
         longest = max(r.lookback for r in self.recipes_)
         frame = self._train_frame
-        series = self._series(frame, minimum=longest, log=self.log_, seasonal=True)
+        series = self._series(frame, minimum=longest, log=self.log_, seasonal=True, scalers=self.state_.scalers)
         series = self._with_smoothing(frame, series)
         with single_thread(), torch.no_grad():
-            stacked = np.stack([self._member_forecast(member, series) for member in self._members])
+            stacked = np.stack([self._member_forecast(member, series) for member in self.state_.members])
         assert series.smoothing is not None
         base = series.smoothing.forecasts(series.smoothing.ends - 1)  # the ES forecast from each series' last value
         stacked = np.concatenate([stacked, base[None]])

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "tsforecast"
 # Lowest first: a module may import modules of its own layer or of a lower one, never a higher one.
 LAYERS = [
     ["errors", "columns"],
-    ["_validation", "timestamps", "_progress", "shipped"],
+    ["_validation", "timestamps", "_progress", "shipped", "_secret"],
     ["frequency"],
     ["frames"],
     ["loaders"],

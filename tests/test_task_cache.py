@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
+import os
 import pickle
 import sys
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +44,17 @@ class Annotated(LastValue):
     def _fit(self, frame: pd.DataFrame) -> None:
         super()._fit(frame)
         self.history_ = pd.DataFrame({"epoch": [1], "note": [[1, 2]]})
+
+
+class Mapped(LastValue):
+    """Forecasts ``transform`` of the last value."""
+
+    def __init__(self, horizon: int = 1, transform: Callable[[float], float] = float) -> None:
+        super().__init__(horizon)
+        self.transform = transform
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        return np.repeat(self.transform(y[-1]), self.horizon)
 
 
 class Planted:
@@ -292,3 +306,168 @@ def test_model_code_covers_every_module_of_tsforecast() -> None:
     }
     for model in (LastValue(horizon=12), tsf.SGDForecaster(horizon=12)):
         assert _task_cache.model_code(model).endswith(f"; tsforecast code sha256:{digest.hexdigest()}")
+
+
+# ------------------------------------------------------------------------ forgeries and keys ---- #
+
+
+def forge(path: Path, *, secret: bytes | None = None, change: float = 100.0) -> None:
+    """Rewrite the checkpoint at ``path`` with its forecasts moved by ``change``, sealed as ``encode`` seals files."""
+    data = path.read_bytes()
+    header = json.loads(data.partition(b"\n")[0])
+    frames = _task_cache.decode(data, header["key"], tuple(header["frames"]), secret)
+    assert frames["forecasts"] is not None
+    frames["forecasts"]["y_hat"] += change
+    path.write_bytes(_task_cache.encode(header["key"], frames, secret))
+
+
+def test_without_a_key_a_forged_file_with_a_recomputed_digest_is_used_but_not_its_actuals(
+    air: pd.DataFrame, tmp_path: Path
+) -> None:
+    # Documented: a digest stops damage, not a deliberate forgery. Only forecasts come from the file.
+    first = run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
+    forge(path)
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
+    assert (FITS, messages) == ([], [])
+    moved = (second.forecasts["y_hat"] - first.forecasts["y_hat"]).to_numpy()
+    assert sorted(set(moved)) == [0.0, 100.0]  # one task's forecasts are the forged ones
+    for column in ("unique_id", "ds", "cutoff", "fold", "model", "y"):  # from the data, never from the file
+        pd.testing.assert_series_equal(second.forecasts[column], first.forecasts[column])
+
+
+@pytest.mark.parametrize("sealed_with", [None, b"another key"], ids=["plain-digest", "other-key"])
+def test_with_a_key_a_forged_file_is_refused_and_recomputed(
+    air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sealed_with: bytes | None
+) -> None:
+    monkeypatch.setenv("TSFORECAST_KEY", "s3cret")
+    first = run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
+    assert b'"hmac-sha256"' in path.read_bytes().partition(b"\n")[0]
+    header = json.loads(path.read_bytes().partition(b"\n")[0])
+    frames = _task_cache.decode(path.read_bytes(), header["key"], tuple(header["frames"]), b"s3cret")
+    assert frames["forecasts"] is not None
+    frames["forecasts"]["y_hat"] += 100.0
+    path.write_bytes(_task_cache.encode(header["key"], frames, sealed_with))  # a well-formed file, digest recomputed
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
+    assert len(messages) == 1
+    assert f"{path.name} (fails its HMAC-SHA256 under the key (TSFORECAST_KEY)" in messages[0]
+    assert len(FITS) == 1
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts)
+
+
+def test_without_a_key_a_file_sealed_with_one_is_recomputed(
+    air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TSFORECAST_KEY", "s3cret")
+    first = run(air, tmp_path)
+    monkeypatch.delenv("TSFORECAST_KEY")
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path)
+    assert len(messages) == 1
+    assert "authenticated with a key; set TSFORECAST_KEY or TSFORECAST_KEY_FILE to reuse it" in messages[0]
+    assert len(FITS) == 2
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts)
+
+
+def test_a_key_file_outside_the_directory_authenticates_and_one_inside_is_refused(
+    air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "key").write_text("s3cret\n")
+    monkeypatch.setenv("TSFORECAST_KEY_FILE", str(tmp_path / "key"))
+    run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
+    header = json.loads(path.read_bytes().partition(b"\n")[0])
+    assert _task_cache.decode(path.read_bytes(), header["key"], tuple(header["frames"]), b"s3cret")  # the file's text
+    (tmp_path / "ckpt" / "key").write_text("s3cret\n")
+    monkeypatch.setenv("TSFORECAST_KEY_FILE", str(tmp_path / "ckpt" / "key"))
+    with pytest.raises(
+        tsf.DataError, match=r"^The key file .* lies inside .*ckpt'.*; move it outside that directory\.$"
+    ):
+        run(air, tmp_path / "ckpt")
+    monkeypatch.setenv("TSFORECAST_KEY", "s3cret")
+    with pytest.raises(tsf.DataError, match="Both TSFORECAST_KEY and TSFORECAST_KEY_FILE are set"):
+        run(air, tmp_path / "ckpt")
+
+
+def test_a_symlink_to_a_forged_file_is_never_read(air: pd.DataFrame, tmp_path: Path) -> None:
+    first = run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
+    forged = tmp_path / "forged.tsfc"
+    forged.write_bytes(path.read_bytes())
+    forge(forged)  # a valid file with a recomputed digest, which would be used in place
+    path.unlink()
+    path.symlink_to(forged)
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
+    assert len(messages) == 1
+    assert f"{path.name} (a symbolic link, never followed)" in messages[0]
+    assert len(FITS) == 1
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts)
+    assert not path.is_symlink()  # replaced by the recomputed file; the link's target is untouched
+    FITS.clear()
+    assert rerun_recording_warnings(air, tmp_path / "ckpt")[1] == []
+    assert FITS == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_or_a_directory_in_place_of_a_file_is_never_read(air: pd.DataFrame, tmp_path: Path) -> None:
+    first = run(air, tmp_path / "ckpt")
+    pipe, folder = model_files(air, tmp_path / "ckpt")
+    pipe.unlink()
+    os.mkfifo(pipe)  # opening it for reading the ordinary way would block forever
+    folder.unlink()
+    folder.mkdir()
+    FITS.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        second = run(air, tmp_path / "ckpt")
+    messages = [str(w.message) for w in caught]
+    assert f"{pipe.name} (not a regular file, never read)" in messages[0]
+    assert f"{folder.name} (not a regular file, never read)" in messages[0]
+    assert "1 task result(s) were not checkpointed" in messages[1]  # the directory cannot be replaced by a file
+    assert len(FITS) == 2
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts)
+
+
+def _rewritten(path: Path, edit: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    """Rewrite the checkpoint at ``path`` with ``edit`` applied to its forecasts, under a valid digest."""
+    data = path.read_bytes()
+    header = json.loads(data.partition(b"\n")[0])
+    frames = _task_cache.decode(data, header["key"], tuple(header["frames"]))
+    assert frames["forecasts"] is not None
+    path.write_bytes(_task_cache.encode(header["key"], {**frames, "forecasts": edit(frames["forecasts"])}))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda f: f.iloc[:-1],
+        lambda f: pd.concat([f, f.tail(1).assign(fit=7)], ignore_index=True),
+        lambda f: f.assign(fit=f["fit"].astype("float64")),
+        lambda f: f.assign(y_hat=f["y_hat"].astype("str")),
+        lambda f: f.drop(columns="fit"),
+    ],
+    ids=["row-missing", "row-of-another-fit", "fit-not-integer", "forecasts-as-text", "no-fit-column"],
+)
+def test_a_file_whose_rows_do_not_match_the_plan_is_recomputed(
+    air: pd.DataFrame, tmp_path: Path, edit: Callable[[pd.DataFrame], pd.DataFrame]
+) -> None:
+    first = run(air, tmp_path / "ckpt")
+    path = model_files(air, tmp_path / "ckpt")[0]
+    _rewritten(path, edit)
+    FITS.clear()
+    second, messages = rerun_recording_warnings(air, tmp_path / "ckpt")
+    assert len(messages) == 1
+    assert f"{path.name} (its forecasts do not match the task's requests)" in messages[0]
+    assert len(FITS) == 1
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts)
+
+
+def test_a_model_with_a_parameter_that_cannot_be_pickled_is_not_checkpointed(air: pd.DataFrame, tmp_path: Path) -> None:
+    model = Mapped(horizon=12, transform=lambda y: y + 1.0)
+    with pytest.warns(UserWarning, match=r"2 task result\(s\) were not checkpointed.*cannot be pickled"):
+        tsf.backtest(model, air, tsf.WalkForward(2, 12), baselines=(), checkpoint=tmp_path / "ckpt")
+    assert model_files(air, tmp_path / "ckpt") == []

@@ -26,7 +26,8 @@ import pandas as pd
 
 from ._plan import BlockPlan, Plan, Task
 from ._progress import Progress
-from ._task_cache import TaskCache, Unstorable, model_code, runtime_versions
+from ._secret import secret_key
+from ._task_cache import TaskCache, Unstorable, model_code, params_digest, runtime_versions
 from .columns import ID, TARGET, TIME
 from .errors import DataError, spell
 from .models.batch import FitResult
@@ -142,11 +143,14 @@ def fingerprint(plan: Plan, cv: Any) -> str:
     return digest.hexdigest()
 
 
-def task_key(task: Task, context: str) -> str:
+def task_key(task: Task, context: str) -> str | None:
     """A digest of everything a task's result depends on: the run (``context``), its model's name,
-    parameters and code, its series and the rows of every fit and request."""
+    parameters (exactly: :func:`~tsforecast._task_cache.params_digest`) and code, its series and the
+    rows of every fit and request; ``None`` when a parameter has no exact digest (never checkpointed)."""
+    params = params_digest(task.model.get_params(deep=False))
+    if params is None:
+        return None
     digest = hashlib.sha256(context.encode())
-    params = repr(sorted(task.model.get_params(deep=False).items()))
     for part in (task.name, params, model_code(task.model), repr(task.series), repr(task.native)):
         digest.update(part.encode() + b"\x1f")
     for fit in task.fits:
@@ -166,17 +170,31 @@ def _encode(result: TaskResult) -> dict[str, pd.DataFrame | None]:
                 part.update({f"{side}{j}": band.reshape(-1) for j, band in enumerate(bands)})
         parts.append(pd.DataFrame(part))
     trainings = [fit.training.assign(fit=k) for k, fit in enumerate(result.fits) if fit.training is not None]
-    forecasts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"fit": [], "y_hat": []})
+    forecasts = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"fit": np.zeros(0, dtype=np.int64), "y_hat": np.zeros(0)})
+    )
     return {"forecasts": forecasts, "training": pd.concat(trainings, ignore_index=True) if trainings else None}
 
 
 def _decode(task: Task, frames: dict[str, pd.DataFrame | None]) -> TaskResult | None:
-    """The stored result of ``task``, or None when its shapes do not match what the task asks (never trusted)."""
+    """The stored result of ``task``, or None unless it holds exactly the task's forecasts (never trusted).
+
+    Each fit must have one number per requested history and horizon step (and per level of its
+    native bands), and no row may belong to another fit. Only forecasts, bands and training logs
+    come from the file; what they are assembled with (timestamps, actuals) comes from the data.
+    """
     forecasts, training = frames["forecasts"], frames["training"]
-    if forecasts is None or "fit" not in forecasts or "y_hat" not in forecasts:
-        return None
     horizon = int(task.model.horizon)
     levels = 0 if task.native is None else len(task.native)
+    numbers = ["y_hat", *(f"{side}{j}" for side in ("lo", "hi") for j in range(levels))]
+    if forecasts is None or not _integers(forecasts, "fit") or not all(_reals(forecasts, c) for c in numbers):
+        return None
+    if training is not None and not _integers(training, "fit"):
+        return None
+    if len(forecasts) != sum(fit.n_requests for fit in task.fits) * horizon:
+        return None
     fits = []
     for k, fit in enumerate(task.fits):
         rows = forecasts[forecasts["fit"] == k]
@@ -185,15 +203,22 @@ def _decode(task: Task, frames: dict[str, pd.DataFrame | None]) -> TaskResult | 
         shape = (fit.n_requests, horizon)
         bands = [
             np.stack([rows[f"{side}{j}"].to_numpy(dtype="float64").reshape(shape) for j in range(levels)])
-            if levels and all(f"{side}{j}" in rows for j in range(levels))
+            if levels
             else None
             for side in ("lo", "hi")
         ]
-        if levels and (bands[0] is None or bands[1] is None):
-            return None
         log = None if training is None else training[training["fit"] == k].drop(columns="fit").reset_index(drop=True)
         fits.append(FitResult(rows["y_hat"].to_numpy(dtype="float64").reshape(shape), log, bands[0], bands[1]))
     return TaskResult(tuple(fits))
+
+
+def _integers(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and pd.api.types.is_integer_dtype(frame[column].dtype)
+
+
+def _reals(frame: pd.DataFrame, column: str) -> bool:
+    dtype = frame[column].dtype if column in frame else None
+    return dtype is not None and pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def execute(
@@ -214,12 +239,16 @@ def execute(
     arrives. Files that cannot be reused are recomputed, with one warning naming them.
     """
     results: list[TaskResult | None] = [None] * len(tasks)
-    store, keys = None, [""] * len(tasks)
+    store, keys = None, list[str | None]([None] * len(tasks))
+    unstorable: list[str] = []
     if checkpoint is not None:
-        store = TaskCache(Path(checkpoint) / context[:16])
+        store = TaskCache(Path(checkpoint) / context[:16], secret_key(Path(checkpoint)))
         store.directory.mkdir(parents=True, exist_ok=True)
         keys = [task_key(task, context) for task in tasks]
         for position, (task, key) in enumerate(zip(tasks, keys, strict=True)):
+            if key is None:
+                unstorable.append(f"{task.name} (a parameter that cannot be pickled has no exact digest)")
+                continue
             stored = store.load(key, ("forecasts", "training"))
             if stored is not None:
                 results[position] = _decode(task, stored)
@@ -232,16 +261,18 @@ def execute(
                 stacklevel=3,
             )
     todo = [position for position, result in enumerate(results) if result is None]
-    unstorable: list[str] = []
     with Progress(len(tasks), desc="backtest", initial=len(tasks) - len(todo), enabled=progress) as bar:
         for i, result in _completed([tasks[p] for p in todo], engine=engine, n_jobs=n_jobs, scheduler=scheduler):
             position = todo[i]
             results[position] = result
-            if store is not None:
+            key = keys[position]
+            if store is not None and key is not None:
                 try:
-                    store.save(keys[position], _encode(result))
+                    store.save(key, _encode(result))
                 except Unstorable as exc:
                     unstorable.append(f"{tasks[position].name} ({exc})")
+                except OSError as exc:  # NOTE: e.g. a directory planted under the file's name; the result stands
+                    unstorable.append(f"{tasks[position].name} (writing {store.path(key).name}: {exc.strerror})")
             bar.update()
     if unstorable:
         warnings.warn(

@@ -4,21 +4,25 @@ A checkpoint directory is untrusted input: anything in it may have been damaged,
 configuration or planted. So a checkpoint file is never unpickled. It is one line of JSON, then
 the columns of the task's frames as ``.npy`` arrays read with ``allow_pickle=False``::
 
-    {"format": "tsforecast-checkpoint", "version": 1, "key": KEY, "sha256": DIGEST,
+    {"format": "tsforecast-checkpoint", "version": 2, "key": KEY, "auth": {"sha256": DIGEST},
      "frames": {"forecasts": {"rows": N, "columns": [[NAME, DTYPE, KIND], ...]}, "training": null}}\\n
     ARRAY ARRAY ...
 
-``KEY`` is the full task key (the file is named after its first 32 hex digits), ``DIGEST`` the
-SHA-256 of everything after the newline. Each column is stored by ``KIND``: ``values`` (one
+``KEY`` is the full task key (the file is named after its first 32 hex digits). ``DIGEST`` is the
+SHA-256 of the header without ``auth`` (JSON, keys sorted), a newline and everything after the
+newline; with a secret key (:mod:`tsforecast._secret`) ``auth`` holds ``{"hmac-sha256": CODE}``, the
+HMAC-SHA256 of the same bytes under that key, instead. A digest detects damage, not a forgery; a
+code does. Each column is stored by ``KIND``: ``values`` (one
 array: numbers, booleans, ``datetime64``, ``timedelta64``), ``utc`` (time-zone-aware times, one
 ``datetime64`` array in UTC) or ``text`` (strings: ``int64`` codes, -1 for missing, the
 ``int64`` UTF-8 lengths of the distinct strings and their ``uint8`` bytes). ``DTYPE`` is the
-pandas dtype restored on reading. A file that cannot be parsed, fails its digest or carries
-another key is reported and recomputed; it is never executed.
+pandas dtype restored on reading. A file that cannot be parsed, fails its digest or code, or
+carries another key is reported and recomputed; it is never executed. A symbolic link or anything
+but a regular file is never read.
 
 The key of a task (see :meth:`tsforecast._engine.Task.key`) covers what can change its result:
-the data, the settings, the model's name and parameters, the model's code (:func:`model_code`)
-and the versions of Python and of the packages that compute forecasts (:func:`runtime_versions`).
+the data, the settings, the model's name and parameters (:func:`params_digest`), the model's code
+(:func:`model_code`) and the versions of Python and of the packages that compute forecasts (:func:`runtime_versions`).
 """
 
 from __future__ import annotations
@@ -30,21 +34,37 @@ import io
 import json
 import os
 import platform
+import stat
+import sys
+import sysconfig
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMAT", "TaskCache", "Unstorable", "Unusable", "decode", "encode", "model_code", "runtime_versions"]
+from ._secret import KEY_ENV, KEY_FILE_ENV, mac, matches
+
+__all__ = [
+    "FORMAT",
+    "TaskCache",
+    "Unstorable",
+    "Unusable",
+    "decode",
+    "encode",
+    "model_code",
+    "params_digest",
+    "runtime_versions",
+]
 
 FORMAT = "tsforecast-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".tsfc"
 Frames = dict[str, pd.DataFrame | None]
 
@@ -108,18 +128,93 @@ def _package_code() -> str:
     return f"tsforecast code sha256:{digest.hexdigest()}"
 
 
+def params_digest(params: Mapping[str, Any]) -> str | None:
+    """An exact digest of a model's parameters (``joblib.hash``: arrays by their bytes), ``None`` if unhashable.
+
+    A parameter that cannot be pickled (a lambda, an open file ...) has no exact digest; its task is
+    then not checkpointed rather than given a key another value could share.
+    """
+    import joblib
+
+    try:
+        return str(joblib.hash(dict(params)))
+    except Exception:  # NOTE: pickling raises PicklingError, TypeError, AttributeError ... depending on the object
+        return None
+
+
 def model_code(model: Any) -> str:
     """Describe the code that computes a model's forecasts, for a checkpoint key.
 
     The model's class and each of its bases, and the classes of its parameters (a network
     module, a schedule ...), each as described by :func:`_class_code`; builtins are left out;
-    then the hash of all of tsforecast's own modules, so that a change to any helper a
-    tsforecast model calls (its training data, its base forecasts ...) invalidates its
-    checkpoints. Helper functions of other packages are covered by their version only.
+    then the source files of the user's modules the model reaches (:func:`_user_modules`), so that
+    editing a helper function the model calls invalidates its checkpoints; then the hash of all of
+    tsforecast's own modules, for the same reason. Helper functions of installed packages are
+    covered by their version only.
     """
     params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
     classes = [c for obj in (model, *params.values()) for c in type(obj).__mro__ if c.__module__ != "builtins"]
-    return "; ".join(dict.fromkeys([*(_class_code(c) for c in classes), _package_code()]))
+    roots = [*classes, *(_code_object(value) for value in params.values())]
+    files = [_file_code(module) for module in _user_modules([r for r in roots if r is not None])]
+    return "; ".join(dict.fromkeys([*(_class_code(c) for c in classes), *files, _package_code()]))
+
+
+def _code_object(value: Any) -> Any:
+    """The function or class a parameter value is (a ``functools.partial``'s function), else ``None``."""
+    value = getattr(value, "func", value)  # NOTE: functools.partial
+    return value if inspect.isfunction(value) or inspect.isclass(value) else None
+
+
+@cache
+def _installed_roots() -> tuple[Path, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(Path(paths[name]).resolve() for name in ("stdlib", "platstdlib", "purelib", "platlib"))
+
+
+def _user_file(module: ModuleType | None) -> Path | None:
+    """The source file of ``module`` if it is the user's: not tsforecast's, not of the standard library or installed."""
+    if module is None or module.__name__.partition(".")[0] == "tsforecast":
+        return None
+    name = getattr(module, "__file__", None)
+    if not isinstance(name, str) or not name.endswith(".py"):
+        return None
+    path = Path(name).resolve()
+    installed = {"site-packages", "dist-packages"} & set(path.parts)
+    return None if installed or any(path.is_relative_to(root) for root in _installed_roots()) else path
+
+
+def _user_modules(roots: list[Any]) -> list[ModuleType]:
+    """The user's modules that define ``roots`` or are reachable from them, by name, in the order reached.
+
+    From a module, every module, function and class its namespace holds leads on (a method reads
+    its module's namespace as its globals), so a helper imported by the model's module, or by a
+    module that one imports, is reached; modules of tsforecast, the standard library and installed
+    packages are not followed.
+    """
+    todo = [sys.modules.get(getattr(root, "__module__", "") or "") for root in roots]
+    found: dict[str, ModuleType] = {}
+    while todo:
+        module = todo.pop()
+        if module is None or module.__name__ in found or _user_file(module) is None:
+            continue
+        found[module.__name__] = module
+        for value in list(vars(module).values()):
+            if isinstance(value, ModuleType):
+                todo.append(value)
+            elif inspect.isfunction(value) or inspect.isclass(value):
+                todo.append(sys.modules.get(value.__module__))
+    return sorted(found.values(), key=lambda module: module.__name__)
+
+
+def _file_code(module: ModuleType) -> str:
+    """A SHA-256 of the source file of one user module, as it is on disk now."""
+    path = _user_file(module)
+    assert path is not None
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return f"{module.__name__} file {path} unreadable"
+    return f"{module.__name__} file sha256:{digest}"
 
 
 def _encode_column(series: pd.Series) -> tuple[str, list[np.ndarray]]:
@@ -161,8 +256,16 @@ def _decode_column(kind: str, dtype: str, stream: io.BytesIO) -> pd.Series:
     raise Unusable(f"unreadable: unknown column kind {kind!r}")
 
 
-def encode(key: str, frames: Frames) -> bytes:
+def _signed(header: Mapping[str, Any], payload: bytes) -> tuple[bytes, bytes, bytes]:
+    """What a file's digest or code covers: its header without ``auth`` (canonical JSON), a newline, its payload."""
+    rest = {name: value for name, value in header.items() if name != "auth"}
+    return json.dumps(rest, separators=(",", ":"), sort_keys=True).encode(), b"\n", payload
+
+
+def encode(key: str, frames: Frames, secret: bytes | None = None) -> bytes:
     """The checkpoint file of a task's frames (see the module docstring for the format).
+
+    With ``secret``, the file carries the HMAC-SHA256 of its contents under it instead of a digest.
 
     Raises
     ------
@@ -185,24 +288,26 @@ def encode(key: str, frames: Frames) -> bytes:
                 np.lib.format.write_array(body, array, allow_pickle=False)
         layout[name] = {"rows": len(frame), "columns": columns}
     payload = body.getvalue()
-    header = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "key": key,
-        "sha256": hashlib.sha256(payload).hexdigest(),
-        "frames": layout,
-    }
+    header: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION, "key": key, "frames": layout}
+    signed = _signed(header, payload)
+    if secret is None:
+        header["auth"] = {"sha256": hashlib.sha256(b"".join(signed)).hexdigest()}
+    else:
+        header["auth"] = {"hmac-sha256": mac(secret, signed)}
     return json.dumps(header, separators=(",", ":")).encode() + b"\n" + payload
 
 
-def decode(data: bytes, key: str, names: tuple[str, ...]) -> Frames:
+def decode(data: bytes, key: str, names: tuple[str, ...], secret: bytes | None = None) -> Frames:
     """Read the frames ``names`` of a checkpoint file written by :func:`encode` for ``key``.
+
+    With ``secret``, only a file carrying the right HMAC-SHA256 under it is read; without, only a
+    file carrying the right digest (one authenticated with a key cannot be checked).
 
     Raises
     ------
     Unusable
-        If the file is not a checkpoint, belongs to another key, fails its digest or cannot be
-        parsed; the message says which.
+        If the file is not a checkpoint, belongs to another key, fails its digest or code, or
+        cannot be parsed; the message says which.
     """
     head, _, payload = data.partition(b"\n")
     try:
@@ -216,8 +321,7 @@ def decode(data: bytes, key: str, names: tuple[str, ...]) -> Frames:
         raise Unusable(f"checkpoint format version {header.get('version')!r}, expected {FORMAT_VERSION}")
     if header.get("key") != key:
         raise Unusable("written for another configuration")
-    if header.get("sha256") != hashlib.sha256(payload).hexdigest():
-        raise Unusable("fails its sha256 digest: damaged or truncated")
+    _authenticate(header, payload, secret)
     stream = io.BytesIO(payload)
     frames: Frames = {}
     try:
@@ -240,16 +344,34 @@ def decode(data: bytes, key: str, names: tuple[str, ...]) -> Frames:
     return frames
 
 
+def _authenticate(header: dict[str, Any], payload: bytes, secret: bytes | None) -> None:
+    """Check a file's code under ``secret``, or without one its digest (see the module docstring)."""
+    stored = header.get("auth")
+    auth: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    signed = _signed(header, payload)
+    if secret is not None:
+        if not matches(auth.get("hmac-sha256"), mac(secret, signed)):
+            raise Unusable(
+                f"fails its HMAC-SHA256 under the key ({KEY_ENV}): forged, damaged, or written without that key"
+            )
+    elif "sha256" not in auth and "hmac-sha256" in auth:
+        raise Unusable(f"authenticated with a key; set {KEY_ENV} or {KEY_FILE_ENV} to reuse it")
+    elif not matches(auth.get("sha256"), hashlib.sha256(b"".join(signed)).hexdigest()):
+        raise Unusable("fails its sha256 digest: damaged or truncated")
+
+
 @dataclass
 class TaskCache:
     """Task results stored as files under ``directory``, one per task key.
 
     Files are written to a temporary name and moved into place with :func:`os.replace`, so a
     killed run never leaves half a file and concurrent runs writing the same task are safe.
-    Files that cannot be reused are collected in :attr:`problems` as ``"NAME (REASON)"``.
+    With ``secret`` they are authenticated by HMAC-SHA256 under it (see :func:`encode`). Files that
+    cannot be reused are collected in :attr:`problems` as ``"NAME (REASON)"``.
     """
 
     directory: Path
+    secret: bytes | None = None
     problems: list[str] = field(default_factory=list)
 
     def path(self, key: str) -> Path:
@@ -260,7 +382,7 @@ class TaskCache:
         """The stored frames ``names`` of ``key``, or ``None`` without a usable file (recorded in ``problems``)."""
         path = self.path(key)
         try:
-            return decode(path.read_bytes(), key, names)
+            return decode(_read_regular(path), key, names, self.secret)
         except FileNotFoundError:
             return None
         except (OSError, Unusable) as exc:
@@ -276,7 +398,7 @@ class TaskCache:
         Unstorable
             If a frame has a column no checkpoint can hold (see :func:`encode`).
         """
-        data = encode(key, frames)
+        data = encode(key, frames, self.secret)
         handle, partial = tempfile.mkstemp(dir=self.directory, prefix=f".{key[:32]}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
@@ -286,3 +408,25 @@ class TaskCache:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
             raise
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of the regular file at ``path``; a symbolic link, a pipe, a directory ... is never read.
+
+    Raises
+    ------
+    Unusable
+        If ``path`` is a symbolic link or not a regular file.
+    FileNotFoundError
+        If nothing is there.
+    """
+    if path.is_symlink():
+        raise Unusable("a symbolic link, never followed")
+    # NOTE: O_NOFOLLOW closes the race with a link made after the check; O_NONBLOCK keeps a pipe from blocking open()
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    handle = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise Unusable("not a regular file, never read")
+    with os.fdopen(handle, "rb") as file:
+        return file.read()

@@ -8,7 +8,8 @@ Where things live:
   :mod:`tsforecast.models.smoothing`);
 - :mod:`.training_data` -- windows, covariate inputs and the time-ordered validation split;
 - :mod:`.training` -- the training loop (epochs, early stopping, logging, divergence);
-- :mod:`.checkpoint` -- the ``save``/``load`` file format.
+- :mod:`.state` -- the fitted state, :class:`~.state.SGDState`, one object in ``state_``;
+- :mod:`.save_format` -- the ``save``/``load`` file format.
 
 ``docs/sgd-design.md`` explains the design and the measurements behind the defaults.
 """

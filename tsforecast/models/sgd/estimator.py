@@ -6,8 +6,9 @@ window (:mod:`~tsforecast.models.sgd.base_forecast`) or, for the ``"es"`` family
 origin (:mod:`~tsforecast.models.smoothing`), a network that predicts the scaled residual
 over that base, a loss and a window weighting. Its training data is built by
 :mod:`~tsforecast.models.sgd.training_data`, its training loop is
-:mod:`~tsforecast.models.sgd.training`, and :meth:`SGDForecaster.save` writes the format of
-:mod:`~tsforecast.models.sgd.checkpoint`. ``docs/sgd-design.md`` explains the design and the
+:mod:`~tsforecast.models.sgd.training`. What ``fit`` learns is one
+:class:`~tsforecast.models.sgd.state.SGDState`, in ``state_``, which :meth:`SGDForecaster.save` writes in
+the format of :mod:`~tsforecast.models.sgd.save_format`. ``docs/sgd-design.md`` explains the design and the
 measurements behind the defaults.
 
 Nothing after a forecast's origin can reach it: every input window is normalised by its own
@@ -38,7 +39,8 @@ from torch.utils.data import BatchSampler, SequentialSampler
 
 from ..._validation import NONE, Interval, Options
 from ...columns import ID, TARGET, TIME
-from ...errors import SHUFFLE_REASON, DataError, ShuffleError, spell, spell_value
+from ...covariates import Covariates
+from ...errors import SHUFFLE_REASON, DataError, ShuffleError, TsforecastError, spell, spell_value
 from ...schedules import check_decay_params
 from ...seasonality import panel_season
 from ...shuffle_guard import OrderedSampler
@@ -47,11 +49,13 @@ from ..forecaster import Forecaster, _forecast_requests, check_provenance
 from ..networks import ModuleFactory, ResidualMLP
 from ..smoothing import Smoothing, SmoothingStates, smoothing_states
 from .base_forecast import FAMILIES, Recipe, es_parameters, family_base_matrix, normalise
-from .checkpoint import read_checkpoint, restore, write_checkpoint
+from .save_format import read_model, write_model
+from .state import SGDState
 from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
     ModelSeries,
+    Scalers,
     adjustments,
     fit_scalers,
     histories,
@@ -163,6 +167,9 @@ class SGDForecaster(Forecaster):
 
     Attributes
     ----------
+    state_ : SGDState
+        Everything ``fit`` learned (:class:`~tsforecast.models.sgd.state.SGDState`): what ``predict``
+        reads and :meth:`save` writes. The attributes below are views of it.
     season_ : int
         Seasonal period used: ``season``, the frequency's, or the one inferred.
     log_ : bool
@@ -226,13 +233,14 @@ class SGDForecaster(Forecaster):
     per fit, on data up to ``last_seen_``). ``predict(future=...)`` takes the known-future values
     for the horizon (calendar features are computed from the timestamps).
 
-    **Ensemble**: 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6 members; the forecast is
-    their mean. This pair measured best on the tune set among drift + decomposed (the previous
-    default), all three, ``"es"`` alone and other subsets (``python scripts/choose_ensemble.py``;
-    ``docs/accuracy-research.md``). Each ingredient (the residual over a base, log space, the
-    seasonal scale, L1/Huber losses, the ensemble) was kept because it brought MASE closer to ETS;
-    ``docs/sgd-design.md`` records those measurements and which of them
-    ``python scripts/evaluate_sgd.py`` reproduces.
+    **Ensemble**: with ``family="auto"``, 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6
+    members when the season is 12 or longer, else ``"es"`` × 3 lookbacks = 3 members; the forecast
+    is their mean. This rule measured best on the tune set among drift + decomposed (the previous
+    default), all three, ``"es"`` alone, ``"drift"`` + ``"es"`` everywhere and other subsets
+    (``python scripts/choose_ensemble.py``; ``docs/accuracy-research.md`` §5). Each ingredient (the
+    residual over a base, log space, the seasonal scale, L1/Huber losses, the ensemble) was kept
+    because it brought MASE closer to ETS; ``docs/sgd-design.md`` records those measurements and
+    which of them ``python scripts/evaluate_sgd.py`` reproduces.
 
     **Divergence**: a non-finite training or validation cost stops the member with a
     ``RuntimeWarning`` and restores its best weights (at worst the base forecast), so a NaN never
@@ -242,10 +250,12 @@ class SGDForecaster(Forecaster):
     ``torch.random.fork_rng``; training runs on one torch thread (restored afterwards), so the same
     data and seed give bit-identical forecasts in any process.
 
-    **Save format**: :meth:`save` writes one ``torch.save`` file holding only tensors and strings
-    (the JSON config, the members' ``state_dict`` tensors, the training data needed by
-    ``predict()``, and a SHA-256 digest of all of them); :meth:`load` reads it with
-    ``weights_only=True``.
+    **Save format**: :meth:`save` writes ``state_`` and the parameters to one ``torch.save`` file
+    holding only tensors and strings (the JSON config, the members' ``state_dict`` tensors, the
+    training data needed by ``predict()``, and a SHA-256 digest of all of them, or with a secret key
+    in ``TSFORECAST_KEY`` or ``TSFORECAST_KEY_FILE`` their HMAC-SHA256 under it); :meth:`load` reads
+    it with ``weights_only=True`` and refuses a file that fails its digest or code or whose contents
+    do not fit together (:mod:`~tsforecast.models.sgd.save_format`).
 
     Examples
     --------
@@ -336,6 +346,34 @@ class SGDForecaster(Forecaster):
         self.seed = seed
         self.shuffle = shuffle
 
+    # ----------------------------------------------------------------- the fitted state ---- #
+
+    @property
+    def log_(self) -> bool:
+        """Whether the model works on the log of the series (see ``state_``)."""
+        return self.state_.log
+
+    @property
+    def recipes_(self) -> list[Recipe]:
+        """The members' recipes, lookbacks after capping (see ``state_``)."""
+        return list(self.state_.recipes)
+
+    @property
+    def best_epochs_(self) -> list[int]:
+        """Per member, the epoch whose weights were kept (see ``state_``)."""
+        return [member.best_epoch for member in self.state_.members]
+
+    @property
+    def history_(self) -> pd.DataFrame:
+        """The training log, one row per member and epoch (see ``state_``)."""
+        return self.state_.history
+
+    def _restore(self, state: SGDState) -> None:
+        """Become the model fitted to ``state``, including what the base class reads (``load``)."""
+        self.state_ = state
+        self.season_, self.freq_, self.covariates_ = state.season, state.freq, state.covariates
+        self._train_frame, self._array_input, self.last_seen_ = state.frame, state.array_input, state.last_seen
+
     # ---------------------------------------------------------------- sizes and parameters ---- #
 
     def _min_length(self, lookback: int) -> int:
@@ -394,11 +432,12 @@ class SGDForecaster(Forecaster):
 
     # ------------------------------------------------------------------------- data to series ---- #
 
-    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool, seasonal: bool) -> ModelSeries:
+    def _series(self, frame: pd.DataFrame, *, minimum: int, log: bool, seasonal: bool, scalers: Scalers) -> ModelSeries:
         """The frame's histories in model space, after checking their lengths (and signs on the log scale).
 
         ``seasonal``: with the seasonal indices of each whole history (what ``predict`` forecasts from;
-        training estimates its own, :func:`~tsforecast.models.sgd.training_data.training_adjustments`).
+        training estimates its own, :func:`~tsforecast.models.sgd.training_data.training_adjustments`);
+        ``scalers`` standardise the covariate inputs.
         """
         values = histories(frame)
         for uid, y in zip(sorted(frame[ID].unique()), values, strict=True):
@@ -411,7 +450,7 @@ class SGDForecaster(Forecaster):
             horizon=self.horizon,
             seasonal=seasonal,
             covariates=getattr(self, "covariates_", None),
-            scalers=self._scalers,
+            scalers=scalers,
         )
 
     def _check_history(self, uid: str, y: np.ndarray, *, minimum: int, log: bool) -> None:
@@ -430,18 +469,18 @@ class SGDForecaster(Forecaster):
 
     # ------------------------------------------------------------------------------- training ---- #
 
-    def _build_module(self, recipe: Recipe, index: int) -> nn.Module:
+    def _build_module(self, recipe: Recipe, index: int, covariates: Covariates | None) -> nn.Module:
+        """Member ``index``'s untrained network, for the inputs ``covariates`` add."""
         factory = self.module if self.module is not None else partial(ResidualMLP, hidden=self.hidden)
-        channels, extra = self._layout()
+        channels, extra = self._layout(covariates)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed + index)
             if extra:
                 return factory(recipe.lookback, self.horizon, channels, extra=extra)  # type: ignore[call-arg]
             return factory(recipe.lookback, self.horizon, channels)
 
-    def _layout(self) -> tuple[int, int]:
+    def _layout(self, cov: Covariates | None) -> tuple[int, int]:
         """Input channels ``1 + P`` and the extra-input length ``K·h + S`` of the networks."""
-        cov = getattr(self, "covariates_", None)
         if cov is None:
             return 1, 0
         return 1 + len(cov.past_only), len(cov.future_columns) * self.horizon + len(cov.static)
@@ -452,28 +491,38 @@ class SGDForecaster(Forecaster):
             season = panel_season(frame, self.freq_, longest=self.lookback // 2)
         self._check_lookback(season)
         self.season_ = season
-        self.log_ = bool(frame[TARGET].min() > 0)
-        self._scalers = fit_scalers(frame, self.covariates_)
-        series = self._series(frame, minimum=self.min_length(), log=self.log_, seasonal=False)
-        self._smoothing: dict[str, tuple[int, Smoothing]] = {}
+        log = bool(frame[TARGET].min() > 0)
+        scalers = fit_scalers(frame, self.covariates_)
+        series = self._series(frame, minimum=self.min_length(), log=log, seasonal=False, scalers=scalers)
+        fitted: dict[str, tuple[int, Smoothing]] = {}
         if "es" in self._families():  # for predict, on the whole training frame (training fits its own)
-            fitted = es_parameters(series.z, season, self.log_)
-            self._smoothing = {uid: (start, p) for (uid, start), p in zip(_starts(frame).items(), fitted, strict=True)}
-        self.recipes_ = self._recipes(min(len(z) for z in series.z))
-        smoothing = training_smoothing(series, self.recipes_, season, self.horizon, self.validation, self.log_)
+            params = es_parameters(series.z, season, log)
+            fitted = {uid: (start, p) for (uid, start), p in zip(_starts(frame).items(), params, strict=True)}
+        recipes = self._recipes(min(len(z) for z in series.z))
+        smoothing = training_smoothing(series, recipes, season, self.horizon, self.validation, log)
         members, histories = [], []
         with single_thread():
-            for index, recipe in enumerate(self.recipes_):
-                member, history = self._fit_member(index, recipe, series, smoothing)
+            for index, recipe in enumerate(recipes):
+                member, history = self._fit_member(index, recipe, series, smoothing, len(recipes))
                 members.append(member)
                 histories.append(history)
-        self._members = members
-        self.best_epochs_ = [member.best_epoch for member in members]
-        self.history_ = pd.concat(histories, ignore_index=True)
+        self.state_ = SGDState(
+            season=season,
+            log=log,
+            members=tuple(members),
+            history=pd.concat(histories, ignore_index=True),
+            smoothing=fitted,
+            scalers=scalers,
+            frame=frame,
+            freq=self.freq_,
+            array_input=self._array_input,
+            covariates=self.covariates_,
+        )
 
     def _fit_member(
-        self, index: int, recipe: Recipe, series: ModelSeries, smoothing: SmoothingStates | None
+        self, index: int, recipe: Recipe, series: ModelSeries, smoothing: SmoothingStates | None, count: int
     ) -> tuple[Member, pd.DataFrame]:
+        """Train member ``index`` of ``count``; its fitted member and its training log."""
         per_series = max(1, min(self.batch_size, MAX_BATCH_WINDOWS // len(series.z)))  # windows per series per step
         windows, fit, val = member_windows(
             series,
@@ -481,32 +530,33 @@ class SGDForecaster(Forecaster):
             season=self.season_,
             horizon=self.horizon,
             validation=self.validation,
-            extra=bool(self._layout()[1]),
+            extra=bool(self._layout(self.covariates_)[1]),
             budget=self.max_steps * per_series,
             smoothing=smoothing,
         )
-        module = self._build_module(recipe, index)
+        module = self._build_module(recipe, index, self.covariates_)
         batches = BatchSampler(SequentialSampler(range(len(fit))), per_series * len(series.z), drop_last=False)
         sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
-        trainer = Trainer(settings, module, recipe, index, len(self.recipes_))
+        trainer = Trainer(settings, module, recipe, index, count)
         best_epoch, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
         return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
     def _with_smoothing(self, frame: pd.DataFrame, series: ModelSeries) -> ModelSeries:
         """``series`` with the ``"es"`` states after every row (when an ``"es"`` member exists)."""
-        if not self._smoothing:
+        fitted = self.state_.smoothing
+        if not fitted:
             return series
         # NOTE: the fitted states start at the training history's first timestamp; a history given to predict()
         # that starts elsewhere, or a series the model never saw, gets its own parameters, fitted on that history
         # (still causal: nothing after its last value is read).
         known: list[Smoothing | None] = []
         for uid, start in _starts(frame).items():
-            stored = self._smoothing.get(str(uid))
+            stored = fitted.get(str(uid))
             known.append(stored[1] if stored is not None and stored[0] == start else None)
         missing = [z for z, p in zip(series.z, known, strict=True) if p is None]
         # NOTE: files saved before the multiplicative "es" base hold additive parameters; refits follow the stored kind
-        multiplicative = next(iter(self._smoothing.values()))[1].multiplicative
+        multiplicative = next(iter(fitted.values()))[1].multiplicative
         refitted = iter(es_parameters(missing, self.season_, multiplicative))
         params = [p if p is not None else next(refitted) for p in known]
         return replace(series, smoothing=smoothing_states(series.z, params, self.horizon, log=multiplicative))
@@ -514,13 +564,15 @@ class SGDForecaster(Forecaster):
     # ----------------------------------------------------------------------------- predicting ---- #
 
     def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
-        longest = max(recipe.lookback for recipe in self.recipes_)
+        state = self.state_
+        longest = max(recipe.lookback for recipe in state.recipes)
         seasonal = "decomposed" in self._families()
-        series = self._with_smoothing(frame, self._series(frame, minimum=longest, log=self.log_, seasonal=seasonal))
+        series = self._series(frame, minimum=longest, log=state.log, seasonal=seasonal, scalers=state.scalers)
+        series = self._with_smoothing(frame, series)
         extra = None
-        cov = self.covariates_
-        if cov is not None and self._layout()[1]:
-            mean, std = self._scalers["known"]
+        cov = state.covariates
+        if cov is not None and self._layout(cov)[1]:
+            mean, std = state.scalers["known"]
             assert future is not None  # the base class always builds it for a model with covariates
             known = (future[list(cov.future_columns)].to_numpy(dtype="float64") - mean) / std  # (n·h, K)
             n = len(series.z)
@@ -528,9 +580,9 @@ class SGDForecaster(Forecaster):
             assert series.static is not None
             extra = torch.as_tensor(np.hstack([blocks, series.static]), dtype=torch.float32)
         with single_thread(), torch.no_grad():
-            forecasts = [self._member_forecast(member, series, extra) for member in self._members]
+            forecasts = [self._member_forecast(member, series, extra) for member in state.members]
         stacked = np.stack(forecasts)
-        return np.mean(np.exp(stacked) if self.log_ else stacked, axis=0)
+        return np.mean(np.exp(stacked) if state.log else stacked, axis=0)
 
     def _member_forecast(self, member: Member, series: ModelSeries, extra: torch.Tensor | None = None) -> np.ndarray:
         """One member's forecasts ``(n_series, horizon)`` in model space."""
@@ -593,8 +645,10 @@ class SGDForecaster(Forecaster):
         longest = np.zeros(len(firsts), dtype=np.int64)
         np.maximum.at(longest, owner, fit.request_end[chosen])
         frame = data.rows(firsts, longest)
-        shortest = int(max(recipe.lookback for recipe in self.recipes_))
-        series = self._with_smoothing(frame, self._series(frame, minimum=shortest, log=self.log_, seasonal=False))
+        state = self.state_
+        shortest = int(max(recipe.lookback for recipe in state.recipes))
+        series = self._series(frame, minimum=shortest, log=state.log, seasonal=False, scalers=state.scalers)
+        series = self._with_smoothing(frame, series)
         ids = frame[ID].to_numpy()[np.cumsum(longest - firsts) - 1]
         order = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # each history's place in id order
         place = order[owner]
@@ -605,9 +659,9 @@ class SGDForecaster(Forecaster):
                 str(ids[owner[short][0]]), np.zeros(int(row[short][0]) + 1), minimum=shortest, log=False
             )
         with single_thread(), torch.no_grad():
-            made = [self._member_origins(member, series, place, row) for member in self._members]
+            made = [self._member_origins(member, series, place, row) for member in state.members]
         stacked = np.stack(made)
-        forecasts[chosen] = np.mean(np.exp(stacked) if self.log_ else stacked, axis=0)
+        forecasts[chosen] = np.mean(np.exp(stacked) if state.log else stacked, axis=0)
         if not np.isfinite(forecasts).all():
             raise DataError(
                 f"{type(self).__name__} produced a non-finite forecast (NaN or inf): its fit diverged. "
@@ -639,7 +693,8 @@ class SGDForecaster(Forecaster):
             If the model has not been fitted.
         """
         check_is_fitted(self)
-        write_checkpoint(self, path)
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "module"}
+        write_model(path, params, self.module is not None, self.state_)
 
     @classmethod
     def load(cls, path: str | Path, *, module: ModuleFactory | None = None) -> SGDForecaster:
@@ -656,16 +711,24 @@ class SGDForecaster(Forecaster):
         Raises
         ------
         DataError
-            If the file is missing, not a file written by :meth:`save`, or was modified since.
+            If the file is missing, not a file written by :meth:`save`, was modified since (it fails
+            its digest, or with a secret key its code), or its contents do not fit together; or if
+            the secret key is misconfigured.
         """
-        config, tensors = read_checkpoint(Path(path))
-        if config["custom_module"] and module is None:
+        saved = read_model(Path(path))
+        if saved.custom_module and module is None:
             raise DataError(
                 f"{str(path)!r} was fitted with a custom module factory; pass it as load(path, module=...)."
             )
-        params = config["params"]
-        model = cls(**{**params, "scales": tuple(params["scales"])}, module=module)
-        restore(model, config, tensors)
+        try:
+            scales = saved.params.get("scales")
+            model = cls(
+                **{**saved.params, "scales": tuple(scales) if isinstance(scales, list) else scales}, module=module
+            )
+            model._validate_params()
+        except (TypeError, TsforecastError) as exc:  # NOTE: an unknown or invalid parameter of a forged file
+            raise DataError(f"{str(path)!r} holds invalid SGDForecaster parameters: {exc}") from exc
+        model._restore(saved.state(model._build_module))
         return model
 
 

@@ -1,0 +1,125 @@
+"""A checkpoint is reused only for the same computation: a user's script edits its helper or an array parameter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tsforecast import _task_cache
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HELPERS = """
+def offset(weights):
+    return float(weights.sum())
+"""
+
+MODEL = """
+import numpy as np
+from tsforecast.models import LocalForecaster
+
+import helpers
+
+FITS = []
+
+
+class Shifted(LocalForecaster):
+    def __init__(self, horizon=1, weights=None):
+        self.horizon = horizon
+        self.weights = weights
+
+    def _fit(self, frame):
+        FITS.append(1)
+
+    def _forecast(self, y):
+        return np.repeat(y[-1] + helpers.offset(self.weights), self.horizon)
+"""
+
+SCRIPT = """
+import json
+import sys
+import warnings
+
+import numpy as np
+import tsforecast as tsf
+
+import model
+
+weights = np.zeros(2000)
+weights[1000] = float(sys.argv[2])  # NOTE: in the middle, where numpy's repr elides it: [0., 0., ..., 0.]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    result = tsf.backtest(
+        model.Shifted(horizon=12, weights=weights),
+        tsf.load_dataset("air_passengers"),
+        tsf.WalkForward(2, 12),
+        baselines=(),
+        checkpoint=sys.argv[1],
+    )
+print(json.dumps({
+    "fits": len(model.FITS),
+    "y_hat": result.forecasts.query("model != 'seasonal_naive'")["y_hat"].tolist(),
+    "warnings": [str(w.message) for w in caught],
+}))
+"""
+
+
+def _run(directory: Path, weight: float) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(directory), str(ROOT)]), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("TSFORECAST_KEY", None)
+    env.pop("TSFORECAST_KEY_FILE", None)
+    done = subprocess.run(
+        [sys.executable, str(directory / "script.py"), str(directory / "ckpt"), str(weight)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=directory,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    (tmp_path / "model.py").write_text(MODEL)
+    (tmp_path / "script.py").write_text(SCRIPT)
+    return tmp_path
+
+
+def test_a_rerun_reuses_and_an_edited_helper_recomputes(project: Path) -> None:
+    first = _run(project, 0.0)
+    assert (first["fits"], len(first["y_hat"])) == (2, 24)  # one fit per fold of 12 steps
+    again = _run(project, 0.0)
+    assert (again["fits"], again["warnings"], again["y_hat"]) == (0, [], first["y_hat"])  # reused, unchanged
+    # the model's class is untouched: only the helper its method calls, in another module of the user, changes
+    (project / "helpers.py").write_text(HELPERS.replace("weights.sum())", "weights.sum()) + 1.0"))
+    edited = _run(project, 0.0)
+    assert edited["fits"] == 2
+    np.testing.assert_array_equal(np.array(edited["y_hat"]), np.array(first["y_hat"]) + 1.0)
+
+
+def test_an_array_parameter_changed_where_its_repr_elides_it_recomputes(project: Path) -> None:
+    first = _run(project, 0.0)
+    assert repr(np.zeros(2000)) == repr(np.where(np.arange(2000) == 1000, 2.0, 0.0))  # the old key's blind spot
+    changed = _run(project, 2.0)
+    assert changed["fits"] == 2
+    np.testing.assert_array_equal(np.array(changed["y_hat"]), np.array(first["y_hat"]) + 2.0)
+    assert _run(project, 2.0)["fits"] == 0
+
+
+def test_params_digest_is_exact_and_refuses_what_it_cannot_hash() -> None:
+    zeros, one = np.zeros(2000), np.zeros(2000)
+    one[1000] = 1.0
+    assert _task_cache.params_digest({"w": zeros}) == _task_cache.params_digest({"w": np.zeros(2000)})
+    assert _task_cache.params_digest({"w": zeros}) != _task_cache.params_digest({"w": one})
+    assert _task_cache.params_digest({"f": lambda y: y}) is None  # no exact digest: never a shared key
