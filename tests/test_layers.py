@@ -20,7 +20,7 @@ LAYERS = [
     ["frames"],
     ["loaders"],
     ["split", "windows", "shuffle_guard", "schedules", "metrics", "covariates"],
-    ["seasonality"],
+    ["seasonality", "covariate_screen"],
     ["models"],
     ["_task_cache", "_snapshot", "audit", "_plan", "_engine", "backtest"],
     ["report"],
