@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast as tsf
+from tsforecast.audit import AuditOptions
 
 
 @pytest.fixture
@@ -195,7 +196,8 @@ def test_a_rerun_process_that_dies_ends_the_audit_with_a_note_and_keeps_the_resu
 
 def test_a_model_that_peeks_on_its_first_calls_only_is_caught(air: pd.DataFrame) -> None:
     model = leaky.PeekFirstCalls(horizon=12, data=air, calls=3)
-    res = tsf.backtest(model, air, tsf.WalkForward(3, 12), baselines=(), audit=True)  # the default: fresh processes
+    in_process = AuditOptions(fresh_process=False)  # the snapshot alone restarts the count: no process needed
+    res = tsf.backtest(model, air, tsf.WalkForward(3, 12), baselines=(), audit=in_process)
     assert res.summary().loc["PeekFirstCalls(data=<DataFrame>)", "mase"] == 0.0  # the reported forecasts peeked
     assert res.audit is not None
     assert res.audit.status == "leak"
@@ -218,12 +220,13 @@ def test_a_model_holding_a_column_of_the_frame_is_caught(air: pd.DataFrame) -> N
 
 
 def test_backtest_records_the_audit_verdict(air: pd.DataFrame) -> None:
-    honest = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=True)
+    in_process = AuditOptions(fresh_process=False)
+    honest = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=in_process)
     assert honest.audit is not None
     assert honest.audit.passed
     assert honest.to_json()["audit"]["passed"] is True
     assert honest.to_json()["audit"]["status"] == "passed"
-    leaked = tsf.backtest(leaky.Peeker(horizon=12, data=air), air, tsf.WalkForward(2, 12), audit=True)
+    leaked = tsf.backtest(leaky.Peeker(horizon=12, data=air), air, tsf.WalkForward(2, 12), audit=in_process)
     assert leaked.audit is not None
     assert leaked.audit.status == "leak"
     assert leaked.to_json()["audit"] == {
@@ -232,7 +235,9 @@ def test_backtest_records_the_audit_verdict(air: pd.DataFrame) -> None:
         "perturbations": ["noise", "constant"],
         "leaked_folds": [0, 1],
         "unreproduced_folds": [],
-        "notes": [],
+        "notes": [
+            "The reruns ran in this process (fresh_process=False): a peek memoised during the clean run goes unseen."
+        ],
     }
 
 
@@ -289,8 +294,8 @@ class PeekAtTheEnd(LocalForecaster):  # defined in the script itself: it reaches
         return np.full(self.horizon, float(self.data["y"].iloc[-1]))
 
 
-print(tsf.audit_leakage("naive", df, tsf.WalkForward(2, 12)).passed)
-print(tsf.audit_leakage(PeekAtTheEnd(horizon=12, data=df), df, tsf.WalkForward(2, 12)).passed)
+print(tsf.audit_leakage("naive", df, tsf.WalkForward(1, 12)).passed)
+print(tsf.audit_leakage(PeekAtTheEnd(horizon=12, data=df), df, tsf.WalkForward(1, 12)).passed)
 """
 
 
@@ -346,7 +351,7 @@ class CachedHelper(LocalForecaster):  # honest, through an lru_cache helper of t
         return np.full(self.horizon, last_value(tuple(y)))
 
 
-cv = tsf.WalkForward(2, 12)
+cv = tsf.WalkForward(1, 12)  # one fold: one rerun process, and one for the control
 for model in (MemoisedPeek(12), GlobalPeek(12), CachedHelper(12)):
     res = tsf.backtest(model, df, cv, baselines=(), audit=True)
     print(type(model).__name__, res.audit.status, len(res.audit.notes), len(res.forecasts))
@@ -361,10 +366,10 @@ def test_attacks_written_in_a_users_own_script_are_caught(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr
     lines = [line.split() for line in done.stdout.splitlines()]
-    assert lines[0] == ["MemoisedPeek", "leak", "0", "48"]  # the snapshot's cache was empty: the reruns recompute
-    assert lines[1] == ["GlobalPeek", "leak", "0", "48"]  # the script's global frame is the perturbed one in reruns
+    assert lines[0] == ["MemoisedPeek", "leak", "0", "24"]  # the snapshot's cache was empty: the reruns recompute
+    assert lines[1] == ["GlobalPeek", "leak", "0", "24"]  # the script's global frame is the perturbed one in reruns
     # an lru_cache helper of a script cannot be rebuilt in a fresh process: audited here, with a note, nothing lost
-    assert lines[2] == ["CachedHelper", "passed", "1", "48"]
+    assert lines[2] == ["CachedHelper", "passed", "1", "24"]
 
 
 VIEW_ATTACKS = """
@@ -414,7 +419,7 @@ cases = {
     "module": None,
 }
 for how, held in cases.items():
-    res = tsf.backtest(Oracle(12, held, how), df, tsf.WalkForward(2, 12), baselines=(), audit=True, progress=False)
+    res = tsf.backtest(Oracle(12, held, how), df, tsf.WalkForward(1, 12), baselines=(), audit=True, progress=False)
     mase = float(res.summary().loc[res.models[0], "mase"])
     print(how, res.audit.status, round(mase, 3))
 """
@@ -446,7 +451,9 @@ def test_an_unpicklable_model_holding_a_column_is_caught_in_process(air: pd.Data
 
 def test_a_view_that_cannot_be_rebuilt_makes_the_audit_incomplete(air: pd.DataFrame) -> None:
     reinterpreted = air["y"].to_numpy().view(np.int64)  # the column's bytes read as other numbers
-    audit = tsf.audit_leakage(leaky.ColumnPeeker(horizon=12, column=reinterpreted), air, tsf.WalkForward(2, 12))
+    audit = tsf.audit_leakage(
+        leaky.ColumnPeeker(horizon=12, column=reinterpreted), air, tsf.WalkForward(2, 12), fresh_process=False
+    )
     assert audit.status == "incomplete"
     assert not audit.passed
     assert (

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tsforecast as tsf
+from tsforecast.audit import AuditOptions
 from tsforecast.errors import DataError, DataTypeError, LeakageError
 from tsforecast.metrics import METRICS, coverage, interval_terms, interval_width, msis
 from tsforecast.models import Forecaster, LocalForecaster
@@ -406,7 +407,14 @@ def test_a_band_whose_width_peeks_at_the_future_is_caught() -> None:
 def test_honest_bands_pass_the_audit_from_the_backtest(method: str) -> None:
     df = frame(seasonal(48))
     res = tsf.backtest(
-        "ets", df, tsf.WalkForward(2, 4), baselines=(), season=4, level=80, interval_method=method, audit=True
+        "ets",
+        df,
+        tsf.WalkForward(2, 4),
+        baselines=(),
+        season=4,
+        level=80,
+        interval_method=method,
+        audit=AuditOptions(fresh_process=False),
     )
     assert res.audit is not None
     assert res.audit.passed
