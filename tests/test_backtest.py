@@ -13,6 +13,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error
 from sklearn.model_selection import KFold, ShuffleSplit, TimeSeriesSplit
 
 import tsforecast as tsf
+from tsforecast.audit import AuditOptions
 from tsforecast.models import LocalForecaster
 
 FITS: list[tuple[str, object]] = []
@@ -289,7 +290,7 @@ def test_checkpoint_is_not_reused_when_data_or_settings_change(air: pd.DataFrame
 
 
 def test_save_writes_the_four_files_with_the_documented_summary(air: pd.DataFrame, tmp_path: Path) -> None:
-    res = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=True)
+    res = tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=AuditOptions(fresh_process=False))
     res.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forecasts.csv", "metrics.csv", "report.html", "summary.json"]
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -302,7 +303,7 @@ def test_save_writes_the_four_files_with_the_documented_summary(air: pd.DataFram
 
 def test_backtest_does_not_modify_the_input_frame(air: pd.DataFrame) -> None:
     before = air.copy(deep=True)
-    tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=True)
+    tsf.backtest("naive", air, tsf.WalkForward(2, 12), audit=AuditOptions(fresh_process=False))  # swaps in place
     pd.testing.assert_frame_equal(air, before)
 
 

@@ -177,6 +177,7 @@ def test_input_file_is_never_modified(capsys: pytest.CaptureFixture[str], air_cs
         "2",
         "--model",
         "naive",
+        "--no-audit",
         "--out",
         str(tmp_path / "o"),
         "-q",
@@ -204,6 +205,7 @@ def test_column_mapping_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "2",
         "--model",
         "naive",
+        "--no-audit",
         "--out",
         str(tmp_path / "o"),
         "-q",
@@ -224,7 +226,7 @@ def test_a_failed_audit_exits_3_and_still_writes_everything(
     monkeypatch.setattr(cli, "_load", lambda args: (data, "air"))
     monkeypatch.setattr(cli, "_models", lambda args, horizon, season: [Peeker(horizon=horizon, data=data)])
     out = tmp_path / "o"
-    status, _, err = run(capsys, "backtest", "air", "--horizon", "12", "--folds", "3", "--out", str(out), "-q")
+    status, _, err = run(capsys, "backtest", "air", "--horizon", "12", "--folds", "2", "--out", str(out), "-q")
     assert status == 3, err
     assert "leakage audit FAILED" in err
     assert json.loads((out / "summary.json").read_text())["audit"]["passed"] is False
