@@ -380,7 +380,7 @@ FAST = [Naive(5), SeasonalNaive(5, season=4), SeasonalNaive(5, season=12), Mean(
 
 
 @given(batches(), st.sampled_from(range(len(FAST))))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_a_fast_fit_forecast_equals_the_models_own_fit_and_predict(batch: tuple[Histories, list[Fit]], k: int) -> None:
     data, fits = batch
     model = FAST[k]
@@ -484,7 +484,7 @@ def test_a_users_subclass_in_their_own_script_is_scored_by_its_own_code(tmp_path
 
 
 @given(batches(), st.sampled_from([None, 4, 12]), st.booleans())
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_ets_fit_forecast_equals_its_own_fit_and_predict(
     batch: tuple[Histories, list[Fit]], season: int | None, damped: bool
 ) -> None:
