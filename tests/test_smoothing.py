@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -425,9 +426,9 @@ def test_es_parameters_of_a_long_history_are_fitted_on_its_first_values(monkeypa
 
 def test_parameters_are_fitted_on_the_training_data_only() -> None:
     y = seasonal(96)
-    start, params = next(iter(es_model().fit(y[:72])._smoothing.values()))
+    start, params = next(iter(es_model().fit(y[:72]).state_.smoothing.values()))
     assert (start, params) == (0, es_parameters([np.log(y[:72])], SEASON, multiplicative=True)[0])
-    assert next(iter(es_model().fit(y)._smoothing.values()))[1] != params  # more training data, other parameters
+    assert next(iter(es_model().fit(y).state_.smoothing.values()))[1] != params  # more training data, other parameters
 
 
 def test_es_members_forecast_their_base_before_training() -> None:
@@ -442,9 +443,9 @@ def test_predict_on_a_new_history_refits_parameters_only_for_an_unseen_start() -
     y = seasonal(96)
     model = es_model().fit(y[:84])
     extended = model.predict(y)  # same start: the stored parameters run over the longer history
-    stored = next(iter(model._smoothing.values()))[1]
+    stored = next(iter(model.state_.smoothing.values()))[1]
     assert model.predict(y[:84]).tobytes() == model.predict().tobytes()
-    assert next(iter(model._smoothing.values()))[1] == stored  # predict never changes the fitted parameters
+    assert next(iter(model.state_.smoothing.values()))[1] == stored  # predict never changes the fitted parameters
     assert extended.shape == (12,)
     assert np.isfinite(extended).all()
     later = pd.DataFrame({"unique_id": "x", "ds": np.arange(12, 96), "y": y[12:]})
@@ -454,10 +455,11 @@ def test_predict_on_a_new_history_refits_parameters_only_for_an_unseen_start() -
 def test_refits_at_predict_follow_the_kind_of_the_stored_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
     y = seasonal(96)
     model = es_model().fit(y[:84])
-    uid, (start, stored) = next(iter(model._smoothing.items()))
+    uid, (start, stored) = next(iter(model.state_.smoothing.items()))
     assert stored.multiplicative  # a positive series: the ETS(A, Ad, M) base
     # a file saved before the multiplicative base holds additive parameters (on log y); refits must match them
-    model._smoothing = {uid: (start, es_parameters([np.log(y[:84])], SEASON)[0])}
+    old = {uid: (start, es_parameters([np.log(y[:84])], SEASON)[0])}
+    model.state_ = dataclasses.replace(model.state_, smoothing=old)
     kinds: list[bool] = []
     real = estimator_module.es_parameters
     monkeypatch.setattr(estimator_module, "es_parameters", lambda h, m, mult: kinds.append(mult) or real(h, m, mult))
@@ -477,7 +479,7 @@ def test_save_load_round_trip_is_bit_identical(tmp_path: Path) -> None:
     model = SGDForecaster(lookback=24, horizon=12, family="all", scales=(1.0,), epochs=3).fit(frame)
     model.save(tmp_path / "m.pt")
     loaded = SGDForecaster.load(tmp_path / "m.pt")
-    assert loaded._smoothing == model._smoothing
+    assert loaded.state_.smoothing == model.state_.smoothing
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
     pd.testing.assert_frame_equal(loaded.predict(frame), model.predict(frame))
 
