@@ -60,6 +60,17 @@ FOLDS, HORIZON, SEASON = 5, 12, 12
 COVERAGE_BOUNDS = {80: (0.74, 0.88), 95: (0.90, 0.985)}
 """The interval study's acceptable empirical coverage per level (``docs/interval-calibration.md``)."""
 
+HEADERS = (
+    "measurement",
+    "tsforecast s",
+    "statsforecast s (same run)",
+    "ratio",
+    "target",
+    "verdict",
+    "load (1 min, before → after)",
+    "note",
+)
+
 BEGIN, END = "<!-- begin: benchmark.py --targets -->", "<!-- end: benchmark.py --targets -->"
 
 
@@ -350,9 +361,7 @@ def section(
         "--out <tmp> --force`, audit on by default) and `tsforecast --help` are whole subprocesses: interpreter "
         "start, imports, the command.",
         "",
-        md_table(
-            ["measurement", "tsforecast s", "statsforecast s", "ratio", "target", "verdict", "load", "note"], rows
-        ),
+        md_table(HEADERS, rows),
         "",
         f"Empirical coverage of the ETS run's bands (means over the {FOLDS} folds and the series, scored by the same "
         f"code, `bench.intervals.band_scores`; the interval study's bounds: {bounds}):",
