@@ -5,12 +5,14 @@ Run it from the repository root::
     python scripts/benchmark.py --out BENCHMARKS.md     # full run: 20-40 minutes on 2 cores
     python scripts/benchmark.py --quick --out /tmp/B.md  # smoke run: under 2 minutes, no peers needed
     python scripts/benchmark.py --speed-only --out /tmp/S.md  # the speed table and the panel scaling table
+    python scripts/benchmark.py --targets                 # the five speed targets: ~10 minutes on 2 cores
 
 Options: ``--quick`` (2 datasets, 2 folds, a few SGD epochs, a tiny panel; no intervals), ``--out PATH``
 (where the Markdown report goes, default ``BENCHMARKS.md``), ``--skip-speed`` (no panel timing and no
 scaling sweeps), ``--speed-only`` (the panel timing and the panel scaling table, nothing else),
 ``--skip-peers`` (tsforecast only), ``--intervals-only`` (only the prediction-interval comparison),
-``--intervals-sgd N`` (run the slow ``sgd`` model's intervals on the first N of its series, default 3).
+``--intervals-sgd N`` (run the slow ``sgd`` model's intervals on the first N of its series, default 3),
+``--targets`` (only the speed targets; with ``--quick``, at smoke-test sizes).
 
 What it measures, one module of ``scripts/bench/`` each (``settings``: datasets and sizes;
 ``peers``: one adapter per system; ``markdown``: the report):
@@ -32,6 +34,12 @@ What it measures, one module of ``scripts/bench/`` each (``settings``: datasets 
   statsforecast ``SeasonalNaive`` and mlforecast ``LinearRegression``, with ratios from the same run.
 - **Memory** (``bench/memory.py``): peak RSS of building the windows of a 10-million-point series with
   lookback 256, each measurement in its own subprocess, against materialised windows.
+- **Speed targets** (``bench/speed_targets.py``, ``--targets`` alone): wall time of the public API against
+  each target: seasonal naive (2,000 × 120) and ETS (50 × 120) backtests with ``level=(80, 95)`` against
+  statsforecast's ``cross_validation`` in the same run (≤ 2×; with both systems' ETS coverage), the README's
+  ``tsforecast backtest air_passengers ... --model sgd,ets --level 80,95`` command (< 30 s), a 40-series global
+  SGD backtest with intervals and ``audit=True`` (< 180 s) and ``tsforecast --help`` (< 0.5 s). Its section
+  replaces the one a previous ``--targets`` run wrote into ``--out``; the rest of the file is kept.
 - **Scaling** (``bench/scaling.py``): backtest time against series count and series length, with a
   log-log slope (1 = linear); and time and peak memory of a seasonal-naive backtest and of one global
   SGD fit (a fixed step budget) on 1,000, 10,000 and 100,000 series × 400 monthly points, each in a
@@ -58,6 +66,7 @@ from bench.memory import memory
 from bench.scaling import panel_scaling, scaling
 from bench.settings import PEERS, config
 from bench.speed import speed_panel
+from bench.speed_targets import QUICK, Sizes, speed_targets, write_section
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,14 +79,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed-only", action="store_true", help="only the panel timing and the panel scaling table")
     parser.add_argument("--intervals-only", action="store_true", help="only the prediction-interval comparison")
     parser.add_argument("--intervals-sgd", type=int, default=3, metavar="N", help="sgd intervals on N series")
+    parser.add_argument("--targets", action="store_true", help="only the speed targets (their section of --out)")
     args = parser.parse_args(argv)
     if args.speed_only and args.skip_speed:
         parser.error("--speed-only and --skip-speed exclude each other")
+    others = [flag for flag in ("speed_only", "skip_speed", "intervals_only") if getattr(args, flag)]
+    if args.targets and others:
+        parser.error(f"--targets runs alone; drop --{others[0].replace('_', '-')}")
     warnings.filterwarnings("ignore")  # the peers' and statsmodels' convergence chatter; failures are recorded
     cfg = config(args.quick)
     peers = [] if args.skip_peers else [p for p in PEERS if installed(p)]
     missing = [] if args.skip_peers else [p for p in PEERS if not installed(p)]
     command = "python scripts/benchmark.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.targets:  # NOTE: before the Report below, which would overwrite --out
+        text = speed_targets(QUICK if args.quick else Sizes(), peers, command.strip(), args.quick)
+        write_section(args.out, text)
+        print("\n" + text, flush=True)
+        return 0
     started = time.perf_counter()
     report = Report(
         args.out,
