@@ -500,7 +500,8 @@ class _Submitted:
 class _Runner:
     """Runs rerun jobs in fresh processes (or, where that cannot be done, in this process), collecting notes.
 
-    :meth:`start` hands jobs to two fresh processes at once (loky starts interpreters that do not
+    :meth:`start` hands jobs to fresh processes at once, one fewer than the cores (the clean run keeps one), at
+    most two and at least one (loky starts interpreters that do not
     rerun the caller's main script, so an unguarded script works; the snapshot, the caller's data
     and the settings travel in one payload per process), so they can run while this process
     works; :meth:`collect` waits for them.
@@ -528,7 +529,7 @@ class _Runner:
             return _Submitted(jobs)
         from loky import ProcessPoolExecutor
 
-        workers = min(2, len(jobs), os.cpu_count() or 1)
+        workers = max(1, min(2, len(jobs), (os.cpu_count() or 1) - 1))  # NOTE: the clean run keeps a core
         groups = [jobs[k::workers] for k in range(workers)]  # NOTE: folds dealt round-robin, sizes balanced
         try:
             payloads = [cloudpickle.dumps((self.snap, self.caller, self.data, self.spec, group)) for group in groups]
