@@ -122,7 +122,7 @@ def test_a_user_forecaster_gets_conformal_bands_without_extra_code() -> None:
     y = seasonal(60)
     model = GlobalMean(horizon=4).fit(frame(y))
     out = model.predict(level=80)
-    assert model.conformal_.residuals.shape == (1, 20, 4)  # 5 windows of 4 origins, 4 steps
+    assert model.conformal_.residuals.shape == (1, 40, 4)  # 10 windows of 4 origins, 4 steps
     assert out["y_hat"].tolist() == [y[-4:].mean()] * 4
 
 
@@ -152,16 +152,15 @@ def test_a_series_with_enough_residuals_gets_its_own_quantile_and_a_short_one_th
     assert q[:, 2, 0].tolist() == [3 * 16.0, 3 * 19.0]  # a series unseen at fit: pooled times its own scale
 
 
-def test_a_step_with_too_few_pooled_residuals_joins_its_neighbouring_steps() -> None:
+def test_every_step_s_sample_joins_its_neighbouring_steps() -> None:
     residuals = (np.arange(1.0, 13.0)[:, None] * np.array([1.0, 2.0, 3.0]))[None]  # 1 series, 12 origins, 3 steps
     calibration = _calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), 20)
     q = _half_widths(calibration, (80.0, 95.0), pd.Index(["a"]), pd.Series([1.0], index=["a"]), np.ones((1, 3)))
-    # 12 residuals per step are enough at 80% (4 needed): each step's own 11th smallest
-    assert q[0, 0].tolist() == [11.0, 22.0, 33.0]
-    # ... and too few at 95% (19 needed): step j uses the residuals of steps j-1, j, j+1
+    # at every level, step j ranks the residuals of steps j-1, j and j+1 (24 or 36 values: enough at 95% too)
     for step, sample in enumerate([residuals[0, :, :2], residuals[0], residuals[0, :, 1:]]):
         values = np.sort(sample.ravel())
-        assert q[1, 0, step] == values[conformal_rank(values.size, 95.0) - 1]
+        for k, level in enumerate((80.0, 95.0)):
+            assert q[k, 0, step] == values[conformal_rank(values.size, level) - 1]
     assert (q[0] <= q[1]).all()
 
 
@@ -175,14 +174,15 @@ def test_a_level_s_band_does_not_depend_on_higher_levels_asked_for() -> None:
 
 
 def test_a_higher_level_whose_larger_sample_gives_a_narrower_band_is_widened_to_nest() -> None:
-    residuals = np.ones((1, 20, 3))
-    residuals[0, :, 1] = np.arange(10.0, 201.0, 10.0)  # step 1: 20 residuals of its own, 10 .. 200
-    calibration = _calibration(residuals, pd.Index(["a"]), pd.Series([1.0], index=["a"]), 30)
-    args = (pd.Index(["a"]), pd.Series([1.0], index=["a"]), np.ones((1, 3)))
-    # 95% (19 needed): step 1's own 20th smallest, 200; 96% (24 needed): the 59th of the 60 of steps 0-2, 190
-    assert _half_widths(calibration, (95.0,), *args)[0, 0, 1] == 200.0
-    assert _half_widths(calibration, (96.0,), *args)[0, 0, 1] == 190.0
-    assert _half_widths(calibration, (95.0, 96.0), *args)[:, 0, 1].tolist() == [200.0, 200.0]
+    residuals = np.ones((3, 20, 1))
+    residuals[0, :, 0] = np.arange(10.0, 201.0, 10.0)  # series a: 20 residuals of its own, 10 .. 200
+    scales = pd.Series([1.0, 1.0, 1.0], index=["a", "b", "c"])
+    calibration = _calibration(residuals, pd.Index(["a", "b", "c"]), scales, 30)
+    args = (pd.Index(["a"]), pd.Series([1.0], index=["a"]), np.ones((1, 1)))
+    # 95% (19 needed): a's own 20th smallest, 200; 96% (24 needed): the 59th of the 60 pooled over a, b, c, 190
+    assert _half_widths(calibration, (95.0,), *args)[0, 0, 0] == 200.0
+    assert _half_widths(calibration, (96.0,), *args)[0, 0, 0] == 190.0
+    assert _half_widths(calibration, (95.0, 96.0), *args)[:, 0, 0].tolist() == [200.0, 200.0]
 
 
 @given(

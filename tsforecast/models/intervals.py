@@ -9,7 +9,7 @@ only on the data the model was fitted on:
 1. **Origins.** On the sorted timestamps ``t_0 < ... < t_{G-1}`` of the fitted data and the
    model's horizon ``h``, the calibration origins are the ``N = B · h`` latest positions whose
    whole horizon is still inside the data: ``i = G-1-h, G-2-h, ..., G-h-N``. They form
-   ``B = max(n_windows, ceil(20 / h))`` blocks of ``h`` consecutive origins (``n_windows = 5`` by
+   ``B = max(n_windows, ceil(20 / h))`` blocks of ``h`` consecutive origins (``n_windows = 10`` by
    default; at least 20 origins, so that a 95% band has enough residuals of its own), fewer when
    the data are short.
 2. **Forecasts.** For each block, a :func:`sklearn.base.clone` of the model is fitted on the rows
@@ -28,21 +28,20 @@ only on the data the model was fitted on:
    calibration forecast and every forecast to band is positive, the *relative* residuals
    :math:`r_{s,i,j} / \hat y_{s,i+j \mid i}` (a normalised nonconformity score: the band then
    scales with the forecast, as the errors of a growing positive series do).
-4. **Quantiles.** For level :math:`1-\alpha` and the :math:`n` residuals of a series and step, the
-   half-width is their :math:`\lceil (n+1)(1-\alpha) \rceil`-th smallest value, i.e. the empirical
-   quantile at :math:`\lceil (n+1)(1-\alpha) \rceil / n` (the finite-sample correction of split
-   conformal prediction). When a series has too few residuals for that rank
-   (:math:`\lceil (n+1)(1-\alpha) \rceil > n`: fewer than 19 at 95%, 4 at 80%), the residuals of every
-   series are pooled after dividing each by its series' MASE scale (in-sample seasonal-naive MAE at
-   the data's season, :func:`history_scales`), and the pooled quantile is multiplied back by the
-   series' scale. Where even the pooled residuals
-   of step ``j`` are too few (short histories), those of steps ``j-1`` and ``j+1`` join them (on
-   separate monthly series with about 60 residuals per step, pooling neighbouring steps was as
-   well calibrated as each step's own residuals: ``docs/interval-calibration.md``). Each level
-   takes the first of these samples that has enough residuals for it.
+4. **Quantiles.** Each horizon step ``j``'s sample is its residuals joined by those of steps
+   ``j-1`` and ``j+1`` (about ``3N`` per series). For level :math:`1-\alpha` and the :math:`n`
+   residuals of a series' sample, the half-width is their :math:`\lceil (n+1)(1-\alpha) \rceil`-th
+   smallest value, i.e. the empirical quantile at :math:`\lceil (n+1)(1-\alpha) \rceil / n` (the
+   finite-sample correction of split conformal prediction). When a series has too few residuals
+   for that rank (:math:`\lceil (n+1)(1-\alpha) \rceil > n`: fewer than 19 at 95%, 4 at 80%), the
+   samples of every series are pooled after dividing each by its series' MASE scale (in-sample
+   seasonal-naive MAE at the data's season, :func:`history_scales`), and the pooled quantile is
+   multiplied back by the series' scale. The span (10 blocks) and the pooling of neighbouring
+   steps were chosen by a fixed rule on separate monthly series and confirmed on others
+   (``docs/interval-calibration.md``).
 5. **Bands.** :math:`\hat y \pm q_{s,j}` (relative scores: :math:`\hat y (1 \pm q_{s,j})`):
    symmetric, and nested across levels (a higher level takes a higher order statistic of the
-   same residuals; where it had to take a larger sample, its half-width is raised to the lower
+   same residuals; where it had to take the pooled sample, its half-width is raised to the lower
    level's if below). With relative scores no MASE scaling is needed to pool.
 
 Every residual pairs a forecast from an origin inside the fitted data with an actual value inside
@@ -95,11 +94,11 @@ __all__ = [
     "with_neighbouring_steps",
 ]
 
-N_WINDOWS = 5
-"""Calibration blocks of ``horizon`` origins each (fewer when the data are short): 60 residuals per
-series and step for monthly data with ``h = 12``, enough for a per-series 95% band (19 needed). Kept over
-8, 10 and 15 blocks by a study on separate monthly series (``docs/interval-calibration.md``): longer spans
-cover more but score a worse interval score."""
+N_WINDOWS = 10
+"""Calibration blocks of ``horizon`` origins each (fewer when the data are short): 120 origins, and 360
+residuals per series and step with its neighbouring steps, for monthly data with ``h = 12``. Chosen over 5,
+8 and 15 blocks by a fixed rule on separate monthly series (``docs/interval-calibration.md``): the fewest
+blocks whose coverage meets the targets at 80% and 95% with an interval score within 1% of the best."""
 
 MIN_ORIGINS = 20
 """Fewest calibration origins wanted whatever the horizon: more blocks are used when ``n_windows · h`` is below."""
@@ -560,48 +559,46 @@ def conformal_half_widths(
     """Half-widths ``q`` of the bands, shape ``(n_levels, n_series, horizon)``, of the series forecast.
 
     ``position`` is each forecast series' position in ``calibration.series`` (-1: not in it).
-    Per level, a series with enough residuals of its own gets its own quantile per step; any
-    other series (too few residuals, or not in the calibration, e.g. a new series given to
-    ``predict``) gets the pooled quantile of scaled residuals times its scale (``scales``, from
-    the history it is forecast from); where even the pooled residuals of a step are too few,
-    those of its two neighbouring steps join them. A higher level's half-width is at least a
-    lower one's, so the bands nest. Scores are relative to the forecast when the calibration
-    allows it and every forecast to band (``forecasts``, shape ``(n_series, horizon)``) is
-    positive: relative residuals are pooled as they are, and each quantile is multiplied by
-    the forecast.
+    Every horizon step's sample is its residuals pooled with those of its two neighbouring steps
+    (:func:`with_neighbouring_steps`). Per level, a series with enough residuals of its own gets
+    its own quantile per step; any other series (too few residuals, or not in the calibration,
+    e.g. a new series given to ``predict``) gets the quantile of every series' residuals pooled
+    after dividing each by its scale, times its own scale (``scales``, from the history it is
+    forecast from). A higher level's half-width is at least a lower one's, so the bands nest.
+    Scores are relative to the forecast when the calibration allows it and every forecast to
+    band (``forecasts``, shape ``(n_series, horizon)``) is positive: relative residuals are
+    pooled as they are, and each quantile is multiplied by the forecast.
 
     Raises
     ------
     DataError
-        If even the pooled residuals of a step and its neighbours are too few for a level.
+        If even the residuals of a step and its neighbours pooled over all series are too few for a level.
     """
     relative = calibration.relative and bool((forecasts > 0).all())
     residuals = calibration.residuals / calibration.forecasts if relative else calibration.residuals
+    residuals = with_neighbouring_steps(residuals)  # NOTE: every step's sample is pooled with its neighbours'
     horizon = residuals.shape[2]
     position = np.asarray(position)
     known = position >= 0
     divisor = 1.0 if relative else calibration.scales[:, None, None]
     pooled_sample = (residuals / divisor).reshape(1, -1, horizon)
-    wide_sample = with_neighbouring_steps(pooled_sample)
     scale = np.asarray(scales)[:, None]
     multiplier = forecasts if relative else 1.0
     out = np.empty((len(levels), len(position), horizon))
     for k, level in enumerate(levels):
         own, own_ok = _ranked(residuals, level)
         pooled, pooled_ok = _ranked(pooled_sample, level)
-        wide, wide_ok = _ranked(wide_sample, level)
         use_own = known[:, None] & own_ok[np.maximum(position, 0)]
-        if not (use_own | pooled_ok | wide_ok).all():
-            count = int((~np.isnan(wide_sample)).sum(axis=1).min())
+        if not (use_own | pooled_ok).all():
+            count = int((~np.isnan(pooled_sample)).sum(axis=1).min())
             where = "per horizon step with its neighbouring steps" if horizon > 1 else "per horizon step"
             raise DataError(
                 f"Too few calibration residuals for {spell_value('level', _number(level))}: {count} {where}, over "
                 f"all series; {fewest_residuals(level)} needed. Provide longer histories or lower the level."
             )
-        shared = np.where(pooled_ok, pooled, wide)
-        out[k] = multiplier * np.where(use_own, own[np.maximum(position, 0)], shared if relative else scale * shared)
+        out[k] = multiplier * np.where(use_own, own[np.maximum(position, 0)], pooled if relative else scale * pooled)
     # NOTE: each level takes the first sample with enough residuals for it, so a level's band does not depend on
-    # higher levels asked for; a higher level whose larger sample gives a narrower band is widened to nest.
+    # higher levels asked for; a higher level whose pooled sample gives a narrower band is widened to nest.
     order = np.argsort(levels)
     out[order] = np.maximum.accumulate(out[order], axis=0)
     return out
