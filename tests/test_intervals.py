@@ -233,7 +233,7 @@ def test_a_short_backtest_gets_95_percent_bands_from_neighbouring_steps() -> Non
     assert_nested_and_finite(result.forecasts)
     model.fit(data.iloc[:40])
     assert_nested_and_finite(model.predict(level=(80, 95)))
-    assert model.conformal_.residuals.shape[1] == 12  # too few for a step's own 95% band (19 needed)
+    assert model.conformal_.residuals.shape[1] == 12  # 12 per step, 24-36 with its neighbours: 19 needed at 95%
 
 
 def test_too_few_residuals_even_pooled_are_refused() -> None:
