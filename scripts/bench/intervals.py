@@ -26,7 +26,7 @@ import tsforecast as tsf
 from tsforecast.metrics import interval_terms, mase_scale
 from tsforecast.models.intervals import band_columns
 
-from .common import normalise, sgd_model
+from .common import normalise, own_forecasts, sgd_model
 from .markdown import fmt, md_table, secs
 from .settings import ID, TARGET, TIME
 
@@ -58,7 +58,7 @@ def run_tsforecast(df: pd.DataFrame, model: str, method: str, sgd_params: dict[s
     cv = tsf.WalkForward(n_splits=FOLDS, horizon=HORIZON)
     estimator: Any = sgd_model(HORIZON, SEASON, sgd_params) if model == "sgd" else model
     res = tsf.backtest(estimator, df, cv, baselines=(), level=LEVELS, interval_method=method)
-    return res.forecasts[[ID, TIME, "cutoff", TARGET, *band_columns(LEVELS)]]
+    return own_forecasts(res)[[ID, TIME, "cutoff", TARGET, *band_columns(LEVELS)]]
 
 
 def run_statsforecast(df: pd.DataFrame, method: str) -> pd.DataFrame:

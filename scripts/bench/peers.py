@@ -12,7 +12,7 @@ import pandas as pd
 
 import tsforecast as tsf
 
-from .common import EMPTY, Run, fewer_folds, sgd_model, timed
+from .common import EMPTY, Run, fewer_folds, own_forecasts, sgd_model, timed
 from .settings import ID, TARGET, TIME, TOO_SLOW, Config, Spec
 
 
@@ -34,7 +34,7 @@ def run_tsforecast(df: pd.DataFrame, spec: Spec, cfg: Config, models: Sequence[s
         notes = [f"{len(short)} (series, fold) pairs too short for the model"] if len(short) else []
         notes += [f"{diverged} member fits diverged (restored to their best epoch)"] if diverged else []
         note = "; ".join(notes)
-        runs.append(Run("tsforecast", name, res.forecasts[[ID, TIME, "cutoff", "y_hat"]], seconds, note))
+        runs.append(Run("tsforecast", name, own_forecasts(res)[[ID, TIME, "cutoff", "y_hat"]], seconds, note))
     return runs
 
 

@@ -52,7 +52,7 @@ import pandas as pd
 import tsforecast as tsf
 from tsforecast.models.intervals import band_columns
 
-from .common import median_time, normalise, sgd_model, synthetic_panel, timed
+from .common import median_time, normalise, own_forecasts, sgd_model, synthetic_panel, timed
 from .intervals import band_scores
 from .markdown import fmt, machine, md_table, secs
 from .settings import ID, TARGET, TIME
@@ -199,7 +199,7 @@ def against_statsforecast(
         result["tsf"] = tsf_backtest(tsf_model, df)
 
     (seconds, n), load = loaded(lambda: median_time(ours, sizes.repeats))
-    forecasts = result["tsf"].forecasts
+    forecasts = own_forecasts(result["tsf"])
     measured = Measured(name, seconds, how(n), load, 2.0, relative=True)
     theirs = None
     if statsforecast_available(peers):
@@ -271,7 +271,7 @@ def sgd_audit(sizes: Sizes) -> Measured:
     model: Any = sgd_model(HORIZON, SEASON, dict(sizes.sgd_params)) if sizes.sgd_params else "sgd"
     (res, seconds), load = loaded(lambda: timed(lambda: tsf_backtest(model, df, audit=True)))
     audit = res.audit.status if res.audit is not None else "not run"
-    cover = band_scores(res.forecasts[[ID, TIME, "cutoff", TARGET, *band_columns(LEVELS)]], df)
+    cover = band_scores(own_forecasts(res)[[ID, TIME, "cutoff", TARGET, *band_columns(LEVELS)]], df)
     note = f"audit: {audit}; coverage 80% {fmt(cover['coverage_80'].mean())}, 95% {fmt(cover['coverage_95'].mean())}"
     return Measured(f"global SGD, {n} series, level + audit", seconds, "once", load, 180.0, note=note)
 

@@ -554,13 +554,20 @@ def fewest_residuals(level: float) -> int:
 
 
 def conformal_half_widths(
-    calibration: Calibration, levels: Sequence[float], position: np.ndarray, scales: np.ndarray, forecasts: np.ndarray
+    calibration: Calibration,
+    levels: Sequence[float],
+    position: np.ndarray,
+    scales: np.ndarray,
+    forecasts: np.ndarray,
+    *,
+    neighbouring_steps: bool = True,
 ) -> np.ndarray:
     """Half-widths ``q`` of the bands, shape ``(n_levels, n_series, horizon)``, of the series forecast.
 
     ``position`` is each forecast series' position in ``calibration.series`` (-1: not in it).
     Every horizon step's sample is its residuals pooled with those of its two neighbouring steps
-    (:func:`with_neighbouring_steps`). Per level, a series with enough residuals of its own gets
+    (:func:`with_neighbouring_steps`; ``neighbouring_steps=False``: its own residuals only, the
+    variant ``docs/interval-calibration.md`` compares). Per level, a series with enough residuals of its own gets
     its own quantile per step; any other series (too few residuals, or not in the calibration,
     e.g. a new series given to ``predict``) gets the quantile of every series' residuals pooled
     after dividing each by its scale, times its own scale (``scales``, from the history it is
@@ -576,7 +583,8 @@ def conformal_half_widths(
     """
     relative = calibration.relative and bool((forecasts > 0).all())
     residuals = calibration.residuals / calibration.forecasts if relative else calibration.residuals
-    residuals = with_neighbouring_steps(residuals)  # NOTE: every step's sample is pooled with its neighbours'
+    if neighbouring_steps:
+        residuals = with_neighbouring_steps(residuals)
     horizon = residuals.shape[2]
     position = np.asarray(position)
     known = position >= 0
