@@ -287,7 +287,9 @@ def test_concurrent_runs_sharing_a_checkpoint_directory_agree(air: pd.DataFrame,
 def test_model_code_hashes_source_and_names_versioned_packages() -> None:
     dynamic = type("Dynamic", (LastValue,), {})  # no source file holds its definition
     described = _task_cache.model_code(dynamic(horizon=12)).split("; ")
-    assert described[0] == f"{__name__}.Dynamic of {__name__} (no installed package), source unavailable"
+    assert described[0].startswith(f"{__name__}.Dynamic code sha256:")  # its namespace's code objects and values
+    other = type("Dynamic", (LastValue,), {"_forecast": lambda self, y: y[-self.horizon :]})
+    assert _task_cache.model_code(other(horizon=12)).split("; ")[0] != described[0]
     assert described[1].startswith(f"{__name__}.LastValue sha256:")
     assert any(d.startswith("tsforecast.models.forecaster.LocalForecaster sha256:") for d in described)
     sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_task_cache._version('scikit-learn')}"
