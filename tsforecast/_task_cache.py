@@ -170,7 +170,9 @@ def _value_digest(value: Any, what: str) -> str:
 
     try:
         return str(joblib.hash(value))
-    except Exception as exc:  # NOTE: pickling raises PicklingError, TypeError, AttributeError ... depending on the object
+    except (
+        Exception
+    ) as exc:  # NOTE: pickling raises PicklingError, TypeError, AttributeError ... depending on the object
         raise Uncheckpointable(f"{what} cannot be pickled, so it has no exact digest") from exc
 
 
@@ -314,7 +316,7 @@ def _user_file(module: ModuleType | None) -> Path | None:
 
 
 def _is_users(name: str) -> bool:
-    """Whether the module called ``name`` is the user's code, with a source file or without (``__main__`` from stdin)."""
+    """Whether the module called ``name`` is the user's code, with a source file or not (``__main__`` from stdin)."""
     top = name.partition(".")[0]
     if top in ("tsforecast", "builtins") or top in sys.builtin_module_names or top in sys.stdlib_module_names:
         return False
