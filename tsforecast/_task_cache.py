@@ -17,8 +17,8 @@ array: numbers, booleans, ``datetime64``, ``timedelta64``), ``utc`` (time-zone-a
 ``datetime64`` array in UTC) or ``text`` (strings: ``int64`` codes, -1 for missing, the
 ``int64`` UTF-8 lengths of the distinct strings and their ``uint8`` bytes). ``DTYPE`` is the
 pandas dtype restored on reading. A file that cannot be parsed, fails its digest or code, or
-carries another key is reported and recomputed; it is never executed. A symbolic link or anything
-but a regular file is never read.
+carries another key is reported and recomputed; it is never executed. A symbolic link, anything
+but a regular file and a file over :data:`MAX_FILE_BYTES` are never read.
 
 The key of a task (see :meth:`tsforecast._engine.Task.key`) covers what can change its result:
 the data, the settings, the model's name and parameters (:func:`params_digest`), the model's code
@@ -706,7 +706,7 @@ def _read_regular(path: Path) -> bytes:
     Raises
     ------
     Unusable
-        If ``path`` is a symbolic link or not a regular file.
+        If ``path`` is a symbolic link, not a regular file or larger than :data:`MAX_FILE_BYTES`.
     FileNotFoundError
         If nothing is there.
     """
@@ -715,8 +715,12 @@ def _read_regular(path: Path) -> bytes:
     # NOTE: O_NOFOLLOW closes the race with a link made after the check; O_NONBLOCK keeps a pipe from blocking open()
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     handle = os.open(path, flags)
-    if not stat.S_ISREG(os.fstat(handle).st_mode):
+    status = os.fstat(handle)
+    if not stat.S_ISREG(status.st_mode):
         os.close(handle)
         raise Unusable("not a regular file, never read")
+    if status.st_size > MAX_FILE_BYTES:
+        os.close(handle)
+        raise Unusable(f"larger than {MAX_FILE_BYTES} bytes, never read")
     with os.fdopen(handle, "rb") as file:
         return file.read()
