@@ -244,11 +244,11 @@ def test_module_values_constants_and_lazy_imports_the_model_reads_are_in_the_key
 
 def test_attributes_set_after_construction_are_in_the_key() -> None:
     plain, extra, fitted = _Holder(), _Holder(), _Holder()
-    extra.extra = 2.0
-    fitted.level_ = np.ones(3)  # a fitted attribute: left out
+    extra.extra = 2.0  # type: ignore[attr-defined]
+    fitted.level_ = np.ones(3)  # type: ignore[attr-defined]  # fitted: left out
     assert _task_cache.attributes_digest(plain) == _task_cache.attributes_digest(fitted)
     assert _task_cache.attributes_digest(plain) != _task_cache.attributes_digest(extra)
-    extra.extra = lambda y: y
+    extra.extra = lambda y: y  # type: ignore[attr-defined]
     with pytest.raises(_task_cache.Uncheckpointable, match="the attribute 'extra' of the model cannot be pickled"):
         _task_cache.attributes_digest(extra)
 
