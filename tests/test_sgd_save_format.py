@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,21 @@ def test_a_key_file_authenticates_unless_it_lies_in_the_models_directory(
         SGDForecaster.load(tmp_path / "models" / "m.pt")
     with pytest.raises(DataError, match=inside):
         model.save(tmp_path / "models" / "other.pt")
+
+
+def test_a_link_a_pipe_a_directory_or_an_oversized_file_is_refused_unread(
+    saved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "link.pt").symlink_to(saved)
+    os.mkfifo(tmp_path / "pipe.pt")  # NOTE: opening it to read would block before the fix
+    (tmp_path / "dir.pt").mkdir()
+    with pytest.raises(DataError, match=r"^Model file .*link\.pt' is a symbolic link, never followed"):
+        SGDForecaster.load(tmp_path / "link.pt")
+    for name in ("pipe.pt", "dir.pt"):
+        with pytest.raises(DataError, match=rf"^Model file .*{name}' is not a regular file; it is never read\."):
+            SGDForecaster.load(tmp_path / name)
+    with pytest.raises(DataError, match=r"^Model file .*none\.pt' does not exist\."):
+        SGDForecaster.load(tmp_path / "none.pt")
+    monkeypatch.setattr(save_format, "MAX_FILE_BYTES", saved.stat().st_size - 1)
+    with pytest.raises(DataError, match=rf"is larger than {saved.stat().st_size - 1} bytes; it is never read\."):
+        SGDForecaster.load(saved)

@@ -287,7 +287,9 @@ def test_concurrent_runs_sharing_a_checkpoint_directory_agree(air: pd.DataFrame,
 def test_model_code_hashes_source_and_names_versioned_packages() -> None:
     dynamic = type("Dynamic", (LastValue,), {})  # no source file holds its definition
     described = _task_cache.model_code(dynamic(horizon=12)).split("; ")
-    assert described[0] == f"{__name__}.Dynamic of {__name__} (no installed package), source unavailable"
+    assert described[0].startswith(f"{__name__}.Dynamic code sha256:")  # its namespace's code objects and values
+    other = type("Dynamic", (LastValue,), {"_forecast": lambda self, y: y[-self.horizon :]})
+    assert _task_cache.model_code(other(horizon=12)).split("; ")[0] != described[0]
     assert described[1].startswith(f"{__name__}.LastValue sha256:")
     assert any(d.startswith("tsforecast.models.forecaster.LocalForecaster sha256:") for d in described)
     sklearn = f"sklearn.base.BaseEstimator of scikit-learn {_task_cache._version('scikit-learn')}"
@@ -471,3 +473,29 @@ def test_a_model_with_a_parameter_that_cannot_be_pickled_is_not_checkpointed(air
     with pytest.warns(UserWarning, match=r"2 task result\(s\) were not checkpointed.*cannot be pickled"):
         tsf.backtest(model, air, tsf.WalkForward(2, 12), baselines=(), checkpoint=tmp_path / "ckpt")
     assert model_files(air, tmp_path / "ckpt") == []
+
+
+def test_a_key_file_with_a_hard_link_or_not_a_regular_file_is_refused(
+    air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "planted").write_text("s3cret\n")
+    os.link(tmp_path / "ckpt" / "planted", tmp_path / "key")  # outside by name, the same file as one inside
+    monkeypatch.setenv("TSFORECAST_KEY_FILE", str(tmp_path / "key"))
+    with pytest.raises(tsf.DataError, match=r"^The key file .* has 2 hard links; one could lie inside .*ckpt'"):
+        run(air, tmp_path / "ckpt")
+    monkeypatch.setenv("TSFORECAST_KEY_FILE", str(tmp_path))
+    with pytest.raises(tsf.DataError, match=r"^The key file .* is not a regular file"):
+        run(air, tmp_path / "ckpt")
+
+
+def test_a_checkpoint_file_over_the_size_bound_is_recomputed_unread(
+    air: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run(air, tmp_path / "ckpt")
+    FITS.clear()
+    monkeypatch.setattr(_task_cache, "MAX_FILE_BYTES", 10)
+    with pytest.warns(UserWarning, match=r"could not be reused.*\(larger than 10 bytes, never read\)"):
+        second = run(air, tmp_path / "ckpt")
+    assert len(FITS) == 2
+    pd.testing.assert_frame_equal(second.forecasts, first.forecasts)

@@ -27,7 +27,15 @@ import pandas as pd
 from ._plan import BlockPlan, Plan, Task
 from ._progress import Progress
 from ._secret import secret_key
-from ._task_cache import TaskCache, Unstorable, model_code, params_digest, runtime_versions
+from ._task_cache import (
+    TaskCache,
+    Uncheckpointable,
+    Unstorable,
+    attributes_digest,
+    model_code,
+    params_digest,
+    runtime_versions,
+)
 from .columns import ID, TARGET, TIME
 from .errors import DataError, spell
 from .models.batch import FitResult
@@ -143,21 +151,38 @@ def fingerprint(plan: Plan, cv: Any) -> str:
     return digest.hexdigest()
 
 
-def task_key(task: Task, context: str) -> str | None:
+def task_key(task: Task, context: str) -> str:
     """A digest of everything a task's result depends on: the run (``context``), its model's name,
-    parameters (exactly: :func:`~tsforecast._task_cache.params_digest`) and code, its series and the
-    rows of every fit and request; ``None`` when a parameter has no exact digest (never checkpointed)."""
+    parameters (exactly: :func:`~tsforecast._task_cache.params_digest`), other instance attributes
+    (:func:`~tsforecast._task_cache.attributes_digest`) and code, its series and the rows of every
+    fit and request.
+
+    Raises
+    ------
+    Uncheckpointable
+        If a parameter, attribute or code the model reads has no exact digest (never checkpointed).
+    """
     params = params_digest(task.model.get_params(deep=False))
     if params is None:
-        return None
+        raise Uncheckpointable("a parameter that cannot be pickled has no exact digest")
     digest = hashlib.sha256(context.encode())
-    for part in (task.name, params, model_code(task.model), repr(task.series), repr(task.native)):
+    parts = (task.name, params, attributes_digest(task.model), model_code(task.model), repr(task.series))
+    for part in (*parts, repr(task.native)):
         digest.update(part.encode() + b"\x1f")
     for fit in task.fits:
         for array in (fit.first, fit.end, fit.request_first, fit.request_end):
             digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes() + b"\x1f")
         digest.update(repr(fit.cutoff).encode())
     return digest.hexdigest()
+
+
+def _checkpoint_key(task: Task, context: str, unstorable: list[str]) -> str | None:
+    """:func:`task_key`, or ``None`` with the reason added to ``unstorable`` when the task cannot be checkpointed."""
+    try:
+        return task_key(task, context)
+    except Uncheckpointable as exc:
+        unstorable.append(f"{task.name} ({exc})")
+        return None
 
 
 def _encode(result: TaskResult) -> dict[str, pd.DataFrame | None]:
@@ -244,10 +269,9 @@ def execute(
     if checkpoint is not None:
         store = TaskCache(Path(checkpoint) / context[:16], secret_key(Path(checkpoint)))
         store.directory.mkdir(parents=True, exist_ok=True)
-        keys = [task_key(task, context) for task in tasks]
+        keys = [_checkpoint_key(task, context, unstorable) for task in tasks]
         for position, (task, key) in enumerate(zip(tasks, keys, strict=True)):
             if key is None:
-                unstorable.append(f"{task.name} (a parameter that cannot be pickled has no exact digest)")
                 continue
             stored = store.load(key, ("forecasts", "training"))
             if stored is not None:

@@ -5,7 +5,8 @@ truncated file, not a deliberate forgery (anyone who can edit the file can recom
 With a key, from the environment variable ``TSFORECAST_KEY`` (its text) or ``TSFORECAST_KEY_FILE``
 (a file holding it, surrounding whitespace ignored), files carry an HMAC-SHA256 of their contents
 under that key instead, which nobody without the key can compute. A key file must lie outside the
-directory it guards: whoever can write there could replace it.
+directory it guards (whoever can write there could replace it), be a regular file, and have one
+name: a hard link to it could lie inside that directory, where it could be rewritten.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,8 +32,8 @@ def secret_key(guarded: Path) -> bytes | None:
     Raises
     ------
     DataError
-        If both variables are set, the key is empty, or the key file is missing, unreadable or
-        inside ``guarded``.
+        If both variables are set, the key is empty, or the key file is missing, unreadable,
+        inside ``guarded``, not a regular file or has more than one hard link.
     """
     text, named = os.environ.get(KEY_ENV), os.environ.get(KEY_FILE_ENV)
     if text is not None and named is not None:
@@ -44,6 +46,16 @@ def secret_key(guarded: Path) -> bytes | None:
                 "move it outside that directory."
             )
         try:
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode):
+                raise DataError(
+                    f"The key file {KEY_FILE_ENV}={named!r} is not a regular file; name a file holding the key."
+                )
+            if status.st_nlink > 1:
+                raise DataError(
+                    f"The key file {KEY_FILE_ENV}={named!r} has {status.st_nlink} hard links; one could lie inside "
+                    f"{str(guarded)!r}, where whoever can write could change the key. Use a copy with a single name."
+                )
             key = path.read_bytes().strip()
         except OSError as exc:
             raise DataError(f"The key file {KEY_FILE_ENV}={named!r} cannot be read ({exc.strerror}).") from exc

@@ -19,17 +19,24 @@ The file holds exactly one :class:`~tsforecast.models.sgd.state.SGDState` and th
 read back with ``torch.load(weights_only=True)``, so loading executes no code; a file without the
 format marker, failing its digest or code, or whose contents do not fit together (a missing entry,
 a value of the wrong type, tensors of the wrong shape or length, member counts that differ) is
-refused with one :class:`~tsforecast.errors.DataError`.
+refused with one :class:`~tsforecast.errors.DataError`, and so is a symbolic link (never followed),
+anything but a regular file (a pipe, a directory ...) and a file over :data:`MAX_FILE_BYTES`.
+
+A digest or code binds a file's contents, not its name: an older authentic file copied or renamed
+over a newer one (a replay) loads, with a key too. A key proves a file was saved by someone holding
+the key, not which of their files it is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -45,10 +52,13 @@ from .base_forecast import FAMILIES, Recipe
 from .state import SGDState
 from .training import HISTORY_COLUMNS, Member
 
-__all__ = ["FILE_FORMAT", "ModuleBuilder", "Saved", "read_model", "write_model"]
+__all__ = ["FILE_FORMAT", "MAX_FILE_BYTES", "ModuleBuilder", "Saved", "read_model", "write_model"]
 
 FILE_FORMAT = "tsforecast.SGDForecaster/1"
 """The format marker of a saved model."""
+
+MAX_FILE_BYTES = 2 * 1024**3
+"""The largest saved model read back (2 GiB): a larger file is refused unread."""
 
 ModuleBuilder = Callable[[Recipe, int, "Covariates | None"], nn.Module]
 """Builds member ``index``'s untrained network for a recipe and the declared covariates."""
@@ -162,13 +172,12 @@ def read_model(path: Path) -> Saved:
         inconsistent; or if the secret key is misconfigured.
     """
     secret = secret_key(path.parent)
-    if not path.is_file():
-        raise DataError(f"Model file {str(path)!r} does not exist. Check the path, or save a model with m.save(path).")
     not_ours = f"{str(path)!r} is not an SGDForecaster file written by SGDForecaster.save()"
-    try:
-        payload = torch.load(path, weights_only=True)
-    except Exception as exc:  # NOTE: torch.load raises many types (pickle, zip, runtime) for foreign bytes
-        raise DataError(f"{not_ours}: it could not be read safely ({type(exc).__name__}).") from exc
+    with _open_regular(path) as file:
+        try:
+            payload = torch.load(file, weights_only=True)
+        except Exception as exc:  # NOTE: torch.load raises many types (pickle, zip, runtime) for foreign bytes
+            raise DataError(f"{not_ours}: it could not be read safely ({type(exc).__name__}).") from exc
     if not isinstance(payload, dict) or payload.get("format") != FILE_FORMAT:
         raise DataError(f"{not_ours}: its format marker is missing. Save the model again with SGDForecaster.save().")
     config, tensors = payload.get("config"), payload.get("tensors")
@@ -188,6 +197,34 @@ def read_model(path: Path) -> Saved:
     except (_Inconsistent, ValueError) as exc:
         raise _refused(path, _first_line(exc)) from exc
     return Saved(path, params, custom, parsed, tensors)
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file of at most :data:`MAX_FILE_BYTES`, never following a link.
+
+    Raises
+    ------
+    DataError
+        If nothing is there, or it is a symbolic link, not a regular file (a pipe, a directory ...) or too large.
+    """
+    if path.is_symlink():
+        raise DataError(f"Model file {str(path)!r} is a symbolic link, never followed; load the file it points to.")
+    # NOTE: O_NOFOLLOW closes the race with a link made after the check; O_NONBLOCK keeps a pipe from blocking open()
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError as exc:
+        raise DataError(
+            f"Model file {str(path)!r} does not exist. Check the path, or save a model with m.save(path)."
+        ) from exc
+    except OSError as exc:
+        raise DataError(f"Model file {str(path)!r} cannot be opened ({exc.strerror}).") from exc
+    status = os.fstat(handle)
+    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+        os.close(handle)
+        what = "not a regular file" if not stat.S_ISREG(status.st_mode) else f"larger than {MAX_FILE_BYTES} bytes"
+        raise DataError(f"Model file {str(path)!r} is {what}; it is never read. Load a file saved with m.save(path).")
+    return os.fdopen(handle, "rb")
 
 
 def _authenticate(path: Path, payload: dict[str, Any], parts: list[bytes], secret: bytes | None) -> None:
