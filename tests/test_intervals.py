@@ -274,7 +274,7 @@ def test_calibrating_on_data_beyond_the_fitted_span_is_refused() -> None:
 
 
 def test_a_shorter_calibration_is_the_latest_part_of_a_longer_one() -> None:
-    # The calibration study (scripts/study_intervals.py) relies on this: blocks are fitted independently, latest first.
+    # A model that refits every block (calibration_refits): blocks are fitted independently, latest first.
     data = frame(seasonal(48))
     model = ETS(horizon=4, season=4).fit(data)
     short, long = (
