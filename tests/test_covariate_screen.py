@@ -287,6 +287,7 @@ def test_near_copies_of_y_declared_known_future_are_flagged(elec: pd.DataFrame) 
     [
         (lambda v: round(v.mean(), 2), "mean"),
         (lambda v: v.median(), "median"),
+        (lambda v: v.max(), "max"),
         (lambda v: v.iloc[-12:].mean(), "mean of the last 12 rows"),
     ],
 )
@@ -306,6 +307,13 @@ def test_a_static_whole_series_mean_in_all_series_but_one_is_flagged() -> None:
         match=r"static column 'x' is within .* mean of y over the whole series.* in \d of the \d series",
     ):
         tsf.backtest("naive", df, tsf.WalkForward(3, 12), covariates=tsf.Covariates(static=["x"]))
+
+
+def test_fit_does_not_screen(elec: pd.DataFrame) -> None:
+    df = elec.assign(x=elec["y"].to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tsf.LeakageWarning)
+        small().fit(df, covariates=declare({"known_future": ["x"]}))  # the screen runs where scores are produced
 
 
 def test_an_honest_driver_that_determines_y_is_refused_with_the_driver_caveat_and_the_escape() -> None:
@@ -393,5 +401,7 @@ def test_the_measurement_script_prints_its_rates(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sys, "argv", [script.name, "--trials", "2"])
     runpy.run_path(str(script), run_name="__main__")
     out = capsys.readouterr().out
-    assert "false-alarm rate, honest cases: 0/32 = 0.000 (refused 0, warned 0)" in out
-    assert "catch rate, exact leaks: 26/26 = 1.000 (refused 26, warned 0)" in out
+    assert "false-alarm rate, honest cases: 0/34 = 0.000 (refused 0, warned 0)" in out
+    assert "flag rate, honest by design: 6/6 = 1.000 (refused 2, warned 4)" in out
+    assert "catch rate, exact leaks: 36/36 = 1.000 (refused 36, warned 0)" in out
+    assert "catch rate, near leaks: 22/28 = 0.786 (refused 1, warned 21)" in out
