@@ -9,7 +9,11 @@ backtest runs before any fit (``make_plan`` with the ``naive`` model and ``tsf.W
 which calls :func:`tsforecast.covariate_screen.screen_covariates`), with the default
 ``screen="refuse"``. A run is **refused** (``LeakageError``), **warned** (a ``LeakageWarning``)
 or **passed**. The false-alarm rate of an honest case is (refused + warned) / trials; the catch
-rate of a leaky case the same.
+rate of a leaky case the same. Cases fall in four groups: honest; honest but flagged by design
+(a leading indicator, a same-time driver that sets ``y`` almost exactly: the data cannot tell
+them from a leak); exact leaks (copies, leads, lags shorter than the horizon, whole-series
+statistics, also in a 40-row series, in one series of a panel, or after the first cutoff only);
+and near leaks (noisy or transformed copies and leads, static values near a whole-series statistic).
 
 Data: ``elecdaily`` (shipped; daily demand with ``WorkDay`` and ``Temperature``; horizon 7 and 14,
 3 to 10 folds: one run per setting), and generated daily series of 200 rows (a Gaussian random walk,
@@ -117,58 +121,151 @@ def sizes(seed: int) -> pd.DataFrame:
     return df.assign(x=df["unique_id"].map(size).astype(float))
 
 
-# name -> (honest?, how to build the frame of trial `seed`, the declaration)
+def short(make: Callable[[pd.Series], np.ndarray], rows: int = 40) -> Callable[[int], pd.DataFrame]:
+    """A single series of ``rows`` rows (too few for the correlation checks) with ``x`` made from its ``y``."""
+
+    def build(seed: int) -> pd.DataFrame:
+        df = generated(seed).iloc[:rows]
+        return df.assign(x=make(df["y"]))
+
+    return build
+
+
+def partial_copy(seed: int) -> pd.DataFrame:
+    """A panel whose ``x`` is a copy of ``y`` in its first series and an independent random walk elsewhere."""
+    df = random_walks(seed, PANEL)
+    return df.assign(x=np.where(df["unique_id"] == "s0", df["y"], df["x"]))
+
+
+def after_cut(make: Callable[[pd.Series], np.ndarray]) -> Callable[[int], pd.DataFrame]:
+    """An independent random walk ``x`` up to the first cutoff, ``make(y)`` after it (a back-fill)."""
+
+    def build(seed: int) -> pd.DataFrame:
+        df = random_walks(seed, 1)
+        return df.assign(x=np.where(np.arange(N) >= N - HORIZON * FOLDS, make(df["y"]), df["x"]))
+
+    return build
+
+
+def noisy(lag: int, level: float) -> Callable[[int], pd.DataFrame]:
+    """``x_t = y_{t-lag}`` plus Gaussian noise of ``level`` times the sd of ``y``'s one-step changes."""
+
+    def build(seed: int) -> pd.DataFrame:
+        df = generated(seed)
+        noise = np.random.default_rng(40_000 + seed).normal(0, level * df["y"].diff().std(), N)
+        return df.assign(x=shift(-lag)(df["y"]) + noise)
+
+    return build
+
+
+def static_near(make: Callable[[pd.Series], float], all_but_one: bool = False) -> Callable[[int], pd.DataFrame]:
+    """A panel whose static ``x`` is ``make`` of each series' whole ``y`` (the first series' training rows' mean
+    instead, with ``all_but_one``)."""
+
+    def build(seed: int) -> pd.DataFrame:
+        df = generated(seed, PANEL)
+        value = df.groupby("unique_id")["y"].agg(make)
+        if all_but_one:
+            value["s0"] = df["y"].iloc[: N - HORIZON * FOLDS].mean()
+        return df.assign(x=df["unique_id"].map(value))
+
+    return build
+
+
+def determined(seed: int, kind: str) -> pd.DataFrame:
+    """``y`` set almost exactly by an honest same-time driver ``x``: a weekday load or a random-walk price."""
+    rng = np.random.default_rng(50_000 + seed)
+    df = generated(seed)
+    if kind == "weekday":
+        x = (df["ds"].dt.day_of_week < 5).astype(float).to_numpy()
+        return df.assign(x=x, y=100 + 50 * x + rng.normal(0, 0.5, N))
+    price = 10 + np.cumsum(rng.normal(0, 0.3, N))
+    return df.assign(x=price, y=500 - 20 * price + rng.normal(0, 1, N))
+
+
+# name -> (group, how to build the frame of trial `seed`, the declaration); the groups: honest, honest but flagged
+# by design (the data cannot tell them from a leak), exact leaks, near leaks (noisy or transformed)
+HONEST, DESIGN, EXACT, NEAR = "honest", "by design", "exact leak", "near leak"
 KF, PO, ST = "known_future", "past_only", "static"
-CASES: dict[str, tuple[bool, Callable[[int], pd.DataFrame], dict[str, Any]]] = {
+CASES: dict[str, tuple[str, Callable[[int], pd.DataFrame], dict[str, Any]]] = {
     # honest
-    "calendar columns (known_future)": (True, lambda s: calendar(generated(s)), {KF: ["weekend", "dow_sin"]}),
-    "random walk x (known_future)": (True, lambda s: random_walks(s, 1), {KF: ["x"]}),
-    "random walk x (past_only)": (True, lambda s: random_walks(s, 1), {PO: ["x"]}),
-    "random walk x, 10-series panel (past_only)": (True, lambda s: random_walks(s, PANEL), {PO: ["x"]}),
-    "driver of y at t (past_only)": (True, lambda s: driven(s, 0), {PO: ["x"]}),
-    "driver of y at t (known_future)": (True, lambda s: driven(s, 0), {KF: ["x"]}),
-    "y lagged 1 (past_only)": (True, with_column(shift(-1)), {PO: ["x"]}),
-    "y lagged 3 (past_only)": (True, with_column(shift(-3)), {PO: ["x"]}),
-    "y itself (past_only)": (True, with_column(shift(0)), {PO: ["x"]}),
+    "calendar columns (known_future)": (HONEST, lambda s: calendar(generated(s)), {KF: ["weekend", "dow_sin"]}),
+    "random walk x (known_future)": (HONEST, lambda s: random_walks(s, 1), {KF: ["x"]}),
+    "random walk x (past_only)": (HONEST, lambda s: random_walks(s, 1), {PO: ["x"]}),
+    "random walk x, 10-series panel (past_only)": (HONEST, lambda s: random_walks(s, PANEL), {PO: ["x"]}),
+    "driver of y at t (past_only)": (HONEST, lambda s: driven(s, 0), {PO: ["x"]}),
+    "driver of y at t (known_future)": (HONEST, lambda s: driven(s, 0), {KF: ["x"]}),
+    "y lagged 1 (past_only)": (HONEST, with_column(shift(-1)), {PO: ["x"]}),
+    "y lagged 3 (past_only)": (HONEST, with_column(shift(-3)), {PO: ["x"]}),
+    "y itself (past_only)": (HONEST, with_column(shift(0)), {PO: ["x"]}),
     "trailing 7-day mean of y (past_only)": (
-        True,
+        HONEST,
         with_column(lambda y: y.rolling(7, min_periods=1).mean().to_numpy()),
         {PO: ["x"]},
     ),
-    "y lagged 7 = horizon (known_future)": (True, with_column(shift(-HORIZON)), {KF: ["x"]}),
-    "store size (static)": (True, sizes, {ST: ["x"]}),
-    "mean of y over training rows (static)": (True, static_of("mean", "training"), {ST: ["x"]}),
-    # honest, flagged by design: the data cannot tell it from a noisy lead
-    "leading indicator: y_t driven by x_(t-1) (past_only)": (True, lambda s: driven(s, 1), {PO: ["x"]}),
+    "y lagged 7 = horizon (known_future)": (HONEST, with_column(shift(-HORIZON)), {KF: ["x"]}),
+    "store size (static)": (HONEST, sizes, {ST: ["x"]}),
+    "mean of y over training rows (static)": (HONEST, static_of("mean", "training"), {ST: ["x"]}),
+    "random walk x, 40-row series (known_future)": (HONEST, lambda s: random_walks(s, 1).iloc[:40], {KF: ["x"]}),
+    # honest, flagged by design: the data cannot tell them from a noisy lead, or from a copy of y
+    "leading indicator: y_t driven by x_(t-1) (past_only)": (DESIGN, lambda s: driven(s, 1), {PO: ["x"]}),
+    "driver setting y: y = 100 + 50 weekday + N(0, 0.5) (known_future)": (
+        DESIGN,
+        lambda s: determined(s, "weekday"),
+        {KF: ["x"]},
+    ),
+    "driver setting y: y = 500 - 20 price + N(0, 1) (known_future)": (
+        DESIGN,
+        lambda s: determined(s, "price"),
+        {KF: ["x"]},
+    ),
     # leaky
-    "copy of y (known_future)": (False, with_column(shift(0)), {KF: ["x"]}),
-    "y lagged 3 < horizon (known_future)": (False, with_column(shift(-3)), {KF: ["x"]}),
-    "y lead 1 (known_future)": (False, with_column(shift(1)), {KF: ["x"]}),
-    "y lead 7 (known_future)": (False, with_column(shift(7)), {KF: ["x"]}),
+    "copy of y, 40-row series (known_future)": (EXACT, short(shift(0)), {KF: ["x"]}),
+    "y lead 1, 40-row series (past_only)": (EXACT, short(shift(1)), {PO: ["x"]}),
+    "copy of y in 1 of 10 series (known_future)": (EXACT, partial_copy, {KF: ["x"]}),
+    "copy of y after the first cutoff only (known_future)": (EXACT, after_cut(shift(0)), {KF: ["x"]}),
+    "y lead 1 after the first cutoff only (past_only)": (EXACT, after_cut(shift(1)), {PO: ["x"]}),
+    "copy of y (known_future)": (EXACT, with_column(shift(0)), {KF: ["x"]}),
+    "y lagged 3 < horizon (known_future)": (EXACT, with_column(shift(-3)), {KF: ["x"]}),
+    "y lead 1 (known_future)": (EXACT, with_column(shift(1)), {KF: ["x"]}),
+    "y lead 7 (known_future)": (EXACT, with_column(shift(7)), {KF: ["x"]}),
     "centred 7-day mean of y (known_future)": (
-        False,
+        EXACT,
         with_column(lambda y: y.rolling(7, center=True, min_periods=1).mean().to_numpy()),
         {KF: ["x"]},
     ),
     "centred 7-day mean of y (past_only)": (
-        False,
+        EXACT,
         with_column(lambda y: y.rolling(7, center=True, min_periods=1).mean().to_numpy()),
         {PO: ["x"]},
     ),
     "centred 3-day mean of y (past_only)": (
-        False,
+        EXACT,
         with_column(lambda y: y.rolling(3, center=True, min_periods=1).mean().to_numpy()),
         {PO: ["x"]},
     ),
-    "y lead 1 (past_only)": (False, with_column(shift(1)), {PO: ["x"]}),
-    "y lead 3 (past_only)": (False, with_column(shift(3)), {PO: ["x"]}),
-    "y lead 1, 10-series panel (past_only)": (False, with_column(shift(1), PANEL), {PO: ["x"]}),
-    "whole-series mean of y (static)": (False, static_of("mean", "whole"), {ST: ["x"]}),
-    "whole-series sum of y (static)": (False, static_of("sum", "whole"), {ST: ["x"]}),
-    "whole-series last y (static)": (False, static_of("last", "whole"), {ST: ["x"]}),
+    "y lead 1 (past_only)": (EXACT, with_column(shift(1)), {PO: ["x"]}),
+    "y lead 3 (past_only)": (EXACT, with_column(shift(3)), {PO: ["x"]}),
+    "y lead 1, 10-series panel (past_only)": (EXACT, with_column(shift(1), PANEL), {PO: ["x"]}),
+    "whole-series mean of y (static)": (EXACT, static_of("mean", "whole"), {ST: ["x"]}),
+    "whole-series sum of y (static)": (EXACT, static_of("sum", "whole"), {ST: ["x"]}),
+    "whole-series last y (static)": (EXACT, static_of("last", "whole"), {ST: ["x"]}),
+    "y + noise 0.3 sd (known_future)": (NEAR, noisy(0, 0.3), {KF: ["x"]}),
+    "y lagged 1 + noise 0.3 sd (known_future)": (NEAR, noisy(1, 0.3), {KF: ["x"]}),
+    "y lagged 1 + noise 0.5 sd (known_future)": (NEAR, noisy(1, 0.5), {KF: ["x"]}),
+    "log y (known_future)": (NEAR, with_column(lambda y: np.log(y.clip(lower=1)).to_numpy()), {KF: ["x"]}),
+    "whole-series mean of y rounded to 0.01 (static)": (NEAR, static_near(lambda y: round(y.mean(), 2)), {ST: ["x"]}),
+    "whole-series median of y (static)": (NEAR, static_near(lambda y: y.median()), {ST: ["x"]}),
+    "whole-series max of y (static)": (NEAR, static_near(lambda y: y.max()), {ST: ["x"]}),
+    f"mean of the last {HORIZON} y (static)": (NEAR, static_near(lambda y: y.iloc[-HORIZON:].mean()), {ST: ["x"]}),
+    "whole-series mean of y in 9 of 10 series (static)": (
+        NEAR,
+        static_near(lambda y: y.mean(), all_but_one=True),
+        {ST: ["x"]},
+    ),
     **{
         f"y lead 1 + noise {level:g} sd (past_only)": (
-            False,
+            NEAR,
             (lambda lv: lambda s: generated(s).assign(x=lambda d: noisy_lead(lv, s)(d["y"])))(level),
             {PO: ["x"]},
         )
@@ -193,12 +290,12 @@ def shipped() -> list[dict[str, object]]:
     df = tsf.load_dataset("elecdaily")
     declared = {KF: ["WorkDay"], PO: ["Temperature"]}
     outcomes = [screen(df, declared, tsf.WalkForward(folds, horizon)) for horizon in (7, 14) for folds in (3, 5, 10)]
-    return [_row("elecdaily WorkDay (known_future) + Temperature (past_only)", True, outcomes)]
+    return [_row("elecdaily WorkDay (known_future) + Temperature (past_only)", HONEST, outcomes)]
 
 
-def _row(case: str, honest: bool, outcomes: list[str]) -> dict[str, object]:
+def _row(case: str, group: str, outcomes: list[str]) -> dict[str, object]:
     counts = {k: outcomes.count(k) for k in ("refused", "warned", "passed")}
-    return {"case": case, "honest": honest, "trials": len(outcomes), **counts,
+    return {"case": case, "group": group, "trials": len(outcomes), **counts,
             "flag rate": (counts["refused"] + counts["warned"]) / len(outcomes)}  # fmt: skip
 
 
@@ -209,14 +306,14 @@ def main() -> None:
     start = time.perf_counter()
     cv = tsf.WalkForward(FOLDS, HORIZON)
     rows = shipped()
-    for case, (honest, build, declared) in CASES.items():
-        rows.append(_row(case, honest, [screen(build(seed), declared, cv) for seed in range(args.trials)]))
+    for case, (group, build, declared) in CASES.items():
+        rows.append(_row(case, group, [screen(build(seed), declared, cv) for seed in range(args.trials)]))
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(table.to_string(index=False, formatters={"flag rate": "{:.2f}".format}))
-    honest = table[table["honest"] & ~table["case"].str.startswith("leading indicator")]
-    leaky = table[~table["honest"] & ~table["case"].str.contains("noise")]
-    for what, part in (("false-alarm rate, honest cases", honest), ("catch rate, exact leaks", leaky)):
+    for what, group in (("false-alarm rate, honest cases", HONEST), ("flag rate, honest by design", DESIGN),
+                        ("catch rate, exact leaks", EXACT), ("catch rate, near leaks", NEAR)):  # fmt: skip
+        part = table[table["group"] == group]
         flagged = int((part["refused"] + part["warned"]).sum())
         print(f"{what}: {flagged}/{int(part['trials'].sum())} = {flagged / part['trials'].sum():.3f} "
               f"(refused {int(part['refused'].sum())}, warned {int(part['warned'].sum())})")  # fmt: skip

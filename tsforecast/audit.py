@@ -38,7 +38,7 @@ import os
 import pickle
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import cloudpickle
@@ -403,8 +403,10 @@ class PendingAudit:
             (TARGET, *(declared.past_only if declared else ())),
             tuple(declared.known_future) if declared else (),
         )
+        # NOTE: the screen ran on the clean data; on perturbed data it would take the audit's own changes for leaks.
+        unscreened = replace(declared, screen="off") if declared else None
         spec = _Reruns(
-            cv, plan.season, plan.refit, declared, plan.levels, plan.interval_method, self.perturbation, options.seed
+            cv, plan.season, plan.refit, unscreened, plan.levels, plan.interval_method, self.perturbation, options.seed
         )
         self.plan, self.progress = plan, progress
         kinds = options.perturbations

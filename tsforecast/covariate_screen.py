@@ -8,10 +8,11 @@ or flags (:class:`~tsforecast.errors.LeakageWarning`) each one with the evidence
 
 What it reads
 -------------
-The correlation checks read, per series, only the rows up to the first fold's cutoff (the rows
-every fold trains on), so the screen never looks at test-period data for them. The static check
-compares a column with statistics of ``y`` over each whole series, rows after the first cutoff
-included: it reads them only to decide whether to refuse.
+The whole frame, every series' rows after the first cutoff included. No model is fitted before
+the screen answers, so reading them leaks nothing into a forecast; it lets the screen see a column
+that is honest up to the first cutoff and holds ``y`` after it (a back-fill). The leakage audit's
+perturbed reruns do not screen: the screen ran on the clean data, and on perturbed data it would
+take the audit's own changes for leaks.
 
 The evidence
 ------------
@@ -37,8 +38,33 @@ tells it from a noisy copy of the future, and a warning leaves the choice to the
 columns are refused when they equal, in every series, ``y``'s mean, sum or last value over the
 whole series, and in some series differ from the same statistic over the rows before the cutoff.
 
-A series with fewer than ``3 * (season + 1) + 11`` rows before the first cutoff is left out of the
-correlation checks, and a column with fewer than ``2H + 21`` pooled rows is not screened by them.
+The exact check
+---------------
+Pooled correlations dilute a copy of ``y`` in one series of a panel or in one part of a series,
+and need rows the data may not have. So, per series and column, on all its rows, the rows up to
+the first cutoff and the rows after it, a column is also **refused** when its values and its
+one-step changes both correlate with ``y``'s at a forbidden shift by at least ``EXACT = 0.999``
+in absolute value (so it is, nearly, an affine function of ``y`` there), the shifts being lags
+``0 .. H-1`` and leads ``1 .. H`` for a known-future column and leads ``1 .. H`` for a past-only
+one, each read where at least 8 rows align; the message names the series. A column checked in a
+series shorter than ``H + 8`` rows is named in one warning: it was not (fully) screened there.
+A known-future driver that determines ``y`` almost exactly at the same time looks the same as a
+copy and is refused too (the message says so; ``screen="warn"`` is the way out).
+
+Near-copies
+-----------
+A known-future column is **flagged** when in some series, at a lag ``0 .. H-1``, its one-step
+changes correlate with ``y``'s by at least ``NEAR_CHANGES = 0.9``, more than at any lag from
+``H`` to ``H + max(H, season + 1) - 1`` (``y`` lagged by a season is honest), and its values by at
+least ``NEAR_VALUES = 0.95`` (also against ``log y``, and in logs, where they are positive): ``y``
+plus noise, ``log y``. A static column is **flagged** when, in at least half the series where a
+whole-series statistic of ``y`` (mean, sum, last, median, max, min, mean of the last ``H`` rows)
+differs from the same statistic over the rows before the first cutoff by ``4 * NEAR_STATIC``
+standard deviations of ``y``'s training rows or more, it lies within ``NEAR_STATIC = 0.02`` of
+them of the whole-series one (a rounded mean, a median, a back-filled recent mean).
+
+The correlation checks leave out a series with fewer than ``3 * (season + 1) + 11`` rows and
+skip a column with fewer than ``2H + 21`` pooled rows; the exact check still reads them.
 ``Covariates(screen="warn")`` turns refusals into warnings, ``screen="off"`` skips the screen.
 """
 
@@ -53,12 +79,23 @@ from scipy import signal
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.ar_model import AutoReg
 
-from .columns import TARGET
+from .columns import ID, TARGET
 from .covariates import Covariates
 from .errors import LeakageError, LeakageWarning, spelling
 from .timestamps import warn_user
 
-__all__ = ["REFUSE_EXPLAINED", "REFUSE_GAIN", "WARN_GAIN", "WARN_LEAD", "Evidence", "screen_covariates"]
+__all__ = [
+    "EXACT",
+    "NEAR_CHANGES",
+    "NEAR_STATIC",
+    "NEAR_VALUES",
+    "REFUSE_EXPLAINED",
+    "REFUSE_GAIN",
+    "WARN_GAIN",
+    "WARN_LEAD",
+    "Evidence",
+    "screen_covariates",
+]
 
 REFUSE_EXPLAINED = 0.98
 """The share of a column's prewhitened differences that ``y`` must explain for a refusal."""
@@ -69,6 +106,18 @@ WARN_GAIN = 0.2
 WARN_LEAD = 0.5
 """The absolute correlation with ``y`` at some lead that a warning also needs."""
 
+EXACT = 0.999
+"""The absolute correlation, of values and of one-step differences, that makes a column (nearly) affine in ``y``."""
+NEAR_CHANGES = 0.9
+"""The absolute correlation of one-step changes with ``y``'s at a lag ``0 .. H-1`` that, with :data:`NEAR_VALUES`, flags
+a known-future column."""
+NEAR_VALUES = 0.95
+"""The absolute correlation of values with ``y``'s at the same lag that a known-future column's flag also needs."""
+NEAR_STATIC = 0.02
+"""How close, in standard deviations of ``y``'s training rows, a static value must be to a whole-series statistic."""
+
+_EXACT_ROWS = 8
+"""The fewest aligned rows the exact check reads at a shift."""
 _MIN_ROWS = 20
 """Pooled rows the regressions need beyond their number of regressors; with fewer the column is not screened."""
 _STATISTICS = ("mean", "sum", "last")
@@ -123,8 +172,9 @@ class Evidence:
         elif self.kind == "known_future" and self.recent >= REFUSE_EXPLAINED:
             lag = -self.best(range(-h + 1, 1))
             if self.at(-lag) ** 2 >= 0.9 * self.recent:
-                what = "is a copy of y" if lag == 0 else f"holds y {lag} step{'s' * (lag > 1)} earlier"
-                what += f" (corr of prewhitened differences {self.at(-lag):.3f} at lag {lag})"
+                what = _related(0) if lag == 0 else f"holds y {lag} step{'s' * (lag > 1)} earlier"
+                what += f" (corr of prewhitened differences {self.at(-lag):.3f} at lag {lag}"
+                what += f"; {_DRIVER})" if lag == 0 else ")"
             else:
                 what = (
                     f"is a function of y at t-{h - 1}..t (it explains {self.recent:.1%} of its prewhitened differences)"
@@ -158,6 +208,109 @@ _REMEDY = {
 }
 
 
+_DRIVER = "a driver that determines y almost exactly looks the same"
+
+
+def _when(shift: int) -> str:
+    """``t + shift`` in words: ``at the same time``, ``2 steps earlier``, ``1 step later``."""
+    steps = f"{abs(shift)} step{'s' * (abs(shift) > 1)}"
+    return "at the same time" if shift == 0 else f"{steps} {'later' if shift > 0 else 'earlier'}"
+
+
+def _related(shift: int) -> str:
+    """``is (nearly) a linear function of y`` at ``t + shift``, in words."""
+    return f"is (nearly) a linear function of y {_when(shift)}"
+
+
+def _shifts(kind: str, horizon: int) -> list[int]:
+    """The ``j`` where ``x_t`` must not be a function of ``y_{t+j}``, nearest first: for a known-future column
+    lags ``0 .. H-1`` and leads ``1 .. H``, for a past-only one leads ``1 .. H``."""
+    shifts = range(-horizon + 1, horizon + 1) if kind == "known_future" else range(1, horizon + 1)
+    return sorted(shifts, key=lambda j: (abs(j), j))
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    """The correlation of ``a`` and ``b`` (0 when either is flat)."""
+    a, b = a - a.mean(), b - b.mean()
+    scale = float(np.sqrt((a @ a) * (b @ b)))
+    return float(a @ b) / scale if scale > 0 else 0.0
+
+
+def _linear_in_y(y: np.ndarray, x: np.ndarray, shifts: Sequence[int]) -> tuple[int, float, float] | None:
+    """The first ``j`` of ``shifts`` where ``x_t`` is (nearly) affine in ``y_{t+j}``, with the correlations of
+    their values and of their one-step differences (both at least :data:`EXACT` in absolute value), or None."""
+    n = len(y)
+    for j in shifts:
+        a, b = x[max(0, -j) : n - max(0, j)], y[max(0, j) : n - max(0, -j)]
+        if len(a) < _EXACT_ROWS:
+            continue
+        values = _corr(a, b)
+        if abs(values) >= EXACT:
+            changes = _corr(np.diff(a), np.diff(b))
+            if abs(changes) >= EXACT:
+                return j, values, changes
+    return None
+
+
+def _exact_findings(
+    frame: pd.DataFrame, offsets: np.ndarray, ends: np.ndarray, covariates: Covariates, horizon: int
+) -> tuple[list[str], list[str]]:
+    """Per series and column, the exact check on raw values; ``(refusals, columns not screened)`` in one line each.
+
+    Each series is read whole, up to the first cutoff and after it, so a copy of ``y`` in one series
+    of a panel, or in one part of a series, is not diluted by the rest.
+    """
+    refusals, unscreened = [], []
+    y = frame[TARGET].to_numpy(dtype="float64")
+    ids = frame[ID].to_numpy()
+    for column in [*covariates.known_future, *covariates.past_only]:
+        kind = "known_future" if column in covariates.known_future else "past_only"
+        shifts = _shifts(kind, horizon)
+        need = max(map(abs, shifts)) + _EXACT_ROWS
+        x = frame[column].to_numpy(dtype="float64")
+        short, found = [], None
+        for s in range(len(offsets) - 1):
+            start, cut, end = int(offsets[s]), int(min(max(ends[s], offsets[s]), offsets[s + 1])), int(offsets[s + 1])
+            if end - start < need:
+                short.append(s)
+            for part, lo, hi in (
+                ("all its rows", start, end),
+                ("its rows up to the first cutoff", start, cut),
+                ("its rows after the first cutoff", cut, end),
+            ):
+                found = _linear_in_y(y[lo:hi], x[lo:hi], shifts)
+                if found is not None:
+                    j, values, changes = found
+                    held = (
+                        f"over the {horizon}-step horizon it holds values of y after the cutoff"
+                        if kind == "known_future"
+                        else "it holds future values of y"
+                    )
+                    driver = f" ({_DRIVER})" if j == 0 else ""
+                    refusals.append(
+                        f"{kind} column {column!r} {_related(j)} in series {ids[start]!r} ({part}: corr {values:.4f} "
+                        f"of values, {changes:.4f} of differences): {held}{driver}; {_REMEDY[kind]}"
+                    )
+                    break
+            if found is not None:
+                break
+        if short and found is None:
+            s = short[0]
+            unscreened.append(
+                f"{kind} column {column!r} was not (fully) screened in {len(short)} of {len(offsets) - 1} series (e.g. "
+                f"{ids[offsets[s]]!r}: {offsets[s + 1] - offsets[s]} rows, fewer than the {need} that the exact check "
+                f"at {_span(shifts)} needs): a copy of y there would pass; check it by hand or drop it"
+            )
+    return refusals, unscreened
+
+
+def _span(shifts: Sequence[int]) -> str:
+    """The shifts checked, in words."""
+    lags, leads = [-j for j in shifts if j <= 0], [j for j in shifts if j > 0]
+    words = [f"lags 0..{max(lags)}"] if lags else []
+    return " and ".join([*words, f"leads 1..{max(leads)}"])
+
+
 def _escape() -> str:
     """How the user turns a refusal into a warning, in the interface they use."""
     flag = spelling("screen")
@@ -187,15 +340,18 @@ def _explained(target: np.ndarray, regressors: np.ndarray) -> float:
 
 
 def _correlation_evidence(
-    frame: pd.DataFrame, bounds: Sequence[tuple[int, int]], covariates: Covariates, horizon: int, season: int
+    y_all: np.ndarray,
+    x_all: np.ndarray,
+    columns: Sequence[str],
+    covariates: Covariates,
+    bounds: Sequence[tuple[int, int]],
+    horizon: int,
+    season: int,
 ) -> list[Evidence]:
-    """The evidence for every known-future and past-only column, pooled over the series."""
-    columns = [*covariates.known_future, *covariates.past_only]
+    """The evidence for the ``columns`` (of ``x_all``) against ``y_all``, pooled over the series."""
     if not columns:
         return []
     h, order = horizon, season + 1
-    y_all = frame[TARGET].to_numpy(dtype="float64")
-    x_all = frame[columns].to_numpy(dtype="float64")
     targets: list[np.ndarray] = []
     lagged: list[np.ndarray] = []
     for start, end in bounds:
@@ -236,37 +392,128 @@ def _correlation_evidence(
     return found
 
 
-def _static_findings(frame: pd.DataFrame, offsets: np.ndarray, ends: np.ndarray, covariates: Covariates) -> list[str]:
-    """One message per static column equal to a whole-series statistic of ``y`` that the training rows do not give."""
-    messages = []
+def _near_copies(
+    frame: pd.DataFrame, offsets: np.ndarray, covariates: Covariates, horizon: int, season: int
+) -> dict[str, str]:
+    """Per known-future column, a warning when in some series its one-step changes correlate with ``y``'s at a lag
+    ``0 .. H-1`` by :data:`NEAR_CHANGES` or more, and more than at any lag ``H .. H + max(H, season + 1) - 1`` (a
+    seasonal lag of ``y`` is honest), and its values with ``y``'s by :data:`NEAR_VALUES` or more (also against
+    ``log y``, and in logs, where positive)."""
+    y_all = frame[TARGET].to_numpy(dtype="float64")
+    ids = frame[ID].to_numpy()
+    found = {}
+    for column in covariates.known_future:
+        x_all = frame[column].to_numpy(dtype="float64")
+        for s in range(len(offsets) - 1):
+            start, end = int(offsets[s]), int(offsets[s + 1])
+            y, x = y_all[start:end], x_all[start:end]
+            pairs = [("", y, x)]
+            if (y > 0).all():
+                pairs.append((" against log y", np.log(y), x))
+                if (x > 0).all():
+                    pairs.append((" in logs", np.log(y), np.log(x)))
+            hit = _near(pairs, horizon, horizon + max(horizon, season + 1))
+            if hit is not None:
+                rd, rl, lag, against = hit
+                found[column] = (
+                    f"known_future column {column!r} nearly tracks y {_when(-lag)} in series {ids[start]!r} (corr "
+                    f"{rd:.3f} of one-step changes and {rl:.3f} of values{against}, at lag {lag}): over the {horizon}-"
+                    f"step horizon it may hold values of y after the cutoff{f' ({_DRIVER})' if lag == 0 else ''}; "
+                    f"{_REMEDY['known_future']}"
+                )
+                break
+    return found
+
+
+def _near(
+    pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], horizon: int, allowed: int
+) -> tuple[float, float, int, str] | None:
+    """The first lag ``0 .. H-1`` and pair ``(label, y, x)`` where ``x_t`` nearly tracks ``y_{t-lag}``, closer than
+    at any lag ``H .. allowed - 1``, or None."""
+    for against, y, x in pairs:
+        changes = [
+            _corr(np.diff(x[lag:]), np.diff(y[: len(y) - lag])) for lag in range(allowed) if len(y) - lag > _MIN_ROWS
+        ]
+        if len(changes) < horizon:
+            return None
+        honest = max(map(abs, changes[horizon:]), default=0.0)
+        for lag, r in enumerate(changes[:horizon]):
+            if abs(r) >= NEAR_CHANGES and abs(r) > honest:
+                values = _corr(x[lag:], y[: len(y) - lag])
+                if abs(values) >= NEAR_VALUES:
+                    return r, values, lag, against
+    return None
+
+
+def _static_findings(
+    frame: pd.DataFrame, offsets: np.ndarray, ends: np.ndarray, covariates: Covariates, horizon: int
+) -> list[tuple[str, str]]:
+    """Per static column, a refusal when it equals a whole-series statistic of ``y`` in every series that the
+    training rows do not give, else a warning when it is within :data:`NEAR_STATIC` standard deviations of
+    ``y`` of one in at least half the series where that one is at least four times as far from the same
+    statistic over the training rows."""
+    findings: list[tuple[str, str]] = []
     y = frame[TARGET].to_numpy(dtype="float64")
-    series = range(len(offsets) - 1)
+    ids = frame[ID].to_numpy()
+    spans = [
+        (int(offsets[s]), int(min(max(ends[s], offsets[s]), offsets[s + 1])), int(offsets[s + 1]))
+        for s in range(len(offsets) - 1)
+        if offsets[s + 1] > offsets[s]
+    ]
+    scale = np.array([np.std(y[a:c] if c - a > 1 else y[a:b]) for a, c, b in spans])
     for column in covariates.static:
         x = frame[column].to_numpy(dtype="float64")
-        values = np.array([x[offsets[s]] for s in series if offsets[s + 1] > offsets[s]])
-        for name in _STATISTICS:
-            whole = np.array([_statistic(name, y[offsets[s] : offsets[s + 1]]) for s in series])
-            before = np.array([_statistic(name, y[offsets[s] : max(ends[s], offsets[s])]) for s in series])
-            if (
+        values = np.array([x[a] for a, _, _ in spans])
+        near: tuple[str, np.ndarray, int, np.ndarray, np.ndarray] | None = None
+        for name in (*_STATISTICS, "median", "max", "min", f"mean of the last {horizon} rows"):
+            whole = np.array([_statistic(name, y[a:b], horizon) for a, _, b in spans])
+            before = np.array([_statistic(name, y[a:c], horizon) for a, c, _ in spans])
+            if name in _STATISTICS and (
                 np.isclose(values, whole, rtol=1e-6, atol=0).all()
                 and not np.isclose(values, before, rtol=1e-6, atol=0).all()
             ):
-                messages.append(
-                    f"static column {column!r} equals each series' {name} of y over the whole series, rows after the "
-                    f"first cutoff included (e.g. {values[0]:.6g}; over the rows before it {before[0]:.6g}): it holds "
+                message = (
+                    f"static column {column!r} equals each series' {name} of y over the whole series, rows after "
+                    f"the first cutoff included (e.g. {values[0]:.6g}; over the rows before it {before[0]:.6g}): it "
+                    f"holds future values of y; {_REMEDY['static']}"
+                )
+                findings.append(("refuse", message))
+                break
+            with np.errstate(invalid="ignore"):
+                informative = np.abs(whole - before) >= 4 * NEAR_STATIC * scale
+                close = informative & (np.abs(values - whole) <= NEAR_STATIC * scale)
+            if close.any() and close.sum() * 2 >= informative.sum() and close.sum() > (near[1].sum() if near else 0):
+                near = (name, close, int(informative.sum()), whole, before)
+        else:
+            if near is not None:
+                name, close, informative_count, whole, before = near
+                s = int(np.argmax(close))
+                message = (
+                    f"static column {column!r} is within {NEAR_STATIC:g} sd of y of the series' {name} of y over "
+                    f"the whole series, rows after the first cutoff included, in {int(close.sum())} of the "
+                    f"{informative_count} series where that differs from the one over the rows before it (e.g. "
+                    f"{ids[spans[s][0]]!r}: "
+                    f"{values[s]:.6g}, whole series {whole[s]:.6g}, before the cutoff {before[s]:.6g}): it may hold "
                     f"future values of y; {_REMEDY['static']}"
                 )
-                break
-    return messages
+                findings.append(("warn", message))
+    return findings
 
 
-def _statistic(name: str, values: np.ndarray) -> float:
-    """``values``' mean, sum or last value (NaN for none)."""
+def _statistic(name: str, values: np.ndarray, horizon: int) -> float:
+    """``values``' mean, sum, last value, median, max, min or mean of the last ``horizon`` (NaN for none)."""
     if not len(values):
         return float("nan")
     if name == "last":
         return float(values[-1])
-    return float(values.mean() if name == "mean" else values.sum())
+    if name.startswith("mean of the last"):
+        return float(values[-horizon:].mean())
+    return float(getattr(np, name)(values))
+
+
+def _column(message: str) -> str:
+    """The column a finding names (quoted first in each message)."""
+    return message.split("'")[1]
 
 
 def screen_covariates(
@@ -313,13 +560,27 @@ def screen_covariates(
     """
     if covariates is None or covariates.screen == "off":
         return []
-    bounds = [(int(offsets[s]), int(max(ends[s], offsets[s]))) for s in range(len(offsets) - 1)]
-    evidence = _correlation_evidence(frame, bounds, covariates, horizon, season)
+    columns = [*covariates.known_future, *covariates.past_only]
+    bounds = [(int(offsets[s]), int(offsets[s + 1])) for s in range(len(offsets) - 1)]
+    y, x = frame[TARGET].to_numpy(dtype="float64"), frame[columns].to_numpy(dtype="float64")
+    evidence = _correlation_evidence(y, x, columns, covariates, bounds, horizon, season)
     findings = [found for found in map(Evidence.finding, evidence) if found is not None]
-    findings += [("refuse", message) for message in _static_findings(frame, offsets, ends, covariates)]
-    refused = [message for verdict, message in findings if verdict == "refuse"]
-    if refused and covariates.screen == "refuse":
-        raise LeakageError(f"Covariate screen: {refused[0]} (or, if it is truly available, {_escape()}).")
+    exact, unscreened = _exact_findings(frame, offsets, ends, covariates, horizon)
+    refused = {_column(message) for verdict, message in findings if verdict == "refuse"}
+    exact = [message for message in exact if _column(message) not in refused]
+    refused |= {_column(message) for message in exact}
+    findings = [
+        (verdict, message) for verdict, message in findings if verdict == "refuse" or _column(message) not in refused
+    ]
+    findings += [("refuse", message) for message in exact]
+    near = _near_copies(frame, offsets, covariates, horizon, season)
+    findings += [("warn", message) for column, message in near.items() if column not in refused]
+    findings += _static_findings(frame, offsets, ends, covariates, horizon)
+    refusals = [message for verdict, message in findings if verdict == "refuse"]
+    if refusals and covariates.screen == "refuse":
+        raise LeakageError(f"Covariate screen: {refusals[0]} (or, if it is truly available, {_escape()}).")
     for _, message in findings:
+        warn_user(f"Covariate screen: {message}.", LeakageWarning)
+    for message in unscreened:
         warn_user(f"Covariate screen: {message}.", LeakageWarning)
     return evidence
