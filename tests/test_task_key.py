@@ -71,21 +71,21 @@ print(json.dumps({
 """
 
 
-def _run(directory: Path, weight: float) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(directory), str(ROOT)]), "PYTHONDONTWRITEBYTECODE": "1"}
+def _python(args: list[str], directory: Path, path: list[Path], source: str | None = None) -> dict[str, Any]:
+    """Run ``python args`` (a script, or ``-`` reading ``source``) as a user would, keyless; its last line as JSON."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, path)), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("TSFORECAST_KEY", None)
     env.pop("TSFORECAST_KEY_FILE", None)
     done = subprocess.run(
-        [sys.executable, str(directory / "script.py"), str(directory / "ckpt"), str(weight)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=directory,
-        timeout=300,
-        check=False,
+        [sys.executable, *args], input=source, capture_output=True, text=True, env=env, cwd=directory, timeout=300
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _run(directory: Path, weight: float) -> dict[str, Any]:
+    script = [str(directory / "script.py"), str(directory / "ckpt"), str(weight)]
+    return _python(script, directory, [directory, ROOT])
 
 
 @pytest.fixture
@@ -155,21 +155,7 @@ print(json.dumps({"fits": len(FITS), "y_hat": mine["y_hat"].tolist()}))
 
 
 def _run_stdin(directory: Path, source: str) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("TSFORECAST_KEY", None)
-    env.pop("TSFORECAST_KEY_FILE", None)
-    done = subprocess.run(
-        [sys.executable, "-", str(directory / "ckpt")],
-        input=source,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=directory,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _python(["-", str(directory / "ckpt")], directory, [ROOT], source)
 
 
 def test_a_model_typed_without_a_source_file_is_keyed_on_its_code(tmp_path: Path) -> None:
