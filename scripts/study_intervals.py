@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--model", choices=("ets", "sgd"), help="run the study for this model")
     parser.add_argument("--out", help="write the per-fold table of --model to this CSV file")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run these series only (names as printed)")
-    parser.add_argument("--check", action="store_true", help="compare the 5-block bands with tsf.backtest's")
+    parser.add_argument("--check", action="store_true", help="compare the package's bands with tsf.backtest's")
     parser.add_argument(
         "--seven", action="store_true", help="the seven evaluation series instead (confirmation only: never to choose)"
     )

@@ -528,3 +528,22 @@ def test_without_level_there_are_no_interval_scores() -> None:
     res = tsf.backtest("naive", frame(seasonal(40)), tsf.WalkForward(2, 4), baselines=(), season=4)
     assert not any(c.startswith(("coverage", "width", "msis")) for c in res.metrics.columns)
     assert "coverage_80" not in res.to_json()["models"]["naive"]
+
+
+def test_calibration_fits_are_long_enough_to_be_the_model_they_calibrate() -> None:
+    # ETS on fewer than two seasons falls back to a model without its season: a calibration fit there is another
+    # model, whose larger errors widen the bands (on short series, to 0.95 / 1.00 coverage at 80% / 95%).
+    assert (ETS(season=12).calibration_length(), ETS(season=4).calibration_length()) == (24, 14)
+    assert (Theta(season=12).calibration_length(), Naive().calibration_length()) == (24, 3)
+    data = frame(seasonal(60))
+    model = ETS(horizon=4, season=4).fit(data)
+    calibration = calibrate(ETS(horizon=4, season=4), data, "MS", last_seen=model.last_seen_)
+    earliest = data["ds"].searchsorted(calibration.origins.min())
+    assert earliest + 1 >= 14  # every calibration fit holds at least 14 rows
+    assert earliest + 1 < 14 + 4  # and the span goes back as far as that allows (blocks of 4 origins)
+
+
+def test_data_too_short_for_the_full_form_are_calibrated_at_the_models_minimum() -> None:
+    data = frame(seasonal(32))  # the latest origin with a 12-step horizon inside is row 19: under 24 rows
+    out = ETS(horizon=12, season=12).fit(data).predict(level=(80, 95))
+    assert_nested_and_finite(out)

@@ -38,7 +38,7 @@ from .models.intervals import (
     check_interval_method,
     check_levels,
     fewest_residuals,
-    plan_calibration,
+    plan_model_calibration,
 )
 from .seasonality import panel_season
 from .split import FoldSpans, fold_spans
@@ -465,9 +465,7 @@ def _block_plan(
         start, end = first.train_start.copy(), first.train_start.copy()
         end[fitted] = first.train_end[fitted]
         horizon = int(entry.model.horizon)
-        calibration = plan_calibration(
-            data, end, fitted_start=start, horizon=horizon, need=entry.need, refits=entry.model.calibration_refits
-        )
+        calibration = plan_model_calibration(data, end, entry.model, fitted_start=start)
         if not calibration.fits:  # NOTE: refused before any fit, not after the work of the other folds
             raise DataError(
                 f"{entry.name} cannot calibrate prediction intervals at fold {block[0]}: its training data have "

@@ -141,6 +141,16 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         """The fewest observations a series needs to be forecast by this model."""
         return 1
 
+    def calibration_length(self) -> int:
+        """The fewest observations a calibration fit needs to be the same model as the one it calibrates.
+
+        Conformal intervals are calibrated on forecasts made at origins inside the training data
+        (:mod:`tsforecast.models.intervals`); a fit on a history too short for the model's full form
+        (e.g. ETS without its season, through its fallback chain) is another model, whose larger
+        errors would widen the bands. Default: ``max(min_length(), 3)``.
+        """
+        return max(self.min_length(), 3)
+
     def fit(self, y: Any, covariates: Covariates | None = None) -> Forecaster:
         """Fit the model on the history ``y`` and return ``self``.
 

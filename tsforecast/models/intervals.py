@@ -91,6 +91,7 @@ __all__ = [
     "fewest_residuals",
     "history_scales",
     "plan_calibration",
+    "plan_model_calibration",
     "with_neighbouring_steps",
 ]
 
@@ -424,6 +425,24 @@ def collect_calibration(
     )
 
 
+def plan_model_calibration(
+    data: Histories,
+    fitted_end: np.ndarray,
+    model: Any,
+    *,
+    fitted_start: np.ndarray | None = None,
+    n_windows: int = N_WINDOWS,
+) -> CalibrationPlan:
+    """:func:`plan_calibration` for ``model``: its calibration fits need ``model.calibration_length()`` rows, so
+    that each is the model it calibrates; where the data hold no origin with that many, ``max(min_length(), 3)``.
+    """
+    settings = {"horizon": int(model.horizon), "refits": model.calibration_refits, "n_windows": n_windows}
+    plan = plan_calibration(data, fitted_end, fitted_start=fitted_start, need=model.calibration_length(), **settings)
+    if plan.fits:
+        return plan
+    return plan_calibration(data, fitted_end, fitted_start=fitted_start, need=max(model.min_length(), 3), **settings)
+
+
 def calibrate(
     model: Any,
     frame: pd.DataFrame,
@@ -468,14 +487,7 @@ def calibrate(
     """
     data = histories_of(frame, freq, covariates)
     need = max(model.min_length(), 3)
-    plan = plan_calibration(
-        data,
-        data.offsets[1:],
-        horizon=int(model.horizon),
-        need=need,
-        refits=model.calibration_refits,
-        n_windows=n_windows,
-    )
+    plan = plan_model_calibration(data, data.offsets[1:], model, n_windows=n_windows)
     if not plan.fits:
         times = len(np.unique(data.times))
         raise DataError(

@@ -255,6 +255,12 @@ class ETS(Forecaster):
         """Three observations; the fallback chain covers series too short for smoothing."""
         return 3
 
+    def calibration_length(self) -> int:
+        """The fewest observations for the first model of the fallback chain (damped trend and the season, if any)."""
+        m = self._season()
+        full = Spec(True, bool(self.damped), "mul" if m > 1 else "none")
+        return max(2 * m if m > 1 else 3, full.n_params(m) + 5)
+
     # ------------------------------------------------------------------------------ hooks ---- #
 
     def _fit(self, frame: pd.DataFrame) -> None:
@@ -579,6 +585,11 @@ class Theta(_StatisticalForecaster):
     def min_length(self) -> int:
         """Three observations."""
         return 3
+
+    def calibration_length(self) -> int:
+        """Two seasons, from which the Theta model is deseasonalised (three observations without a season)."""
+        m = self._season()
+        return 2 * m if m > 1 else 3
 
     def _fit_theta(self, y: np.ndarray, deseasonalize: bool) -> np.ndarray:
         return np.asarray(self._theta_result(y, deseasonalize).forecast(self.horizon, theta=2.0), dtype="float64")
