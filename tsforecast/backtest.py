@@ -155,6 +155,37 @@ class BacktestResult:
         )
         return by_step.reset_index()
 
+    def to_wide(self) -> pd.DataFrame:
+        """The forecasts in statsforecast's ``cross_validation`` layout: one column per model.
+
+        Returns
+        -------
+        DataFrame
+            One row per ``unique_id, ds, cutoff`` (by series, then cutoff, then time) with ``y`` and
+            a column per model, in :attr:`models` order, holding its ``y_hat``; with ``level``, each
+            model's column is followed by ``{model}-lo-{L}`` (levels descending), then
+            ``{model}-hi-{L}`` (ascending), statsforecast's names and order. A series-fold a model
+            did not forecast (see :attr:`skipped`) is NaN in that model's columns.
+
+        Examples
+        --------
+        >>> import tsforecast as tsf
+        >>> res = tsf.backtest("naive", tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), level=95)
+        >>> res.to_wide().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ['unique_id', 'ds', 'cutoff', 'y', 'naive', 'naive-lo-95', 'naive-hi-95',
+         'seasonal_naive', 'seasonal_naive-lo-95', 'seasonal_naive-hi-95']
+        """
+        keys = [ID, "cutoff", TIME]
+        levels = band_levels(self.forecasts.columns)
+        sources = {"y_hat": "", **{f"y_lo_{level:g}": f"-lo-{level:g}" for level in reversed(levels)}}
+        sources.update({f"y_hi_{level:g}": f"-hi-{level:g}" for level in levels})
+        wide = self.forecasts.pivot(index=keys, columns="model", values=list(sources))
+        table = self.forecasts.drop_duplicates(keys).set_index(keys)[[TARGET]].reindex(wide.index)
+        for model in self.models:
+            for source, suffix in sources.items():
+                table[f"{model}{suffix}"] = wide.get((source, model), np.nan)
+        return table.reset_index()[[ID, TIME, "cutoff", *table.columns]]
+
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary written to ``summary.json``."""
         summary = self.summary()
@@ -175,7 +206,9 @@ class BacktestResult:
             "settings": self.settings,
         }
 
-    def save(self, directory: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Path:
+    def save(
+        self, directory: str | os.PathLike[str], *, columns: dict[str, str] | None = None, wide: bool = False
+    ) -> Path:
         """Write ``forecasts.csv``, ``metrics.csv``, ``summary.json`` and ``report.html`` to ``directory``.
 
         Parameters
@@ -184,6 +217,9 @@ class BacktestResult:
             Created if missing.
         columns : dict, optional
             Names for the CSVs' columns, e.g. ``{"unique_id": "store"}`` to keep the data's own names.
+        wide : bool, default=False
+            Write ``forecasts.csv`` in the layout of :meth:`to_wide` (one column per model) instead
+            of :attr:`forecasts`' one row per model and point.
 
         Returns
         -------
@@ -192,7 +228,8 @@ class BacktestResult:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        self.forecasts.rename(columns=columns or {}).to_csv(out / "forecasts.csv", index=False)
+        forecasts = self.to_wide() if wide else self.forecasts
+        forecasts.rename(columns=columns or {}).to_csv(out / "forecasts.csv", index=False)
         self.metrics.rename(columns=columns or {}).to_csv(out / "metrics.csv", index=False)
         (out / "summary.json").write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
         type(self)._write_report(self, out / "report.html")

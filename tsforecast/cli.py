@@ -374,9 +374,9 @@ def _audit_line(result: BacktestResult) -> str:
 # --- subcommands ----------------------------------------------------------------------------------
 
 
-def _save(result: BacktestResult, out: Path, columns: dict[str, str]) -> list[Path]:
+def _save(result: BacktestResult, out: Path, columns: dict[str, str], *, wide: bool) -> list[Path]:
     """Write the four result files, with the user's column names in the CSVs; return their paths."""
-    result.save(out, columns=columns)
+    result.save(out, columns=columns, wide=wide)
     return [out / name for name in _RESULT_FILES]
 
 
@@ -432,7 +432,7 @@ def _backtest(args: argparse.Namespace) -> int:
     columns = _user_columns(args)
     result = dataclasses.replace(result, settings={**result.settings, "target": columns.get("y", "y")})
     _phase(args, f"writing results to {out}")
-    written = _save(result, out, columns)
+    written = _save(result, out, columns, wide=args.wide)
     _say(args, _leaderboard(result.summary()))
     if len(result.skipped):
         _say(args, f"note: {len(result.skipped)} series left out of a fold (see 'skipped' in summary.json)")
@@ -649,6 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="address of a running dask.distributed scheduler (e.g. tcp://127.0.0.1:8786); needs --engine dask",
     )
     bt.add_argument("--out", required=True, help="output directory")
+    bt.add_argument(
+        "--wide",
+        action="store_true",
+        help="write forecasts.csv as statsforecast's cross_validation does: one row per id, time and cutoff, "
+        "one column per model",
+    )
     bt.set_defaults(run=_backtest)
 
     fc = commands.add_parser(
