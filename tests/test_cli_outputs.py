@@ -1,7 +1,8 @@
-"""The CLI's familiar outputs: ``backtest --wide``."""
+"""The CLI's familiar outputs: ``backtest --wide``, ``forecast --out -``, the model names in ``--help``."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -33,3 +34,17 @@ def test_backtest_wide_writes_one_column_per_model_with_the_users_column_names(
     assert wide[["mean", "naive", "seasonal_naive", "units"]].notna().all().all()
     long = pd.read_csv(out / "metrics.csv")
     assert "store" in long.columns
+
+
+def test_forecast_out_dash_writes_only_the_csv_to_stdout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["forecast", "air_passengers", "--horizon", "3", "--model", "naive", "--out", "-"])
+    out, err = capsys.readouterr()
+    assert status == 0
+    csv = pd.read_csv(io.StringIO(out))
+    assert csv.columns.tolist() == ["unique_id", "ds", "model", "y_hat"]
+    assert csv["y_hat"].tolist() == [432.0] * 3
+    assert "wrote 3 forecasts" in err
+    assert not list(tmp_path.iterdir())

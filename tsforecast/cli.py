@@ -311,10 +311,10 @@ def _phase(args: argparse.Namespace, text: str) -> None:
         print(f"tsforecast {args.command}: {text}", file=sys.stderr, flush=True)
 
 
-def _say(args: argparse.Namespace, text: str = "") -> None:
-    """Print a line of the summary on stdout, unless -q."""
+def _say(args: argparse.Namespace, text: str = "", *, stderr: bool = False) -> None:
+    """Print a line of the summary on stdout (on stderr when stdout carries the output), unless -q."""
     if not args.quiet:
-        print(text)
+        print(text, file=sys.stderr if stderr else sys.stdout)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -465,9 +465,11 @@ def _read_future(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    to_stdout = args.out == "-"  # the CSV goes to stdout, every message to stderr
     out = Path(args.out)
-    _check_file(out, "--out", force=args.force)
-    _check_inputs_survive([out], args)
+    if not to_stdout:
+        _check_file(out, "--out", force=args.force)
+        _check_inputs_survive([out], args)
     _check_inputs(args)
     intervals = _intervals(args)
 
@@ -494,11 +496,11 @@ def _forecast(args: argparse.Namespace) -> int:
     forecasts = pd.concat(parts, ignore_index=True)
     first = [c for c in ("unique_id", "ds", "model") if c in forecasts]
     forecasts = forecasts[first + [c for c in forecasts if c not in first]].rename(columns=_user_columns(args))
-    forecasts.to_csv(out, index=False)
+    forecasts.to_csv(sys.stdout if to_stdout else out, index=False)
     series = forecasts.iloc[:, 0].nunique()
     counts = f"{series} series x {_plural(len(models), 'model')} x {_plural(args.horizon, 'step')}"
-    _say(args, f"wrote {len(forecasts)} forecasts ({counts}):")
-    _say(args, f"  {out}")
+    _say(args, f"wrote {len(forecasts)} forecasts ({counts}):", stderr=to_stdout)
+    _say(args, f"  {'<stdout>' if to_stdout else out}", stderr=to_stdout)
     return EXIT_OK
 
 
@@ -668,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(fc)
     fc.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets (default: sgd)")
     fc.add_argument("--future", default=None, help="CSV/Parquet of the known-future covariates for the horizon")
-    fc.add_argument("--out", required=True, help="output CSV file")
+    fc.add_argument("--out", required=True, help="output CSV file, or - for stdout (messages then go to stderr)")
     fc.set_defaults(run=_forecast)
 
     commands.add_parser("datasets", help="list the shipped datasets").set_defaults(run=_datasets, debug=False)
