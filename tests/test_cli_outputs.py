@@ -10,6 +10,7 @@ import pytest
 
 import tsforecast as tsf
 from tsforecast import cli
+from tsforecast.models import MODELS
 
 
 @pytest.fixture
@@ -48,3 +49,16 @@ def test_forecast_out_dash_writes_only_the_csv_to_stdout(
     assert csv["y_hat"].tolist() == [432.0] * 3
     assert "wrote 3 forecasts" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_the_light_model_names_are_the_registrys() -> None:
+    assert tuple(MODELS) == cli._MODEL_NAMES
+
+
+@pytest.mark.parametrize("command", ["backtest", "forecast"])
+def test_help_lists_every_model_name(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"comma-separated models among {', '.join(MODELS)} (default: sgd)" in text

@@ -73,6 +73,9 @@ FLAGS = {
 """API keyword -> the CLI flag that sets it; messages raised under the CLI name the flag."""
 
 _ALWAYS = ("naive", "seasonal_naive")
+_MODEL_NAMES = ("sgd", "naive", "seasonal_naive", "mean", "drift", "ets", "arima", "theta")
+"""The names of :data:`tsforecast.models.MODELS`, for ``--help`` without importing the models (pandas, torch)."""
+_MODEL_HELP = f"comma-separated models among {', '.join(_MODEL_NAMES)} (default: sgd)"
 _SHOWN_MODELS = 5
 _RESULT_FILES = ("forecasts.csv", "metrics.csv", "summary.json", "report.html")
 _MODEL_SETTINGS = ("lookback", "epochs", "seed")
@@ -632,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--gap", type=_non_negative, default=0, help="steps skipped between cutoff and test (default: 0)")
     bt.add_argument("--window", choices=("expanding", "sliding"), default="expanding", help="training window")
     bt.add_argument("--train-size", type=_positive, default=None, help="length of a sliding training window")
-    bt.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets,theta (default: sgd)")
+    bt.add_argument("--model", default="sgd", help=_MODEL_HELP)
     bt.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True, help="leakage audit (default: on)")
     bt.add_argument(
         "--covariate-screen",
@@ -668,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_arguments(fc)
-    fc.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets (default: sgd)")
+    fc.add_argument("--model", default="sgd", help=_MODEL_HELP)
     fc.add_argument("--future", default=None, help="CSV/Parquet of the known-future covariates for the horizon")
     fc.add_argument("--out", required=True, help="output CSV file, or - for stdout (messages then go to stderr)")
     fc.set_defaults(run=_forecast)
