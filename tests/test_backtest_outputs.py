@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 import tsforecast as tsf
+from tsforecast import _engine
+from tsforecast.report import render_report
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +59,95 @@ def test_to_wide_is_nan_where_a_model_did_not_forecast_a_series_fold() -> None:
     assert wide.loc[gap, "y"].notna().all()
     assert wide.loc[~gap, "seasonal_naive"].notna().all()
     assert wide.columns.tolist() == ["unique_id", "ds", "cutoff", "y", "naive", "seasonal_naive"]
+
+
+def bias(y: np.ndarray, y_hat: np.ndarray, y_train: np.ndarray, season: int) -> float:
+    """Mean forecast error: positive when the forecasts run high."""
+    return float(np.mean(y_hat - y))
+
+
+def last_times_season(y: np.ndarray, y_hat: np.ndarray, y_train: np.ndarray, season: int) -> float:
+    return float(y_train[-1] * season)
+
+
+@pytest.fixture(scope="module")
+def scored(air: pd.DataFrame) -> tsf.BacktestResult:
+    metrics = {"bias": bias, "last": last_times_season}
+    return tsf.backtest("naive", air, tsf.WalkForward(2, 12), baselines=("mean",), metrics=metrics)
+
+
+def test_a_custom_metric_is_computed_per_model_fold_and_series(air: pd.DataFrame, scored: tsf.BacktestResult) -> None:
+    for (model, fold), part in scored.forecasts.groupby(["model", "fold"]):
+        row = scored.metrics[(scored.metrics["model"] == model) & (scored.metrics["fold"] == fold)].iloc[0]
+        assert row["bias"] == pytest.approx(np.mean(part["y_hat"] - part["y"]))
+        assert row["last"] == air["y"].iloc[len(air) - 12 * (2 - fold) - 1] * 12
+
+
+def test_a_custom_metric_appears_in_the_summary_and_summary_json(scored: tsf.BacktestResult) -> None:
+    summary = scored.summary()
+    assert summary.columns[-2:].tolist() == ["bias", "last"]
+    means = scored.metrics.groupby("model")["bias"].mean()
+    assert summary["bias"].to_dict() == pytest.approx(means.to_dict())
+    assert summary["mase"].is_monotonic_increasing
+    saved = scored.to_json()
+    assert saved["models"]["naive"]["bias"] == pytest.approx(summary.loc["naive", "bias"])
+    assert saved["settings"]["metrics"]["bias"] == f"{__name__}.bias"
+    assert saved["settings"]["metrics"]["mase"] == "built-in"
+
+
+@pytest.mark.parametrize("column", ["bias", "rmse", "smape"])
+def test_summary_sorts_by_any_metric(scored: tsf.BacktestResult, column: str) -> None:
+    summary = scored.summary(sort_by=column)
+    assert summary[column].is_monotonic_increasing
+    assert set(summary.index) == set(scored.models)
+
+
+def test_summary_refuses_to_sort_by_an_unknown_metric(scored: tsf.BacktestResult) -> None:
+    with pytest.raises(
+        tsf.DataError, match=r"^Cannot sort by 'mape'.*sort_by= to one of: mae, rmse, smape, mase, bias"
+    ):
+        scored.summary(sort_by="mape")
+
+
+def test_names_of_built_in_metrics_are_accepted_and_always_computed(air: pd.DataFrame) -> None:
+    res = tsf.backtest("naive", air, tsf.WalkForward(1, 12), baselines=(), metrics=["mae", "smape", bias])
+    assert res.custom_metrics == ["bias"]
+    assert {"mae", "rmse", "smape", "mase", "bias"} <= set(res.summary().columns)
+
+
+def _returns_a_list(y: np.ndarray, y_hat: np.ndarray, y_train: np.ndarray, season: int) -> list[float]:
+    return [0.0]
+
+
+def _takes_two(y: np.ndarray, y_hat: np.ndarray) -> float:
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    ("metrics", "error", "match"),
+    [
+        (["maee"], tsf.DataError, r"^Unknown metric 'maee'\. Did you mean 'mae'\?"),
+        ([42], tsf.DataTypeError, r"^A metric must be a name .* got int 42\.$"),
+        ("mae,rmse", tsf.DataError, r"^Unknown metric 'mae,rmse'"),
+        ([_returns_a_list], tsf.DataError, r"^The metric '_returns_a_list' returned list \[0\.0\], not one number"),
+        ([_takes_two], tsf.DataError, r"^The metric '_takes_two' failed on a small test forecast \(TypeError"),
+        ([lambda y, y_hat, y_train, season: 0.0], tsf.DataError, r"cannot be named '<lambda>'"),
+        ({"mae": bias}, tsf.DataError, r"cannot be named 'mae'"),
+        ([bias, bias], tsf.DataError, r"^Two metrics are named 'bias'"),
+    ],
+)
+def test_a_bad_metric_is_refused_before_any_fit(
+    air: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, metrics: object, error: type, match: str
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was fitted")
+
+    monkeypatch.setattr(_engine, "run_plan", never)
+    with pytest.raises(error, match=match) as info:
+        tsf.backtest("naive", air, tsf.WalkForward(1, 12), baselines=(), metrics=metrics)
+    assert "\n" not in str(info.value)
+
+
+def test_the_reports_leaderboard_shows_the_custom_metrics(scored: tsf.BacktestResult) -> None:
+    html = render_report(scored)
+    assert '<th class="num">MASE</th><th class="num">bias</th><th class="num">last</th>' in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 import tsforecast as tsf
 from tsforecast import cli
+from tsforecast.metrics import METRICS
 from tsforecast.models import MODELS
 
 
@@ -51,8 +53,26 @@ def test_forecast_out_dash_writes_only_the_csv_to_stdout(
     assert not list(tmp_path.iterdir())
 
 
-def test_the_light_model_names_are_the_registrys() -> None:
+def test_the_light_model_and_metric_names_are_the_registries() -> None:
     assert tuple(MODELS) == cli._MODEL_NAMES
+    assert tuple(METRICS) == cli._METRIC_NAMES
+
+
+def test_backtest_sort_by_ranks_the_printed_leaderboard(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    argv = ["backtest", "air_passengers", "--horizon", "6", "--folds", "2", "--model", "mean,drift", "--no-audit"]
+    assert cli.main([*argv, "--sort-by", "smape", "--out", str(tmp_path / "r")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())["models"]
+    ranked = sorted(summary, key=lambda name: summary[name]["smape"])
+    assert [line.split()[0] for line in printed[2 : 2 + len(ranked)]] == ranked
+    assert ranked != list(summary)  # smape ranks them otherwise than MASE does here
+
+
+def test_backtest_sort_by_takes_only_built_in_metric_names(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["backtest", "air_passengers", "--horizon", "12", "--sort-by", "bias", "--out", "x"])
+    assert exit_info.value.code == 2
+    assert "argument --sort-by: invalid choice: 'bias'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["backtest", "forecast"])

@@ -69,12 +69,15 @@ FLAGS = {
     "future": "--future",
     "level": "--level",
     "interval_method": "--interval-method",
+    "sort_by": "--sort-by",
 }
 """API keyword -> the CLI flag that sets it; messages raised under the CLI name the flag."""
 
 _ALWAYS = ("naive", "seasonal_naive")
 _MODEL_NAMES = ("sgd", "naive", "seasonal_naive", "mean", "drift", "ets", "arima", "theta")
 """The names of :data:`tsforecast.models.MODELS`, for ``--help`` without importing the models (pandas, torch)."""
+_METRIC_NAMES = ("mae", "rmse", "smape", "mase")
+"""The names of :data:`tsforecast.metrics.METRICS`, the choices of ``--sort-by``, without importing NumPy."""
 _MODEL_HELP = f"comma-separated models among {', '.join(_MODEL_NAMES)} (default: sgd)"
 _SHOWN_MODELS = 5
 _RESULT_FILES = ("forecasts.csv", "metrics.csv", "summary.json", "report.html")
@@ -325,7 +328,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _leaderboard(summary: pd.DataFrame) -> str:
-    """The best models (lowest MASE first), MASE columns first, the coverage of each interval level last."""
+    """The best models (ranked as ``summary`` is), MASE columns first, the coverage of each interval level last."""
     from .metrics import METRICS
 
     coverage = [c for c in summary if str(c).startswith("coverage_")]
@@ -436,7 +439,7 @@ def _backtest(args: argparse.Namespace) -> int:
     result = dataclasses.replace(result, settings={**result.settings, "target": columns.get("y", "y")})
     _phase(args, f"writing results to {out}")
     written = _save(result, out, columns, wide=args.wide)
-    _say(args, _leaderboard(result.summary()))
+    _say(args, _leaderboard(result.summary(sort_by=args.sort_by)))
     if len(result.skipped):
         _say(args, f"note: {len(result.skipped)} series left out of a fold (see 'skipped' in summary.json)")
     _say(args, _audit_line(result))
@@ -652,6 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="ADDRESS",
         help="address of a running dask.distributed scheduler (e.g. tcp://127.0.0.1:8786); needs --engine dask",
+    )
+    bt.add_argument(
+        "--sort-by",
+        choices=_METRIC_NAMES,
+        default="mase",
+        help="metric the printed leaderboard ranks the models by, lowest first (default: mase)",
     )
     bt.add_argument("--out", required=True, help="output directory")
     bt.add_argument(
