@@ -107,7 +107,7 @@ class BacktestResult:
         return [name for name in self.settings.get("metrics", ()) if name not in METRICS]
 
     def summary(self, on: str = "common", sort_by: str = "mase") -> pd.DataFrame:
-        """Mean of each metric over folds and series, by model, best (lowest MASE) first.
+        """Mean of each metric over folds and series, by model, best (lowest ``sort_by``, MASE by default) first.
 
         Parameters
         ----------
