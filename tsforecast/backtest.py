@@ -28,7 +28,17 @@ from .audit import PERTURBATIONS, AuditOptions, AuditResult, perturbed_columns, 
 from .columns import ID, TARGET, TIME
 from .covariates import Covariates
 from .errors import DataError, spell
-from .metrics import INTERVAL_METRICS, METRICS, aggregate, error_terms, interval_columns, interval_terms
+from .metrics import (
+    INTERVAL_METRICS,
+    METRICS,
+    Metric,
+    aggregate,
+    custom_metrics,
+    error_terms,
+    interval_columns,
+    interval_terms,
+    metric_value,
+)
 from .models.intervals import band_columns, band_levels
 
 __all__ = ["BacktestResult", "audit_leakage", "backtest"]
@@ -46,7 +56,7 @@ class BacktestResult:
     metrics : DataFrame
         One row per model, fold and series: ``model, fold, cutoff, unique_id, mae, rmse, smape, mase``,
         with ``level``: ``coverage_L, width_L, msis_L`` per level ``L`` (see :func:`interval_scores`),
-        and ``scale``, the MASE denominator.
+        ``scale``, the MASE denominator, then one column per custom metric (``metrics=``).
     folds : DataFrame
         One row per fold: ``fold, train_start, cutoff, test_start, test_end, series``.
     skipped : DataFrame
@@ -91,8 +101,13 @@ class BacktestResult:
         counts = keys.drop_duplicates().groupby(["fold", ID], sort=True).size()
         return counts[counts == len(ranked)].index.to_frame(index=False)
 
-    def summary(self, on: str = "common") -> pd.DataFrame:
-        """Mean of each metric over folds and series, by model, best (lowest MASE) first.
+    @property
+    def custom_metrics(self) -> list[str]:
+        """The names of the custom metrics (``backtest(..., metrics=...)``), in the order given."""
+        return [name for name in self.settings.get("metrics", ()) if name not in METRICS]
+
+    def summary(self, on: str = "common", sort_by: str = "mase") -> pd.DataFrame:
+        """Mean of each metric over folds and series, by model, best (lowest ``sort_by``, MASE by default) first.
 
         Parameters
         ----------
@@ -100,6 +115,9 @@ class BacktestResult:
             ``"common"``: every model is scored on the series-folds all of them forecast
             (:meth:`compared`), so a model that skips hard series cannot look better for it.
             ``"own"``: each model on every series-fold it forecast.
+        sort_by : str, default="mase"
+            The metric to rank by, lowest first (ties by MAE): a built-in one, an interval score
+            such as ``"msis_95"``, or a custom metric's name.
 
         Returns
         -------
@@ -110,11 +128,22 @@ class BacktestResult:
             (series-folds the model forecast), ``left_out`` (series-folds with test data it did not
             forecast; reasons in :attr:`skipped`) and ``folds``. MASE and the scaled interval
             scores leave out series-folds whose MASE scale is undefined (fewer than ``season + 1``
-            training values), for every model alike; NaN scores are not skipped otherwise.
+            training values), for every model alike; NaN scores are not skipped otherwise. The
+            custom metrics come last.
+
+        Raises
+        ------
+        DataError
+            For an unknown ``on`` or ``sort_by``.
         """
         if on not in ("common", "own"):
             raise DataError(f"summary(on={on!r}): choose 'common' (the same series-folds for every model) or 'own'.")
-        scores = [*METRICS, *interval_columns(band_levels(self.forecasts.columns))]
+        scores = [*METRICS, *interval_columns(band_levels(self.forecasts.columns)), *self.custom_metrics]
+        if sort_by not in scores:
+            raise DataError(
+                f"Cannot sort by {sort_by!r}, which is not a metric of this run. "
+                f"Set {spell('sort_by')} to one of: {', '.join(scores)}."
+            )
         rows = self.metrics
         if on == "common":
             ground = self.compared().assign(_in=True)
@@ -137,7 +166,8 @@ class BacktestResult:
         table["folds"] = own["fold"].nunique().reindex(table.index).fillna(0).astype(int)
         first = [c for c in ("mase", "mase_vs_seasonal_naive") if c in table]
         table = table[[*first, *(c for c in table if c not in first)]]
-        return table.sort_values(["mase", "mae"], na_position="last")
+        table = table[[*(c for c in table if c not in self.custom_metrics), *self.custom_metrics]]
+        return table.sort_values(list(dict.fromkeys([sort_by, "mae"])), na_position="last")
 
     def metrics_by_horizon(self) -> pd.DataFrame:
         """MAE, RMSE, sMAPE and MASE (and, with ``level``, the interval scores) by model and forecast step.
@@ -155,11 +185,43 @@ class BacktestResult:
         )
         return by_step.reset_index()
 
+    def to_wide(self) -> pd.DataFrame:
+        """The forecasts in statsforecast's ``cross_validation`` layout: one column per model.
+
+        Returns
+        -------
+        DataFrame
+            One row per ``unique_id, ds, cutoff`` (by series, then cutoff, then time) with ``y`` and
+            a column per model, in :attr:`models` order, holding its ``y_hat``; with ``level``, each
+            model's column is followed by ``{model}-lo-{L}`` (levels descending), then
+            ``{model}-hi-{L}`` (ascending), statsforecast's names and order. A series-fold a model
+            did not forecast (see :attr:`skipped`) is NaN in that model's columns.
+
+        Examples
+        --------
+        >>> import tsforecast as tsf
+        >>> res = tsf.backtest("naive", tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), level=95)
+        >>> res.to_wide().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ['unique_id', 'ds', 'cutoff', 'y', 'naive', 'naive-lo-95', 'naive-hi-95',
+         'seasonal_naive', 'seasonal_naive-lo-95', 'seasonal_naive-hi-95']
+        """
+        keys = [ID, "cutoff", TIME]
+        levels = band_levels(self.forecasts.columns)
+        sources = {"y_hat": "", **{f"y_lo_{level:g}": f"-lo-{level:g}" for level in reversed(levels)}}
+        sources.update({f"y_hi_{level:g}": f"-hi-{level:g}" for level in levels})
+        wide = self.forecasts.pivot(index=keys, columns="model", values=list(sources))
+        table = self.forecasts.drop_duplicates(keys).set_index(keys)[[TARGET]].reindex(wide.index)
+        for model in self.models:
+            for source, suffix in sources.items():
+                table[f"{model}{suffix}"] = wide.get((source, model), np.nan)
+        return table.reset_index()[[ID, TIME, "cutoff", *table.columns]]
+
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary written to ``summary.json``."""
         summary = self.summary()
         counts = {"compared", "forecast", "left_out", "folds"}
-        scores = {*METRICS, *interval_columns(band_levels(self.forecasts.columns)), "mase_vs_seasonal_naive", *counts}
+        levels = band_levels(self.forecasts.columns)
+        scores = {*METRICS, *interval_columns(levels), *self.custom_metrics, "mase_vs_seasonal_naive", *counts}
         models = {
             str(name): {k: _finite_or_none(row[k]) for k in summary.columns if k in scores}
             for name, row in summary.iterrows()
@@ -175,7 +237,9 @@ class BacktestResult:
             "settings": self.settings,
         }
 
-    def save(self, directory: str | os.PathLike[str], *, columns: dict[str, str] | None = None) -> Path:
+    def save(
+        self, directory: str | os.PathLike[str], *, columns: dict[str, str] | None = None, wide: bool = False
+    ) -> Path:
         """Write ``forecasts.csv``, ``metrics.csv``, ``summary.json`` and ``report.html`` to ``directory``.
 
         Parameters
@@ -184,6 +248,9 @@ class BacktestResult:
             Created if missing.
         columns : dict, optional
             Names for the CSVs' columns, e.g. ``{"unique_id": "store"}`` to keep the data's own names.
+        wide : bool, default=False
+            Write ``forecasts.csv`` in the layout of :meth:`to_wide` (one column per model) instead
+            of :attr:`forecasts`' one row per model and point.
 
         Returns
         -------
@@ -192,7 +259,8 @@ class BacktestResult:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        self.forecasts.rename(columns=columns or {}).to_csv(out / "forecasts.csv", index=False)
+        forecasts = self.to_wide() if wide else self.forecasts
+        forecasts.rename(columns=columns or {}).to_csv(out / "forecasts.csv", index=False)
         self.metrics.rename(columns=columns or {}).to_csv(out / "metrics.csv", index=False)
         (out / "summary.json").write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
         type(self)._write_report(self, out / "report.html")
@@ -237,15 +305,47 @@ def _groups(forecasts: pd.DataFrame) -> np.ndarray:
     return np.cumsum(changes)
 
 
+def _heads(groups: np.ndarray) -> np.ndarray:
+    """The first row of each group numbered by :func:`_groups`."""
+    return np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else groups
+
+
 def _score(forecasts: pd.DataFrame, groups: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
     """Every metric by (model, fold, series): ``groups`` numbers them row by row, ``scale`` is each row's MASE scale."""
     table = aggregate(_error_terms(forecasts, scale), [pd.Series(groups, index=forecasts.index)])
-    heads = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else groups
+    heads = _heads(groups)
     scores = forecasts.iloc[heads][["model", "fold", "cutoff", ID]].reset_index(drop=True)
     columns = [*METRICS, *interval_columns(band_levels(forecasts.columns))]
     scores[columns] = table[columns].to_numpy()
     scores["scale"] = scale[heads]
     return scores
+
+
+def _custom_scores(
+    forecasts: pd.DataFrame, groups: np.ndarray, plan: Plan, series: np.ndarray, metrics: Mapping[str, Metric]
+) -> dict[str, np.ndarray]:
+    """Each custom metric by (model, fold, series), in :func:`_score`'s row order.
+
+    A metric gets read-only views: the test values, the forecasts, the series' training values
+    at that fold and the run's season.
+    """
+    y = _read_only(forecasts[TARGET].to_numpy(dtype=float))
+    y_hat = _read_only(forecasts["y_hat"].to_numpy(dtype=float))
+    folds, history = forecasts["fold"].to_numpy(), _read_only(np.asarray(plan.data.values, dtype=float))
+    heads = _heads(groups)
+    scores = {name: np.empty(len(heads)) for name in metrics}
+    for k, (start, stop) in enumerate(zip(heads, [*heads[1:], len(forecasts)], strict=True)):
+        span, s = plan.folds[folds[start]], series[start]
+        train = history[span.train_start[s] : span.train_end[s]]
+        for name, metric in metrics.items():
+            scores[name][k] = metric_value(name, metric(y[start:stop], y_hat[start:stop], train, plan.season))
+    return scores
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 # --- prediction-interval scores: present only when the forecasts carry band columns ----------------
@@ -291,7 +391,7 @@ def _fold_table(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["fold", "train_start", "cutoff", "test_start", "test_end", "series"])
 
 
-def _settings(plan: Plan, cv: Any, *, source: str | None, engine: str) -> dict[str, Any]:
+def _settings(plan: Plan, cv: Any, *, source: str | None, engine: str, metrics: Mapping[str, Metric]) -> dict[str, Any]:
     """What is needed to reproduce the run, for ``summary.json`` and the report."""
     lengths = np.diff(plan.data.offsets)
     times = plan.frame[TIME]
@@ -312,6 +412,13 @@ def _settings(plan: Plan, cv: Any, *, source: str | None, engine: str) -> dict[s
         "models": {entry.name: _full_repr(entry.model) for entry in plan.entries},
         "reference": next(entry.name for entry in plan.entries if entry.reference),
         "intervals": None if plan.levels is None else {"level": list(plan.levels), "method": plan.interval_method},
+        "metrics": {
+            **dict.fromkeys(METRICS, "built-in"),
+            **{
+                name: f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+                for name, f in metrics.items()
+            },
+        },
         "versions": runtime_versions(),
     }
 
@@ -344,6 +451,7 @@ def backtest(
     scheduler: str | None = None,
     level: Any = None,
     interval_method: str = "conformal",
+    metrics: Sequence[str | Metric] | Mapping[str, Metric] | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest of a model and baselines; honest by construction, and checked.
 
@@ -413,6 +521,14 @@ def backtest(
         training data of each fit, from forecasts made in the same ``fit_forecast`` call.
     interval_method : {"conformal", "native"}, default="conformal"
         How the intervals are made (see ``Forecaster.predict``).
+    metrics : sequence of str or callable, or dict of str to callable, optional
+        Custom metrics besides the built-in MAE, RMSE, sMAPE and MASE, which are always computed
+        (their names are accepted here too): callables ``f(y, y_hat, y_train, season) -> float``
+        given a series-fold's test values, forecasts, training values (NumPy arrays, read-only)
+        and the run's season, named by their ``__name__`` or by a dict's keys. Each becomes a
+        column of ``.metrics`` and ``.summary()`` (averaged like the others, NaN not skipped),
+        and an entry of ``summary.json``; ``summary(sort_by=name)`` ranks by it, lowest first.
+        Every callable is tried on a small forecast first, so a bad one is refused before any fit.
 
     Returns
     -------
@@ -424,10 +540,10 @@ def backtest(
         If the splitter shuffles or a fold trains on or after its test data, or a fitted model
         saw data after its cutoff.
     DataError
-        For bad data, unknown model names, a model horizon that differs from the folds', a bad
-        ``season``/``refit``/``engine``, folds the data cannot hold, a level no calibration could
-        reach, a run in which no model can forecast anything, or a ``scheduler`` without
-        ``engine="dask"``.
+        For bad data, unknown model or metric names, a metric that fails or does not return a
+        number, a model horizon that differs from the folds', a bad ``season``/``refit``/``engine``,
+        folds the data cannot hold, a level no calibration could reach, a run in which no model
+        can forecast anything, or a ``scheduler`` without ``engine="dask"``.
 
     Examples
     --------
@@ -455,6 +571,7 @@ def backtest(
             f"A scheduler ({scheduler!r}) runs tasks on a Dask cluster, but the engine is {engine!r}. "
             f"Set {spell('engine')} to 'dask', or leave out {spell('scheduler')}."
         )
+    custom = custom_metrics(metrics)
     plan = make_plan(
         model,
         df,
@@ -494,14 +611,16 @@ def backtest(
         raise
     forecasts = run.frame
     scales = plan.scales()[forecasts["fold"].to_numpy(), run.series]
+    groups = _groups(forecasts)
+    scores = _score(forecasts, groups, scales).assign(**_custom_scores(forecasts, groups, plan, run.series, custom))
     return BacktestResult(
         forecasts=forecasts,
-        metrics=_score(forecasts, _groups(forecasts), scales),
+        metrics=scores,
         folds=_fold_table(plan),
         skipped=plan.skipped,
         training=run.training,
         audit=None if pending is None else pending.finish(run),
-        settings=_settings(plan, cv, source=source, engine=engine),
+        settings=_settings(plan, cv, source=source, engine=engine, metrics=custom),
         data=plan.frame,
     )
 

@@ -69,10 +69,16 @@ FLAGS = {
     "future": "--future",
     "level": "--level",
     "interval_method": "--interval-method",
+    "sort_by": "--sort-by",
 }
 """API keyword -> the CLI flag that sets it; messages raised under the CLI name the flag."""
 
 _ALWAYS = ("naive", "seasonal_naive")
+_MODEL_NAMES = ("sgd", "naive", "seasonal_naive", "mean", "drift", "ets", "arima", "theta")
+"""The names of :data:`tsforecast.models.MODELS`, for ``--help`` without importing the models (pandas, torch)."""
+_METRIC_NAMES = ("mae", "rmse", "smape", "mase")
+"""The names of :data:`tsforecast.metrics.METRICS`, the choices of ``--sort-by``, without importing NumPy."""
+_MODEL_HELP = f"comma-separated models among {', '.join(_MODEL_NAMES)} (default: sgd)"
 _SHOWN_MODELS = 5
 _RESULT_FILES = ("forecasts.csv", "metrics.csv", "summary.json", "report.html")
 _MODEL_SETTINGS = ("lookback", "epochs", "seed")
@@ -311,10 +317,10 @@ def _phase(args: argparse.Namespace, text: str) -> None:
         print(f"tsforecast {args.command}: {text}", file=sys.stderr, flush=True)
 
 
-def _say(args: argparse.Namespace, text: str = "") -> None:
-    """Print a line of the summary on stdout, unless -q."""
+def _say(args: argparse.Namespace, text: str = "", *, stderr: bool = False) -> None:
+    """Print a line of the summary on stdout (on stderr when stdout carries the output), unless -q."""
     if not args.quiet:
-        print(text)
+        print(text, file=sys.stderr if stderr else sys.stdout)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -322,7 +328,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _leaderboard(summary: pd.DataFrame) -> str:
-    """The best models (lowest MASE first), MASE columns first, the coverage of each interval level last."""
+    """The best models (ranked as ``summary`` is), MASE columns first, the coverage of each interval level last."""
     from .metrics import METRICS
 
     coverage = [c for c in summary if str(c).startswith("coverage_")]
@@ -374,9 +380,9 @@ def _audit_line(result: BacktestResult) -> str:
 # --- subcommands ----------------------------------------------------------------------------------
 
 
-def _save(result: BacktestResult, out: Path, columns: dict[str, str]) -> list[Path]:
+def _save(result: BacktestResult, out: Path, columns: dict[str, str], *, wide: bool) -> list[Path]:
     """Write the four result files, with the user's column names in the CSVs; return their paths."""
-    result.save(out, columns=columns)
+    result.save(out, columns=columns, wide=wide)
     return [out / name for name in _RESULT_FILES]
 
 
@@ -432,8 +438,8 @@ def _backtest(args: argparse.Namespace) -> int:
     columns = _user_columns(args)
     result = dataclasses.replace(result, settings={**result.settings, "target": columns.get("y", "y")})
     _phase(args, f"writing results to {out}")
-    written = _save(result, out, columns)
-    _say(args, _leaderboard(result.summary()))
+    written = _save(result, out, columns, wide=args.wide)
+    _say(args, _leaderboard(result.summary(sort_by=args.sort_by)))
     if len(result.skipped):
         _say(args, f"note: {len(result.skipped)} series left out of a fold (see 'skipped' in summary.json)")
     _say(args, _audit_line(result))
@@ -465,9 +471,11 @@ def _read_future(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    to_stdout = args.out == "-"  # the CSV goes to stdout, every message to stderr
     out = Path(args.out)
-    _check_file(out, "--out", force=args.force)
-    _check_inputs_survive([out], args)
+    if not to_stdout:
+        _check_file(out, "--out", force=args.force)
+        _check_inputs_survive([out], args)
     _check_inputs(args)
     intervals = _intervals(args)
 
@@ -494,11 +502,11 @@ def _forecast(args: argparse.Namespace) -> int:
     forecasts = pd.concat(parts, ignore_index=True)
     first = [c for c in ("unique_id", "ds", "model") if c in forecasts]
     forecasts = forecasts[first + [c for c in forecasts if c not in first]].rename(columns=_user_columns(args))
-    forecasts.to_csv(out, index=False)
+    forecasts.to_csv(sys.stdout if to_stdout else out, index=False)
     series = forecasts.iloc[:, 0].nunique()
     counts = f"{series} series x {_plural(len(models), 'model')} x {_plural(args.horizon, 'step')}"
-    _say(args, f"wrote {len(forecasts)} forecasts ({counts}):")
-    _say(args, f"  {out}")
+    _say(args, f"wrote {len(forecasts)} forecasts ({counts}):", stderr=to_stdout)
+    _say(args, f"  {'<stdout>' if to_stdout else out}", stderr=to_stdout)
     return EXIT_OK
 
 
@@ -630,7 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--gap", type=_non_negative, default=0, help="steps skipped between cutoff and test (default: 0)")
     bt.add_argument("--window", choices=("expanding", "sliding"), default="expanding", help="training window")
     bt.add_argument("--train-size", type=_positive, default=None, help="length of a sliding training window")
-    bt.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets,theta (default: sgd)")
+    bt.add_argument("--model", default="sgd", help=_MODEL_HELP)
     bt.add_argument("--audit", action=argparse.BooleanOptionalAction, default=True, help="leakage audit (default: on)")
     bt.add_argument(
         "--covariate-screen",
@@ -648,7 +656,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="address of a running dask.distributed scheduler (e.g. tcp://127.0.0.1:8786); needs --engine dask",
     )
+    bt.add_argument(
+        "--sort-by",
+        choices=_METRIC_NAMES,
+        default="mase",
+        help="metric the printed leaderboard ranks the models by, lowest first (default: mase)",
+    )
     bt.add_argument("--out", required=True, help="output directory")
+    bt.add_argument(
+        "--wide",
+        action="store_true",
+        help="write forecasts.csv as statsforecast's cross_validation does: one row per id, time and cutoff, "
+        "one column per model",
+    )
     bt.set_defaults(run=_backtest)
 
     fc = commands.add_parser(
@@ -660,9 +680,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_arguments(fc)
-    fc.add_argument("--model", default="sgd", help="comma-separated models, e.g. sgd,ets (default: sgd)")
+    fc.add_argument("--model", default="sgd", help=_MODEL_HELP)
     fc.add_argument("--future", default=None, help="CSV/Parquet of the known-future covariates for the horizon")
-    fc.add_argument("--out", required=True, help="output CSV file")
+    fc.add_argument("--out", required=True, help="output CSV file, or - for stdout (messages then go to stderr)")
     fc.set_defaults(run=_forecast)
 
     commands.add_parser("datasets", help="list the shipped datasets").set_defaults(run=_datasets, debug=False)

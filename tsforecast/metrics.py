@@ -21,14 +21,14 @@ aggregates them per level with :func:`aggregate`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import Interval, validate_params
+from ._validation import Interval, check_names, validate_params
 from .errors import DataError, DataTypeError
 
 __all__ = [
@@ -585,3 +585,117 @@ def msis(y_true: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, level: float, y_tra
 
 
 __all__ += ["INTERVAL_METRICS", "coverage", "interval_columns", "interval_terms", "interval_width", "msis"]
+
+
+# --------------------------------------------------------------------------------------------- #
+# custom metrics of a backtest: ``f(y, y_hat, y_train, season) -> float``                       #
+# --------------------------------------------------------------------------------------------- #
+
+_RESERVED = frozenset(
+    {"model", "fold", "cutoff", "unique_id", "scale", "mase_vs_seasonal_naive", "compared", "forecast", "left_out"}
+)
+"""Columns of a backtest's metrics and summary that a custom metric's name may not take."""
+
+_PROBE = (np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.5]), np.array([0.0, 1.0, 2.0, 3.0, 4.0]), 1)
+"""A small forecast, its training values and season, on which each custom metric is tried before any fit."""
+
+
+def metric_value(name: str, value: Any) -> float:
+    """The float a custom metric ``name`` returned, or a :class:`DataError` if it is not one real number.
+
+    Examples
+    --------
+    >>> metric_value("bias", np.float32(0.5))
+    0.5
+    >>> metric_value("bias", [0.5])
+    Traceback (most recent call last):
+    ...
+    tsforecast.errors.DataError: The metric 'bias' returned list [0.5], not one number. Make it return a float.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.integer, np.floating)):
+        raise DataError(
+            f"The metric {name!r} returned {type(value).__name__} {value!r}, not one number. Make it return a float."
+        )
+    return float(value)
+
+
+def custom_metrics(metrics: Any) -> dict[str, Metric]:
+    """Check the ``metrics=`` of a backtest and return its custom metrics by name.
+
+    Parameters
+    ----------
+    metrics : sequence of str or callable, or dict of str to callable, optional
+        Names from :data:`METRICS` (always computed; naming one is allowed) and callables
+        ``f(y, y_hat, y_train, season) -> float``, named by their ``__name__`` (a dict names them).
+
+    Returns
+    -------
+    dict of str to callable
+        The callables by name, in the order given; each has returned a number on a small
+        forecast, so a broken metric is refused before anything is fitted.
+
+    Raises
+    ------
+    DataError
+        For an unknown name, a name that a built-in metric, a lambda or another column holds,
+        the same name twice, or a metric that fails or returns something other than one number.
+    DataTypeError
+        For an entry that is neither a name nor a callable.
+
+    Examples
+    --------
+    >>> def bias(y, y_hat, y_train, season):
+    ...     return float((y_hat - y).mean())
+    >>> list(custom_metrics(["mae", bias]))
+    ['bias']
+    """
+    if metrics is None:
+        return {}
+    entries = list(metrics.items()) if isinstance(metrics, dict) else [(None, m) for m in _entries(metrics)]
+    found: dict[str, Metric] = {}
+    for given, metric in entries:
+        if isinstance(metric, str) and given is None:
+            check_names("metric", [metric], METRICS)
+            continue
+        if not callable(metric):
+            raise DataTypeError(
+                f"A metric must be a name ({', '.join(METRICS)}) or a callable f(y, y_hat, y_train, season) -> float, "
+                f"got {type(metric).__name__} {metric!r}."
+            )
+        name = given if given is not None else getattr(metric, "__name__", None)
+        if not isinstance(name, str) or not name.isidentifier() or name in METRICS or name in _RESERVED:
+            raise DataError(
+                f"The metric {metric!r} cannot be named {name!r}: pass metrics={{'my_name': f}} with a name that "
+                "is a Python identifier and no built-in metric or column."
+            )
+        if name in found:
+            raise DataError(f"Two metrics are named {name!r}. Name them apart: metrics={{'name': f, ...}}.")
+        if name.startswith(tuple(f"{m}_" for m in INTERVAL_METRICS)):
+            raise DataError(
+                f"The metric name {name!r} looks like an interval score's. Rename it: metrics={{'name': f}}."
+            )
+        try:
+            value = metric(*_PROBE)
+        except Exception as exc:
+            raise DataError(
+                f"The metric {name!r} failed on a small test forecast ({type(exc).__name__}: {exc}). It must accept "
+                "f(y, y_hat, y_train, season): three float arrays and an int."
+            ) from exc
+        metric_value(name, value)
+        found[name] = metric
+    return found
+
+
+def _entries(metrics: Any) -> list[Any]:
+    """The entries of a ``metrics=`` that is not a dict: one metric, or a sequence of them."""
+    if isinstance(metrics, str) or callable(metrics):
+        return [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise DataTypeError(
+            f"metrics= takes a list of names and callables, or a dict of names to callables, "
+            f"got {type(metrics).__name__}."
+        )
+    return list(metrics)
+
+
+__all__ += ["custom_metrics", "metric_value"]

@@ -110,7 +110,7 @@ def _subject(result: BacktestResult) -> str:
 
 
 def _leaderboard(result: BacktestResult, summary: pd.DataFrame, styles: dict[str, Style]) -> dict[str, Any]:
-    metrics = list(METRICS)
+    metrics = [*METRICS, *result.custom_metrics]  # a custom metric is read as lower-is-better, as the built-ins
     best_values = {m: summary[m].min(skipna=True) for m in metrics}
     has_ratio = "mase_vs_seasonal_naive" in summary.columns
     rows = []
@@ -141,7 +141,7 @@ def _leaderboard(result: BacktestResult, summary: pd.DataFrame, styles: dict[str
     return {
         "rows": rows,
         "has_ratio": has_ratio,
-        "labels": [LABELS[m] for m in metrics],
+        "labels": [LABELS.get(m, m) for m in metrics],
         "compared": compared,
         "total": total,
         "models": len(summary) - len(unranked),
