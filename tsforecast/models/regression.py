@@ -19,7 +19,7 @@ from sklearn.base import clone, is_classifier
 
 from .._validation import NONE, Interval, Options
 from ..columns import ID, TARGET
-from ..errors import DataError, DataTypeError, spell
+from ..errors import SHUFFLE_REASON, DataError, DataTypeError, ShuffleError, spell
 from ..windows import WindowDataset
 from .forecaster import Forecaster, as_long_frame
 
@@ -34,9 +34,10 @@ class RegressionForecaster(Forecaster):
     Parameters
     ----------
     estimator : regressor
-        Any object with scikit-learn's ``fit(X, y)`` and ``predict(X)`` (``Ridge()``,
+        Any scikit-learn regressor: ``fit(X, y)``, ``predict(X)`` and ``get_params`` (``Ridge()``,
         ``HistGradientBoostingRegressor()``, ``lightgbm.LGBMRegressor()``); it is cloned at fit,
-        never fitted itself. Classifiers are refused.
+        never fitted itself. Classifiers are refused, and so is ``shuffle=True`` (the windows are
+        given in time order, and stay so).
     lags : int or sequence of int, default=12
         The lagged values a forecast reads: an int ``L`` means lags ``1, ..., L`` (the last ``L``
         values); a sequence names the lags, e.g. ``[1, 2, 12]``. Every lag is at least 1.
@@ -71,7 +72,10 @@ class RegressionForecaster(Forecaster):
     Raises
     ------
     DataTypeError
-        From ``fit``, if ``estimator`` has no ``fit``/``predict`` or is a classifier.
+        From ``fit``, if ``estimator`` lacks ``fit``, ``predict`` or ``get_params``, or is a classifier.
+    ShuffleError
+        From ``fit``, if ``estimator`` shuffles its training rows (``shuffle=True``, the default of
+        ``SGDRegressor`` and ``MLPRegressor``): pass it with ``shuffle=False``.
     DataError
         From ``fit``, for a lag below 1 or a parameter out of range, or a series shorter than
         :meth:`min_length`; from ``predict``, for a series shorter than the window the lags read.
@@ -169,10 +173,15 @@ class RegressionForecaster(Forecaster):
                 f"Got {self.lags!r} instead."
             )
         estimator = self.estimator
-        if not (callable(getattr(estimator, "fit", None)) and callable(getattr(estimator, "predict", None))):
+        if not all(callable(getattr(estimator, method, None)) for method in ("fit", "predict", "get_params")):
             raise DataTypeError(
-                f"The 'estimator' parameter of {name} must be a scikit-learn regressor with fit and predict "
-                f"(e.g. sklearn.linear_model.Ridge()). Got {type(estimator).__name__} instead."
+                f"The 'estimator' parameter of {name} must be a scikit-learn regressor with fit, predict and "
+                f"get_params (e.g. sklearn.linear_model.Ridge()). Got {type(estimator).__name__} instead."
+            )
+        if estimator.get_params(deep=False).get("shuffle") is True:
+            raise ShuffleError(
+                f"{type(estimator).__name__}(shuffle=True) was passed to {name}. {SHUFFLE_REASON} "
+                "Pass the estimator with shuffle=False."
             )
         if is_classifier(estimator):
             raise DataTypeError(
