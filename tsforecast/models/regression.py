@@ -164,10 +164,8 @@ class RegressionForecaster(Forecaster):
         """Check the parameters, the lags and the estimator before any data is prepared."""
         super()._validate_params()
         name = type(self).__name__
-        lags = self.lags if isinstance(self.lags, Integral) else list(self.lags)
-        if not isinstance(lags, Integral) and (
-            not lags or any(isinstance(k, bool) or not isinstance(k, Integral) or k < 1 for k in lags)
-        ):
+        lags = np.asarray(self.lags, dtype=object).ravel().tolist()
+        if not lags or any(isinstance(k, bool) or not isinstance(k, Integral) or k < 1 for k in lags):
             raise DataError(
                 f"The 'lags' parameter of {name} must be an int >= 1 or a non-empty list of ints >= 1. "
                 f"Got {self.lags!r} instead."
@@ -190,9 +188,8 @@ class RegressionForecaster(Forecaster):
             )
 
     def _lags(self) -> np.ndarray:
-        if isinstance(self.lags, Integral):
-            return np.arange(1, int(self.lags) + 1)
-        return np.unique(np.asarray(list(self.lags), dtype=np.int64))
+        lags = np.asarray(self.lags, dtype=np.int64)
+        return np.arange(1, int(lags) + 1) if lags.ndim == 0 else np.unique(lags)
 
     def _past(self) -> int:
         """``P``: the values a window's lags read, differencing included."""
