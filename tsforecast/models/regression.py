@@ -57,8 +57,8 @@ class RegressionForecaster(Forecaster):
         values its lags read (1 where that is 0), so series of different levels share one model.
         ``None``: no scaling.
     random_state : int, optional
-        Passed to the estimator's own ``random_state``, where it has one, so the same seed and the
-        same data give the same forecasts.
+        When given, set as the ``random_state`` of every fitted clone whose estimator has one, so
+        the same seed and the same data give the same forecasts. ``None`` leaves the estimator's own.
 
     Attributes
     ----------
@@ -234,9 +234,9 @@ class RegressionForecaster(Forecaster):
     def _predict(self, frame: pd.DataFrame) -> np.ndarray:
         past = self._past()
         self._check_lengths(frame, past, "forecast")
-        ordered = frame.sort_values([ID], kind="stable")
-        ends = np.cumsum(ordered.groupby(ID, sort=True).size().to_numpy())
-        values = ordered[TARGET].to_numpy(dtype="float64")
+        # NOTE: a validated frame holds its series in sorted order, each in time order (from_pandas sorts it)
+        ends = np.cumsum(frame.groupby(ID, sort=True).size().to_numpy())
+        values = frame[TARGET].to_numpy(dtype="float64")
         history = values[ends[:, None] - past + np.arange(past)]
         if self.strategy == "direct":
             features, base, scale = self._transform(history, int(self.horizon))
