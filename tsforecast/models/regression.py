@@ -86,10 +86,11 @@ class RegressionForecaster(Forecaster):
     of one series (its *past*, ending at the window's last lag) and the targets right after them
     (1 for ``"recursive"``, ``horizon`` for ``"direct"``): the positions of a
     :class:`~tsforecast.windows.WindowDataset`, whose windows never cross from one series into the
-    next, gathered in float64 into an array of PyTorch's ``(N, C, L)`` layout (batch, channels,
-    time; one channel, the target). Each row's features and its target transform (the differences,
-    the seasonal naive base, the scale) are computed from that window's past only: nothing from
-    after a window's last lag reaches its inputs. Forecasts read the last ``P`` values of each
+    next, gathered in float64. The dataset's windows follow PyTorch's ``(N, C, L)`` layout (batch,
+    channels, time); here ``C = 1``, the target, so the gathered array is ``(N, L)``. Each row's
+    features and its target transform (the differences, the seasonal naive base, the scale) are
+    computed from that window's past only: nothing from after a window's last lag reaches its
+    inputs. Forecasts read the last ``P`` values of each
     history the same way and undo the transforms: ``forecast = base + scale · prediction``.
 
     Covariates are not read (a univariate model: declare them at fit anyway, like every model).
@@ -215,9 +216,9 @@ class RegressionForecaster(Forecaster):
         past, steps = self._past(), self._n_targets()
         windows = WindowDataset.from_frame(frame, lookback=past, horizon=steps)
         span = windows.start_of()[:, None] + np.arange(past + steps)
-        tensor = frame[TARGET].to_numpy(dtype="float64")[span][:, None, :]  # (N, C, L) with C = 1
-        features, base, scale = self._transform(tensor[:, 0, :past], steps)
-        return features, (tensor[:, 0, past:] - base) / scale[:, None]
+        gathered = frame[TARGET].to_numpy(dtype="float64")[span]  # (N, L): (N, C, L) with its one channel dropped
+        features, base, scale = self._transform(gathered[:, :past], steps)
+        return features, (gathered[:, past:] - base) / scale[:, None]
 
     def _transform(self, past: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """From windows' pasts ``(N, P)`` alone: features ``(N, n_lags)``, base ``(N, steps)``, scale ``(N,)``."""
