@@ -2,8 +2,9 @@
 
 ``import tsforecast`` imports none of pandas, scikit-learn, SciPy or torch: each public name loads
 its module on first access (``tsf.backtest``, ``from tsforecast import WalkForward``), so the
-command line answers ``--help`` at once and torch loads only with ``SGDForecaster`` or the window
-loaders (``WindowDataset``, ``ordered_loader``, ``OrderedSampler``, ``check_no_shuffle``).
+command line answers ``--help`` at once and torch loads only with ``SGDForecaster``,
+``RegressionForecaster`` (its windows are a ``WindowDataset``'s) or the window loaders
+(``WindowDataset``, ``ordered_loader``, ``OrderedSampler``, ``check_no_shuffle``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
     from .frequency import infer_freq
     from .loaders import load_csv, load_dataset, load_parquet
     from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
+    from .models.regression import RegressionForecaster
     from .models.sgd import SGDForecaster
     from .shipped import dataset_info, list_datasets
     from .shuffle_guard import OrderedSampler, check_no_shuffle, ordered_loader
@@ -47,6 +49,7 @@ __all__ = [
     "Mean",
     "Naive",
     "OrderedSampler",
+    "RegressionForecaster",
     "SGDForecaster",
     "SeasonalNaive",
     "ShuffleError",
@@ -80,6 +83,7 @@ _SOURCES = {
     "shipped": ("dataset_info", "list_datasets"),
     "errors": ("DataError", "DataTypeError", "LeakageError", "LeakageWarning", "ShuffleError", "TsforecastError"),
     "models": ("ARIMA", "ETS", "Drift", "Forecaster", "Mean", "Naive", "SeasonalNaive", "Theta", "make_model"),
+    "models.regression": ("RegressionForecaster",),
     "models.sgd": ("SGDForecaster",),
     "shuffle_guard": ("OrderedSampler", "check_no_shuffle", "ordered_loader"),
     "split": ("Fold", "WalkForward", "check_temporal_cv", "temporal_train_test_split"),

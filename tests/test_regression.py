@@ -1,0 +1,168 @@
+"""RegressionForecaster: a scikit-learn regressor as a global forecaster on lag windows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import Ridge, SGDRegressor
+from sklearn.tree import DecisionTreeClassifier
+
+import tsforecast as tsf
+from tsforecast.errors import DataError, DataTypeError, ShuffleError
+
+MODELS = {
+    "ridge": Ridge(),
+    "hgb": HistGradientBoostingRegressor(max_iter=20, random_state=0),
+}
+
+
+@pytest.fixture(scope="module")
+def air() -> pd.DataFrame:
+    return tsf.load_dataset("air_passengers")
+
+
+def panel(lengths: list[int]) -> pd.DataFrame:
+    """Series ``s`` (from 1) holds ``1000 · s + t`` at time ``t``: each value names its series and time."""
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{s}" for s in range(1, len(lengths) + 1)], lengths),
+            "ds": np.concatenate([np.arange(n) for n in lengths]),
+            "y": np.concatenate([1000.0 * s + np.arange(n) for s, n in enumerate(lengths, start=1)]),
+        }
+    )
+
+
+def model_mase(result: tsf.BacktestResult) -> pd.Series:
+    return result.metrics.groupby("model")["mase"].mean()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_backtest_on_air_passengers_runs_finite_and_beats_the_naive_forecasts(air: pd.DataFrame, name: str) -> None:
+    model = tsf.RegressionForecaster(MODELS[name], lags=24, horizon=12, difference=12)
+    result = tsf.backtest(model, air, tsf.WalkForward(3, 12), baselines=("naive", "seasonal_naive"))
+    mine = result.forecasts[result.forecasts["model"].str.startswith("RegressionForecaster")]
+    assert len(mine) == 36
+    assert np.isfinite(mine["y_hat"]).all()
+    mase = model_mase(result)
+    ours = mase.drop(["naive", "seasonal_naive"]).iloc[0]
+    assert ours < mase["seasonal_naive"], mase
+    assert ours < mase["naive"], mase
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    lags=st.one_of(st.integers(1, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3)),
+    strategy=st.sampled_from(["recursive", "direct"]),
+    horizon=st.integers(1, 3),
+    extra=st.lists(st.integers(0, 6), min_size=1, max_size=3),
+)
+def test_every_training_window_reads_one_series_at_consecutive_times_in_time_order(
+    lags: Any, strategy: str, horizon: int, extra: list[int]
+) -> None:
+    model = tsf.RegressionForecaster(Ridge(), lags=lags, horizon=horizon, strategy=strategy, scale=None)
+    df = panel([max(model.min_length(), 3) + k for k in extra])
+    features, targets = model.training_rows(df)
+    lag_list = np.unique(np.atleast_1d(np.arange(1, lags + 1) if isinstance(lags, int) else lags))
+    span = int(lag_list.max()) + targets.shape[1]
+    assert targets.shape[1] == (1 if strategy == "recursive" else horizon)
+    assert len(features) == sum(max(model.min_length(), 3) + k - span + 1 for k in extra)  # every window, once
+    series, times = np.divmod(np.column_stack([features, targets]), 1000)
+    assert (series == series[:, :1]).all()  # one series per row
+    origin = times[:, 0] + lag_list[0] - 1  # the time of the window's last lag
+    expected = np.concatenate([origin[:, None] + 1 - lag_list, origin[:, None] + np.arange(1, targets.shape[1] + 1)], 1)
+    assert (times == expected).all()  # lag k at the origin's time + 1 - k, targets right after it
+    key = series[:, 0] * 10_000 + origin
+    assert (np.diff(key) > 0).all()  # series by series, oldest window first
+
+
+def test_windows_come_in_time_order_and_a_shuffling_estimator_is_refused() -> None:
+    features, targets = tsf.RegressionForecaster(Ridge(), lags=2, horizon=1, scale=None).training_rows(np.arange(6.0))
+    assert features.tolist() == [[1, 0], [2, 1], [3, 2], [4, 3]]
+    assert targets.ravel().tolist() == [2, 3, 4, 5]
+    with pytest.raises(ShuffleError, match=r"SGDRegressor\(shuffle=True\)"):
+        tsf.RegressionForecaster(SGDRegressor(), lags=2, horizon=1).fit(np.arange(6.0))
+    tsf.RegressionForecaster(SGDRegressor(shuffle=False, random_state=0), lags=2, horizon=1).fit(np.arange(6.0))
+
+
+def test_transforms_read_each_window_past_only() -> None:
+    y = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+    model = tsf.RegressionForecaster(Ridge(), lags=2, horizon=2, strategy="direct", difference=1)
+    features, targets = model.training_rows(y)
+    # window 0: past 1, 2, 4 -> lags 4 and 2, differences 2 and 1, scale mean(|4|, |2|) = 3; base 4 (last value)
+    np.testing.assert_allclose(features[0], [2 / 3, 1 / 3])
+    np.testing.assert_allclose(targets[0], [(8 - 4) / 3, (16 - 4) / 3])
+    assert len(features) == 2
+
+
+def test_audit_passes_and_conformal_bands_are_nested_and_finite(air: pd.DataFrame) -> None:
+    model = tsf.RegressionForecaster(Ridge(), lags=24, horizon=12, difference=12)
+    audit = tsf.audit_leakage(model, air, tsf.WalkForward(3, 12), baselines=(), fresh_process=False)
+    assert audit.passed, audit.folds
+    result = tsf.backtest(model, air, tsf.WalkForward(3, 12), baselines=(), level=(80, 95))
+    f = result.forecasts[result.forecasts["model"].str.startswith("RegressionForecaster")]
+    columns = ["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]
+    assert len(f) == 36
+    assert np.isfinite(f[columns]).all().all()
+    bands = f[columns].to_numpy()
+    assert (np.diff(bands, axis=1) >= 0).all()
+    assert (bands[:, 4] > bands[:, 0]).all()
+
+
+def test_recursive_and_direct_agree_for_one_step(air: pd.DataFrame) -> None:
+    recursive = tsf.RegressionForecaster(Ridge(), lags=12, horizon=1, difference=12)
+    direct = clone(recursive).set_params(strategy="direct")
+    np.testing.assert_array_equal(recursive.fit(air).predict()["y_hat"], direct.fit(air).predict()["y_hat"])
+
+
+def test_the_seed_reaches_the_estimator() -> None:
+    df = panel([40, 30])
+    forest = RandomForestRegressor(n_estimators=5, max_features=0.5)
+
+    def forecast(seed: int) -> np.ndarray:
+        model = tsf.RegressionForecaster(forest, lags=6, horizon=3, strategy="direct", random_state=seed)
+        return np.asarray(model.fit(df).predict()["y_hat"])
+
+    np.testing.assert_array_equal(forecast(0), forecast(0))
+    assert not np.array_equal(forecast(0), forecast(1))
+
+
+def test_forecasts_a_panel_in_sorted_order_from_new_histories() -> None:
+    df = panel([30, 25])
+    model = tsf.RegressionForecaster(Ridge(alpha=1e-6), lags=3, horizon=2, scale=None).fit(df)
+    out = model.predict(df[df["unique_id"] == "s2"])
+    assert out["unique_id"].tolist() == ["s2", "s2"]
+    np.testing.assert_allclose(out["y_hat"], [2025.0, 2026.0], rtol=1e-6)  # a line continues as a line
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"estimator": "ridge"}, DataTypeError, "must be a scikit-learn regressor"),
+        ({"estimator": DecisionTreeClassifier()}, DataTypeError, "got the classifier DecisionTreeClassifier"),
+        ({"lags": 0}, DataError, "'lags' parameter of RegressionForecaster must be an int in the range"),
+        ({"lags": [1, 0]}, DataError, "non-empty list of ints >= 1"),
+        ({"lags": []}, DataError, "non-empty list of ints >= 1"),
+        ({"strategy": "both"}, DataError, "'strategy' parameter"),
+    ],
+)
+def test_clear_refusals(params: dict[str, Any], error: type[Exception], message: str) -> None:
+    model = tsf.RegressionForecaster(**{"estimator": Ridge(), "lags": 3, "horizon": 2, **params})
+    with pytest.raises(error, match=message):
+        model.fit(np.arange(20.0))
+
+
+def test_a_series_too_short_for_its_lags_is_refused() -> None:
+    model = tsf.RegressionForecaster(Ridge(), lags=4, horizon=3, difference=2)
+    assert model.min_length() == 7  # 4 lags + 2 for the differences + 1 target (recursive)
+    with pytest.raises(DataError, match=r"Series 's2' has 6 observations; .* needs at least 7 to be fitted"):
+        model.fit(panel([10, 6]))
+    model.fit(panel([10, 7]))
+    with pytest.raises(DataError, match=r"has 5 observations; .* needs at least 6 to be forecast"):
+        model.predict(panel([10, 5]))

@@ -1,0 +1,261 @@
+"""Any scikit-learn regressor as a global forecaster on lag windows.
+
+:class:`RegressionForecaster` turns a regressor (``Ridge``, a random forest,
+``HistGradientBoostingRegressor``, LightGBM's ``LGBMRegressor``, ...) into one model fitted on the
+windows of every series of a panel. Its training rows are the windows of a
+:class:`~tsforecast.windows.WindowDataset`: each lies inside one series, in time order, and the
+rows are taken in the dataset's order (series by series, oldest window first), never shuffled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone, is_classifier
+
+from .._validation import NONE, Interval, Options
+from ..columns import ID, TARGET
+from ..errors import SHUFFLE_REASON, DataError, DataTypeError, ShuffleError, spell
+from ..windows import WindowDataset
+from .forecaster import Forecaster, as_long_frame
+
+__all__ = ["RegressionForecaster"]
+
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+
+class RegressionForecaster(Forecaster):
+    """A scikit-learn regressor forecasting every series of a panel from its lagged values.
+
+    Parameters
+    ----------
+    estimator : regressor
+        Any scikit-learn regressor: ``fit(X, y)``, ``predict(X)`` and ``get_params`` (``Ridge()``,
+        ``HistGradientBoostingRegressor()``, ``lightgbm.LGBMRegressor()``); it is cloned at fit,
+        never fitted itself. Classifiers are refused, and so is ``shuffle=True`` (the windows are
+        given in time order, and stay so).
+    lags : int or sequence of int, default=12
+        The lagged values a forecast reads: an int ``L`` means lags ``1, ..., L`` (the last ``L``
+        values); a sequence names the lags, e.g. ``[1, 2, 12]``. Every lag is at least 1.
+    horizon : int, default=12
+        Number of future steps to forecast.
+    strategy : {"recursive", "direct"}, default="recursive"
+        ``"recursive"``: one model of the next value, fed its own forecasts for later steps.
+        ``"direct"``: one clone of ``estimator`` per horizon step, each forecasting its step from
+        the same lags.
+    difference : int, optional
+        Seasonal differencing of order ``m`` (e.g. the season, 12 for monthly data): each lag
+        becomes ``y[t] - y[t - m]``, and the target of step ``h`` is its value minus the seasonal
+        naive forecast from the window's last lag (the value ``m · ceil(h / m)`` steps before it).
+        ``None`` (the default) uses the values as they are.
+    scale : {"window", None}, default="window"
+        ``"window"``: each window's lags and targets are divided by the mean absolute value of the
+        values its lags read (1 where that is 0), so series of different levels share one model.
+        ``None``: no scaling.
+    random_state : int, optional
+        When given, set as the ``random_state`` of every fitted clone whose estimator has one, so
+        the same seed and the same data give the same forecasts. ``None`` leaves the estimator's own.
+
+    Attributes
+    ----------
+    lags_ : ndarray of int
+        The lags in use, ascending.
+    estimators_ : list of regressor
+        The fitted clones: one (``"recursive"``) or one per horizon step (``"direct"``).
+    freq_, last_seen_, covariates_
+        See :class:`~tsforecast.models.forecaster.Forecaster`.
+
+    Raises
+    ------
+    DataTypeError
+        From ``fit``, if ``estimator`` lacks ``fit``, ``predict`` or ``get_params``, or is a classifier.
+    ShuffleError
+        From ``fit``, if ``estimator`` shuffles its training rows (``shuffle=True``, the default of
+        ``SGDRegressor`` and ``MLPRegressor``): pass it with ``shuffle=False``.
+    DataError
+        From ``fit``, for a lag below 1 or a parameter out of range, or a series shorter than
+        :meth:`min_length`; from ``predict``, for a series shorter than the window the lags read.
+
+    Notes
+    -----
+    **Windows.** With ``P = max(lags) + (difference or 0)``, a window is ``P`` consecutive values
+    of one series (its *past*, ending at the window's last lag) and the targets right after them
+    (1 for ``"recursive"``, ``horizon`` for ``"direct"``): the positions of a
+    :class:`~tsforecast.windows.WindowDataset`, whose windows never cross from one series into the
+    next, gathered in float64. The dataset's windows follow PyTorch's ``(N, C, L)`` layout (batch,
+    channels, time); here ``C = 1``, the target, so the gathered array is ``(N, L)``. Each row's
+    features and its target transform (the differences, the seasonal naive base, the scale) are
+    computed from that window's past only: nothing from after a window's last lag reaches its
+    inputs. Forecasts read the last ``P`` values of each
+    history the same way and undo the transforms: ``forecast = base + scale · prediction``.
+
+    Covariates are not read (a univariate model: declare them at fit anyway, like every model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> model = RegressionForecaster(LinearRegression(), lags=2, horizon=3, scale=None)
+    >>> model.fit(np.arange(10.0)).predict().round(6)
+    array([10., 11., 12.])
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "lags": [_POSITIVE_INT, list, tuple, np.ndarray],
+        "horizon": [_POSITIVE_INT],
+        "strategy": [Options(("recursive", "direct"))],
+        "difference": [_POSITIVE_INT, NONE],
+        "scale": [Options(("window",)), NONE],
+        "random_state": [Interval(Integral, 0, None, closed="left"), NONE],
+    }
+
+    def __init__(
+        self,
+        estimator: Any,
+        lags: int | Sequence[int] = 12,
+        horizon: int = 12,
+        *,
+        strategy: str = "recursive",
+        difference: int | None = None,
+        scale: str | None = "window",
+        random_state: int | None = None,
+    ) -> None:
+        self.estimator = estimator
+        self.lags = lags
+        self.horizon = horizon
+        self.strategy = strategy
+        self.difference = difference
+        self.scale = scale
+        self.random_state = random_state
+
+    def min_length(self) -> int:
+        """Fewest observations a series needs to be fitted: one window, its past and its targets."""
+        return self._past() + self._n_targets()
+
+    def training_rows(self, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The features and targets ``fit`` gives the estimator(s) for the history ``y``.
+
+        Parameters
+        ----------
+        y : array-like, Series or DataFrame
+            A history, as for ``fit``.
+
+        Returns
+        -------
+        X : ndarray of shape (n_windows, n_lags)
+            One row per window, series by series in sorted order, each series' windows oldest
+            first; column ``j`` holds lag ``lags_[j]`` (transformed).
+        Y : ndarray of shape (n_windows, n_targets)
+            The transformed targets: 1 column (``"recursive"``) or ``horizon`` (``"direct"``).
+
+        Raises
+        ------
+        DataError
+            For an invalid parameter or a series shorter than :meth:`min_length`.
+        """
+        self._validate_params()
+        frame, _ = as_long_frame(y)
+        return self._rows(frame)
+
+    def _validate_params(self) -> None:
+        """Check the parameters, the lags and the estimator before any data is prepared."""
+        super()._validate_params()
+        name = type(self).__name__
+        lags = np.asarray(self.lags, dtype=object).ravel().tolist()
+        if not lags or any(isinstance(k, bool) or not isinstance(k, Integral) or k < 1 for k in lags):
+            raise DataError(
+                f"The 'lags' parameter of {name} must be an int >= 1 or a non-empty list of ints >= 1. "
+                f"Got {self.lags!r} instead."
+            )
+        estimator = self.estimator
+        if not all(callable(getattr(estimator, method, None)) for method in ("fit", "predict", "get_params")):
+            raise DataTypeError(
+                f"The 'estimator' parameter of {name} must be a scikit-learn regressor with fit, predict and "
+                f"get_params (e.g. sklearn.linear_model.Ridge()). Got {type(estimator).__name__} instead."
+            )
+        if estimator.get_params(deep=False).get("shuffle") is True:
+            raise ShuffleError(
+                f"{type(estimator).__name__}(shuffle=True) was passed to {name}. {SHUFFLE_REASON} "
+                "Pass the estimator with shuffle=False."
+            )
+        if is_classifier(estimator):
+            raise DataTypeError(
+                f"The 'estimator' parameter of {name} must be a regressor, got the classifier "
+                f"{type(estimator).__name__}. Pass a regressor, e.g. sklearn.linear_model.Ridge()."
+            )
+
+    def _lags(self) -> np.ndarray:
+        lags = np.asarray(self.lags, dtype=np.int64)
+        return np.arange(1, int(lags) + 1) if lags.ndim == 0 else np.unique(lags)
+
+    def _past(self) -> int:
+        """``P``: the values a window's lags read, differencing included."""
+        return int(self._lags().max()) + (self.difference or 0)
+
+    def _n_targets(self) -> int:
+        return 1 if self.strategy == "recursive" else int(self.horizon)
+
+    def _fit(self, frame: pd.DataFrame) -> None:
+        self.lags_ = self._lags()
+        features, targets = self._rows(frame)
+        self.estimators_ = [self._fitted(features, targets[:, k]) for k in range(targets.shape[1])]
+
+    def _fitted(self, features: np.ndarray, target: np.ndarray) -> Any:
+        model = clone(self.estimator)
+        if self.random_state is not None and "random_state" in model.get_params(deep=False):
+            model.set_params(random_state=self.random_state)
+        return model.fit(features, target)
+
+    def _rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``(N, n_lags)`` and transformed targets ``(N, n_targets)`` of every window of ``frame``."""
+        self._check_lengths(frame, self.min_length(), "fitted")
+        past, steps = self._past(), self._n_targets()
+        windows = WindowDataset.from_frame(frame, lookback=past, horizon=steps)
+        span = windows.start_of()[:, None] + np.arange(past + steps)
+        gathered = frame[TARGET].to_numpy(dtype="float64")[span]  # (N, L): (N, C, L) with its one channel dropped
+        features, base, scale = self._transform(gathered[:, :past], steps)
+        return features, (gathered[:, past:] - base) / scale[:, None]
+
+    def _transform(self, past: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """From windows' pasts ``(N, P)`` alone: features ``(N, n_lags)``, base ``(N, steps)``, scale ``(N,)``."""
+        width = past.shape[1]
+        columns = width - self._lags()
+        values = past[:, columns]
+        m = self.difference
+        features = values - past[:, columns - m] if m else values.copy()
+        base = past[:, width - m + np.arange(steps) % m] if m else np.zeros((len(past), steps))
+        scale = np.abs(values).mean(axis=1) if self.scale == "window" else np.ones(len(past))
+        scale[scale == 0] = 1.0
+        return features / scale[:, None], base, scale
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        past = self._past()
+        self._check_lengths(frame, past, "forecast")
+        # NOTE: a validated frame holds its series in sorted order, each in time order (from_pandas sorts it)
+        ends = np.cumsum(frame.groupby(ID, sort=True).size().to_numpy())
+        values = frame[TARGET].to_numpy(dtype="float64")
+        history = values[ends[:, None] - past + np.arange(past)]
+        if self.strategy == "direct":
+            features, base, scale = self._transform(history, int(self.horizon))
+            steps = np.column_stack([model.predict(features) for model in self.estimators_])
+            return base + scale[:, None] * steps
+        for _ in range(int(self.horizon)):
+            features, base, scale = self._transform(history[:, -past:], 1)
+            step = base[:, 0] + scale * self.estimators_[0].predict(features)
+            history = np.column_stack([history, step])
+        return history[:, past:]
+
+    def _check_lengths(self, frame: pd.DataFrame, minimum: int, purpose: str) -> None:
+        """Refuse a series with fewer than ``minimum`` observations, naming what it is too short for."""
+        sizes = frame.groupby(ID, sort=True).size()
+        short = sizes[sizes < minimum]
+        if len(short):
+            raise DataError(
+                f"Series {short.index[0]!r} has {short.iloc[0]} observations; {type(self).__name__} with "
+                f"lags up to {int(self._lags().max())} and difference={self.difference} needs at least {minimum} "
+                f"to be {purpose}. Provide a longer history or use fewer lags ({spell('lags')})."
+            )
