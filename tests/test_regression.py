@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import Ridge, SGDRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import tsforecast as tsf
@@ -86,9 +88,23 @@ def test_windows_come_in_time_order_and_a_shuffling_estimator_is_refused() -> No
     features, targets = tsf.RegressionForecaster(Ridge(), lags=2, horizon=1, scale=None).training_rows(np.arange(6.0))
     assert features.tolist() == [[1, 0], [2, 1], [3, 2], [4, 3]]
     assert targets.ravel().tolist() == [2, 3, 4, 5]
-    with pytest.raises(ShuffleError, match=r"SGDRegressor\(shuffle=True\)"):
+    with pytest.raises(ShuffleError, match=r"SGDRegressor was passed to .* with shuffle=True"):
         tsf.RegressionForecaster(SGDRegressor(), lags=2, horizon=1).fit(np.arange(6.0))
     tsf.RegressionForecaster(SGDRegressor(shuffle=False, random_state=0), lags=2, horizon=1).fit(np.arange(6.0))
+
+
+def test_shuffling_hidden_in_a_pipeline_or_in_early_stopping_is_refused() -> None:
+    y = np.arange(40.0)
+    hidden = make_pipeline(StandardScaler(), SGDRegressor())  # the user's pipeline: its step shuffles
+    with pytest.raises(ShuffleError, match=r"with sgdregressor__shuffle=True"):
+        tsf.RegressionForecaster(hidden, lags=2, horizon=1).fit(y)
+    stopping = HistGradientBoostingRegressor(early_stopping=True)  # a random validation split
+    with pytest.raises(ShuffleError, match=r"with early_stopping=True"):
+        tsf.RegressionForecaster(stopping, lags=2, horizon=1).fit(y)
+    automatic = HistGradientBoostingRegressor(max_iter=2)  # early_stopping="auto": on above 10,000 rows
+    tsf.RegressionForecaster(automatic, lags=2, horizon=1).fit(y)  # 38 windows: no early stopping, accepted
+    with pytest.raises(ShuffleError, match=r"stops early above 10,000 rows, .* 10,198 training windows"):
+        tsf.RegressionForecaster(automatic, lags=2, horizon=1).fit(np.arange(10_200.0))
 
 
 def test_transforms_read_each_window_past_only() -> None:

@@ -177,10 +177,12 @@ class RegressionForecaster(Forecaster):
                 f"The 'estimator' parameter of {name} must be a scikit-learn regressor with fit, predict and "
                 f"get_params (e.g. sklearn.linear_model.Ridge()). Got {type(estimator).__name__} instead."
             )
-        if estimator.get_params(deep=False).get("shuffle") is True:
+        shuffles = _settings(estimator, "shuffle", True) + _settings(estimator, "early_stopping", True)
+        if shuffles:
             raise ShuffleError(
-                f"{type(estimator).__name__}(shuffle=True) was passed to {name}. {SHUFFLE_REASON} "
-                "Pass the estimator with shuffle=False."
+                f"{type(estimator).__name__} was passed to {name} with {shuffles[0]}=True: it shuffles its "
+                f"training rows or holds out a random validation split. {SHUFFLE_REASON} Pass it with "
+                f"{shuffles[0]}=False."
             )
         if is_classifier(estimator):
             raise DataTypeError(
@@ -202,6 +204,13 @@ class RegressionForecaster(Forecaster):
     def _fit(self, frame: pd.DataFrame) -> None:
         self.lags_ = self._lags()
         features, targets = self._rows(frame)
+        automatic = _settings(self.estimator, "early_stopping", "auto")
+        if automatic and len(features) > _AUTO_EARLY_STOPPING_ROWS:
+            raise ShuffleError(
+                f"{type(self.estimator).__name__}({automatic[0]}='auto') stops early above "
+                f"{_AUTO_EARLY_STOPPING_ROWS:,} rows, on a random validation split, and these data give "
+                f"{len(features):,} training windows. {SHUFFLE_REASON} Pass it with {automatic[0]}=False."
+            )
         self.estimators_ = [self._fitted(features, targets[:, k]) for k in range(targets.shape[1])]
 
     def _fitted(self, features: np.ndarray, target: np.ndarray) -> Any:
@@ -259,3 +268,18 @@ class RegressionForecaster(Forecaster):
                 f"lags up to {int(self._lags().max())} and difference={self.difference} needs at least {minimum} "
                 f"to be {purpose}. Provide a longer history or use fewer lags ({spell('lags')})."
             )
+
+
+_AUTO_EARLY_STOPPING_ROWS = 10_000
+"""scikit-learn's gradient boosting stops early, on a random validation split, above this many rows when
+``early_stopping="auto"`` (its default)."""
+
+
+def _settings(estimator: Any, name: str, value: object) -> list[str]:
+    """The parameters of ``estimator`` (nested ones included, as in a pipeline) called ``name`` set to ``value``."""
+    params = estimator.get_params(deep=True)
+    return [
+        key
+        for key, setting in params.items()
+        if key.split("__")[-1] == name and setting == value and (type(setting) is type(value))
+    ]
