@@ -22,7 +22,20 @@ if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
     from .frames import from_pandas
     from .frequency import infer_freq
     from .loaders import load_csv, load_dataset, load_parquet
-    from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
+    from .models import (
+        ARIMA,
+        ETS,
+        AutoSelect,
+        Drift,
+        Forecaster,
+        Mean,
+        Naive,
+        SeasonalNaive,
+        Theta,
+        WalkForwardSearch,
+        make_model,
+        selection_optimism,
+    )
     from .models.sgd import SGDForecaster
     from .shipped import dataset_info, list_datasets
     from .shuffle_guard import OrderedSampler, check_no_shuffle, ordered_loader
@@ -35,6 +48,7 @@ __all__ = [
     "ARIMA",
     "ETS",
     "AuditResult",
+    "AutoSelect",
     "BacktestResult",
     "Covariates",
     "DataError",
@@ -53,6 +67,7 @@ __all__ = [
     "Theta",
     "TsforecastError",
     "WalkForward",
+    "WalkForwardSearch",
     "WindowDataset",
     "audit_leakage",
     "backtest",
@@ -67,6 +82,7 @@ __all__ = [
     "load_parquet",
     "make_model",
     "ordered_loader",
+    "selection_optimism",
     "temporal_train_test_split",
 ]
 
@@ -79,7 +95,20 @@ _SOURCES = {
     "loaders": ("load_csv", "load_dataset", "load_parquet"),
     "shipped": ("dataset_info", "list_datasets"),
     "errors": ("DataError", "DataTypeError", "LeakageError", "LeakageWarning", "ShuffleError", "TsforecastError"),
-    "models": ("ARIMA", "ETS", "Drift", "Forecaster", "Mean", "Naive", "SeasonalNaive", "Theta", "make_model"),
+    "models": (
+        "ARIMA",
+        "AutoSelect",
+        "ETS",
+        "Drift",
+        "Forecaster",
+        "Mean",
+        "Naive",
+        "SeasonalNaive",
+        "Theta",
+        "WalkForwardSearch",
+        "make_model",
+        "selection_optimism",
+    ),
     "models.sgd": ("SGDForecaster",),
     "shuffle_guard": ("OrderedSampler", "check_no_shuffle", "ordered_loader"),
     "split": ("Fold", "WalkForward", "check_temporal_cv", "temporal_train_test_split"),
