@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -270,3 +273,26 @@ def test_selection_optimism_reports_the_inner_best_next_to_the_backtest_outer_sc
 def test_bad_settings_are_refused_with_the_fix(search: Any, message: str) -> None:
     with pytest.raises(DataError, match=message):
         search.fit(_walks(2, 30, 0))
+
+
+def test_the_measurement_script_prints_its_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "measure_selection.py"
+    monkeypatch.setattr(sys, "argv", [script.name, "--datasets", "uk_lung_deaths"])
+    runpy.run_path(str(script), run_name="__main__")
+    header, row = capsys.readouterr().out.splitlines()[:3:2]
+    assert header.split() == [
+        "series_folds",
+        "non_nested_best",
+        "median_candidate",
+        "nested_search",
+        "inner_best",
+        "auto",
+        "best_single",
+        "seasonal_naive",
+    ]
+    numbers = [float(x) for x in row.split()[1:]]
+    assert row.split()[0] == "uk_lung_deaths"
+    assert numbers[0] == 6
+    assert numbers[1] <= numbers[2]  # the best candidate is at most the median one
