@@ -155,6 +155,10 @@ def test_auto_select_picks_each_series_best_model() -> None:
     auto.fit(df)
     assert auto.choice_.to_dict() == {"flat": "mean", "seasonal": "seasonal_naive", "walk": "naive"}
     assert list(auto.inner_scores_.columns) == ["naive", "seasonal_naive", "mean"]
+    overall = auto.inner_scores_.mean().idxmin()  # what a series without inner scores gets
+    renamed = df[df["unique_id"] == "walk"].assign(unique_id="new")
+    alone = make_model(overall, horizon=4, season=4).fit(renamed).predict()["y_hat"]
+    np.testing.assert_allclose(auto.predict(renamed)["y_hat"].to_numpy(), alone.to_numpy())
     forecast = auto.predict().set_index("unique_id")["y_hat"]
     for uid, name in auto.choice_.items():
         alone = make_model(name, horizon=4, season=4).fit(df[df["unique_id"] == uid]).predict()
@@ -265,7 +269,8 @@ def test_selection_optimism_reports_the_inner_best_next_to_the_backtest_outer_sc
         (tsf.WalkForwardSearch(Naive(2), {"horizon": [1, 2]}), "cannot tune horizon"),
         (tsf.WalkForwardSearch(Naive(2), {"horizon": [2]}, inner_cv=tsf.WalkForward(2, 3)), "cannot tune horizon"),
         (tsf.WalkForwardSearch(Naive(2), {}, inner_cv=tsf.WalkForward(2, 3)), "test more than the 2 step"),
-        (tsf.AutoSelect(["naive"], horizon=2, combine="median"), "combine='median'"),
+        (tsf.AutoSelect(["naive"], horizon=2, combine="median"), "'combine' parameter of AutoSelect must be one of"),
+        (tsf.WalkForwardSearch(Naive(2), {}, n_iter=0), "'n_iter' parameter of WalkForwardSearch"),
         (tsf.AutoSelect(["naive"], horizon=2, combine="mean_k", k=2), "between 1 and the 1"),
         (tsf.AutoSelect([Naive(3)], horizon=2), "give every candidate the selector's horizon"),
     ],

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from numbers import Integral
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
+from .._validation import NONE, Interval, Options
 from ..columns import ID, TARGET, TIME
 from ..covariates import Covariates
 from ..errors import DataError, DataTypeError
@@ -35,6 +37,7 @@ from ..metrics import seasonal_scales
 from ..split import WalkForward, fold_spans, panel_folds
 from .batch import Fit, histories_of
 from .forecaster import Forecaster, as_long_frame
+from .statistical import _POSITIVE_INT
 
 __all__ = ["AutoSelect", "WalkForwardSearch", "selection_optimism"]
 
@@ -127,8 +130,12 @@ def inner_scores(
 
 
 class _Selector(Forecaster):
-    """What both selectors share: the MASE season and the inner folds."""
+    """What both selectors share: the MASE season and the inner folds.
 
+    A selector's fit runs a whole selection, so conformal calibration fits it once per calibration span.
+    """
+
+    calibration_refits: ClassVar[bool] = False
     season: int | None
     inner_cv: Any
 
@@ -202,6 +209,12 @@ class WalkForwardSearch(_Selector):
     >>> search.best_params_, search.predict()
     ({'season': 12}, array([2., 7., 3., 3.]))
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_iter": [_POSITIVE_INT],
+        "random_state": [Interval(Integral, 0, None, closed="left"), NONE],
+        "season": [_POSITIVE_INT, NONE],
+    }
 
     def __init__(
         self,
@@ -324,6 +337,13 @@ class AutoSelect(_Selector):
         The candidates that forecast some series, by name, fitted on all the data.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "horizon": [_POSITIVE_INT],
+        "season": [_POSITIVE_INT, NONE],
+        "combine": [Options((None, "mean_k"))],
+        "k": [_POSITIVE_INT],
+    }
+
     def __init__(
         self,
         models: Sequence[str | Forecaster] = AUTO_MODELS,
@@ -366,8 +386,6 @@ class AutoSelect(_Selector):
         return names, built
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        if self.combine not in (None, "mean_k"):
-            raise DataError(f"AutoSelect(combine={self.combine!r}) is unknown: use None or 'mean_k'.")
         if not self.models:
             raise DataError("AutoSelect needs at least one candidate in models.")
         keep = 1 if self.combine is None else int(self.k)
