@@ -17,7 +17,7 @@ from sklearn.base import clone
 import tsforecast as tsf
 from tsforecast.audit import AuditOptions
 from tsforecast.columns import TIME
-from tsforecast.errors import DataError
+from tsforecast.errors import DataError, DataTypeError
 from tsforecast.models import MODELS, Naive, SeasonalNaive, make_model
 from tsforecast.split import panel_folds
 
@@ -260,6 +260,16 @@ def test_selection_optimism_reports_the_inner_best_next_to_the_backtest_outer_sc
     first = clone(search).fit(df[df["ds"] <= table["cutoff"].iloc[0]])
     assert table["best_params"].iloc[0] == first.best_params_
     assert table["inner_best_mase"].iloc[0] == first.best_score_
+
+
+def test_a_search_of_something_else_than_a_forecaster_is_refused() -> None:
+    with pytest.raises(DataTypeError, match="tunes a tsforecast Forecaster, got str"):
+        tsf.backtest(tsf.WalkForwardSearch("ets", {}), _walks(1, 30, 0), tsf.WalkForward(2, 2))
+
+
+def test_repeated_candidates_get_numbered_names() -> None:
+    auto = tsf.AutoSelect([Naive(2), "naive", Naive(2)], horizon=2, inner_cv=tsf.WalkForward(2, 2))
+    assert auto.fit(_walks(2, 30, 0)).names_ == ["naive", "naive #2", "naive #3"]
 
 
 @pytest.mark.parametrize(

@@ -238,11 +238,19 @@ class WalkForwardSearch(_Selector):
     @property
     def horizon(self) -> int:  # type: ignore[override]
         """The tuned model's horizon."""
-        return int(self.model.horizon)
+        return int(self._tuned().horizon)
 
     def min_length(self) -> int:
         """What the tuned model needs."""
-        return int(self.model.min_length())
+        return int(self._tuned().min_length())
+
+    def _tuned(self) -> Forecaster:
+        """The model to tune, checked to be a Forecaster."""
+        if not isinstance(self.model, Forecaster):
+            raise DataTypeError(
+                f"WalkForwardSearch tunes a tsforecast Forecaster, got {type(self.model).__name__}: pass e.g. ETS()."
+            )
+        return self.model
 
     def candidates(self) -> list[dict[str, Any]]:
         """The settings tried, in grid (or draw) order.
@@ -266,10 +274,8 @@ class WalkForwardSearch(_Selector):
         return settings
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        if not isinstance(self.model, Forecaster):
-            raise DataTypeError(f"WalkForwardSearch tunes a tsforecast Forecaster, got {type(self.model).__name__}.")
         settings = self.candidates()
-        models = [clone(self.model).set_params(**s) for s in settings]
+        models = [clone(self._tuned()).set_params(**s) for s in settings]
         table = self._scores(models, frame)
         scores = table.pivot_table(index="candidate", columns="fold", values="mase", aggfunc="mean")
         results = pd.DataFrame({"params": settings})
@@ -377,10 +383,11 @@ class AutoSelect(_Selector):
                     f"AutoSelect(horizon={self.horizon}) got the candidate {spec!r} with horizon={model.horizon}: "
                     "give every candidate the selector's horizon."
                 )
-            name, n = models.model_name(model), 1
-            while name in names or (n > 1 and f"{name} #{n}" in names):
+            base = name = models.model_name(model)
+            n = 1
+            while name in names:
                 n += 1
-                name = f"{models.model_name(model)} #{n}"
+                name = f"{base} #{n}"
             names.append(name)
             built.append(model)
         return names, built
