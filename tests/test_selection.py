@@ -199,6 +199,22 @@ def test_a_search_and_auto_inside_a_backtest_pass_the_audit_and_are_named_sensib
     ]
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        tsf.AutoSelect(["naive", "seasonal_naive"], horizon=2, inner_cv=tsf.WalkForward(2, 2)),
+        tsf.WalkForwardSearch(SeasonalNaive(2), {"season": [1, 8]}, inner_cv=tsf.WalkForward(2, 2)),
+    ],
+)
+def test_a_series_too_short_for_some_candidate_is_skipped_in_a_backtest(model: Any) -> None:
+    seasonal = _known_panel().query("unique_id == 'seasonal'")
+    df = pd.concat([seasonal, seasonal.query("ds >= 70").assign(unique_id="short")])
+    result = tsf.backtest(model, df, tsf.WalkForward(2, 2), season=8, baselines=())
+    skipped = result.skipped[result.skipped["model"] != "seasonal_naive"]
+    assert skipped["unique_id"].tolist() == ["short"]
+    assert skipped["reason"].tolist() == ["too short for the model (6 rows, needs 8)"]
+
+
 def test_the_search_records_its_choice_and_the_inner_table() -> None:
     df = _known_panel().query("unique_id == 'seasonal'")
     search = tsf.WalkForwardSearch(SeasonalNaive(horizon=4), {"season": [1, 2, 4]}, inner_cv=tsf.WalkForward(3, 4))
@@ -283,6 +299,7 @@ def test_repeated_candidates_get_numbered_names() -> None:
         (tsf.WalkForwardSearch(Naive(2), {}, n_iter=0), "'n_iter' parameter of WalkForwardSearch"),
         (tsf.AutoSelect(["naive"], horizon=2, combine="mean_k", k=2), "between 1 and the 1"),
         (tsf.AutoSelect([Naive(3)], horizon=2), "give every candidate the selector's horizon"),
+        (tsf.AutoSelect([], horizon=2), "at least one candidate"),
     ],
 )
 def test_bad_settings_are_refused_with_the_fix(search: Any, message: str) -> None:

@@ -139,6 +139,15 @@ class _Selector(Forecaster):
     season: int | None
     inner_cv: Any
 
+    def min_length(self) -> int:
+        """The most observations any candidate needs (a ``season`` left ``None`` taken as the selector's)."""
+        season = self.season if self.season is not None else getattr(self, "season_", 1)
+        return max(_with_season(model, season).min_length() for model in self._models(season))
+
+    def _models(self, season: int) -> list[Forecaster]:
+        """The unfitted candidates, named models built with ``season``."""
+        raise NotImplementedError
+
     def _inner_cv(self) -> Any:
         return WalkForward(3, int(self.horizon)) if self.inner_cv is None else self.inner_cv
 
@@ -240,9 +249,8 @@ class WalkForwardSearch(_Selector):
         """The tuned model's horizon."""
         return int(self._tuned().horizon)
 
-    def min_length(self) -> int:
-        """What the tuned model needs."""
-        return int(self._tuned().min_length())
+    def _models(self, season: int) -> list[Forecaster]:
+        return [clone(self._tuned()).set_params(**setting) for setting in self.candidates()]
 
     def _tuned(self) -> Forecaster:
         """The model to tune, checked to be a Forecaster."""
@@ -274,8 +282,7 @@ class WalkForwardSearch(_Selector):
         return settings
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        settings = self.candidates()
-        models = [clone(self._tuned()).set_params(**s) for s in settings]
+        settings, models = self.candidates(), self._models(self.season_)
         table = self._scores(models, frame)
         scores = table.pivot_table(index="candidate", columns="fold", values="mase", aggfunc="mean")
         results = pd.DataFrame({"params": settings})
@@ -366,8 +373,13 @@ class AutoSelect(_Selector):
         self.combine = combine
         self.k = k
 
+    def _models(self, season: int) -> list[Forecaster]:
+        return self._candidates(season)[1]
+
     def _candidates(self, season: int) -> tuple[list[str], list[Forecaster]]:
         """The candidates' names and unfitted models."""
+        if not self.models:
+            raise DataError("AutoSelect needs at least one candidate in models, e.g. models=('naive', 'ets').")
         models = _models_module()
         names: list[str] = []
         built: list[Forecaster] = []
@@ -393,12 +405,10 @@ class AutoSelect(_Selector):
         return names, built
 
     def _fit(self, frame: pd.DataFrame) -> None:
-        if not self.models:
-            raise DataError("AutoSelect needs at least one candidate in models.")
+        self.names_, built = self._candidates(self.season_)
         keep = 1 if self.combine is None else int(self.k)
         if not 1 <= keep <= len(self.models):
             raise DataError(f"AutoSelect(k={self.k}) must be between 1 and the {len(self.models)} candidates.")
-        self.names_, built = self._candidates(self.season_)
         table = self._scores(built, frame)
         means = table.pivot_table(index=ID, columns="candidate", values="mase", aggfunc="mean")
         means = means.reindex(columns=range(len(built))).rename(columns=dict(enumerate(self.names_)))
