@@ -1,4 +1,7 @@
-"""Forecasting models: the torch SGD forecaster and the baselines, behind one interface.
+"""Forecasting models: the torch SGD forecaster, the baselines and the selectors, behind one interface.
+
+The selectors (:mod:`~tsforecast.models.selection`) choose among models on inner walk-forward folds
+of each fit's data: ``WalkForwardSearch`` tunes one model, ``AutoSelect`` (``"auto"``) picks per series.
 
 The SGD forecaster is loaded on first use (``SGDForecaster``, ``MODELS["sgd"]``,
 ``make_model("sgd")``), so importing the models does not import torch.
