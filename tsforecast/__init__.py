@@ -23,7 +23,20 @@ if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time
     from .frames import from_pandas
     from .frequency import infer_freq
     from .loaders import load_csv, load_dataset, load_parquet
-    from .models import ARIMA, ETS, Drift, Forecaster, Mean, Naive, SeasonalNaive, Theta, make_model
+    from .models import (
+        ARIMA,
+        ETS,
+        AutoSelect,
+        Drift,
+        Forecaster,
+        Mean,
+        Naive,
+        SeasonalNaive,
+        Theta,
+        WalkForwardSearch,
+        make_model,
+        selection_optimism,
+    )
     from .models.regression import RegressionForecaster
     from .models.sgd import SGDForecaster
     from .shipped import dataset_info, list_datasets
@@ -37,6 +50,7 @@ __all__ = [
     "ARIMA",
     "ETS",
     "AuditResult",
+    "AutoSelect",
     "BacktestResult",
     "Covariates",
     "DataError",
@@ -56,6 +70,7 @@ __all__ = [
     "Theta",
     "TsforecastError",
     "WalkForward",
+    "WalkForwardSearch",
     "WindowDataset",
     "audit_leakage",
     "backtest",
@@ -70,6 +85,7 @@ __all__ = [
     "load_parquet",
     "make_model",
     "ordered_loader",
+    "selection_optimism",
     "temporal_train_test_split",
 ]
 
@@ -82,7 +98,20 @@ _SOURCES = {
     "loaders": ("load_csv", "load_dataset", "load_parquet"),
     "shipped": ("dataset_info", "list_datasets"),
     "errors": ("DataError", "DataTypeError", "LeakageError", "LeakageWarning", "ShuffleError", "TsforecastError"),
-    "models": ("ARIMA", "ETS", "Drift", "Forecaster", "Mean", "Naive", "SeasonalNaive", "Theta", "make_model"),
+    "models": (
+        "ARIMA",
+        "AutoSelect",
+        "ETS",
+        "Drift",
+        "Forecaster",
+        "Mean",
+        "Naive",
+        "SeasonalNaive",
+        "Theta",
+        "WalkForwardSearch",
+        "make_model",
+        "selection_optimism",
+    ),
     "models.regression": ("RegressionForecaster",),
     "models.sgd": ("SGDForecaster",),
     "shuffle_guard": ("OrderedSampler", "check_no_shuffle", "ordered_loader"),

@@ -29,7 +29,7 @@ from .errors import DataError, DataTypeError, spell, spell_value
 from .frames import from_pandas
 from .frequency import infer_freq
 from .metrics import seasonal_scales
-from .models import Forecaster, SeasonalNaive, make_model, model_name, registry_name
+from .models import Forecaster, SeasonalNaive, WalkForwardSearch, make_model, model_name, registry_name
 from .models.batch import Fit, Histories, histories_of
 from .models.intervals import (
     MIN_ORIGINS,
@@ -253,6 +253,8 @@ def entry_name(model: Forecaster, *, horizon: int, season: int) -> str:
     >>> entry_name(SeasonalNaive(horizon=12, season=6), horizon=12, season=12)
     'seasonal_naive(season=6)'
     """
+    if isinstance(model, WalkForwardSearch):  # NOTE: its parameters are objects and grids: the tuned model names it
+        return model_name(model)
     defaults = _defaults(model, horizon=horizon, season=season)
     params = model.get_params(deep=False)
     shown = [

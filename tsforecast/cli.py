@@ -74,7 +74,7 @@ FLAGS = {
 """API keyword -> the CLI flag that sets it; messages raised under the CLI name the flag."""
 
 _ALWAYS = ("naive", "seasonal_naive")
-_MODEL_NAMES = ("sgd", "naive", "seasonal_naive", "mean", "drift", "ets", "arima", "theta")
+_MODEL_NAMES = ("sgd", "naive", "seasonal_naive", "mean", "drift", "ets", "arima", "theta", "auto")
 """The names of :data:`tsforecast.models.MODELS`, for ``--help`` without importing the models (pandas, torch)."""
 _METRIC_NAMES = ("mae", "rmse", "smape", "mase")
 """The names of :data:`tsforecast.metrics.METRICS`, the choices of ``--sort-by``, without importing NumPy."""

@@ -1,4 +1,7 @@
-"""Forecasting models: the torch SGD forecaster and the baselines, behind one interface.
+"""Forecasting models: the torch SGD forecaster, the baselines and the selectors, behind one interface.
+
+The selectors (:mod:`~tsforecast.models.selection`) choose among models on inner walk-forward folds
+of each fit's data: ``WalkForwardSearch`` tunes one model, ``AutoSelect`` (``"auto"``) picks per series.
 
 The SGD forecaster is loaded on first use (``SGDForecaster``, ``MODELS["sgd"]``,
 ``make_model("sgd")``), so importing the models does not import torch.
@@ -15,6 +18,7 @@ from .._validation import check_names
 from ..errors import DataTypeError
 from .baselines import ARIMA, BASELINES, ETS, Drift, Mean, Naive, SeasonalNaive, Theta, make_baseline
 from .forecaster import Forecaster, LocalForecaster
+from .selection import AutoSelect, WalkForwardSearch, selection_optimism
 
 if TYPE_CHECKING:  # NOTE: loaded lazily by __getattr__ at run time, so that torch loads only when used
     from .sgd import SGDForecaster
@@ -23,6 +27,7 @@ __all__ = [
     "ARIMA",
     "ETS",
     "MODELS",
+    "AutoSelect",
     "Drift",
     "Forecaster",
     "LocalForecaster",
@@ -31,9 +36,11 @@ __all__ = [
     "SGDForecaster",
     "SeasonalNaive",
     "Theta",
+    "WalkForwardSearch",
     "make_model",
     "model_name",
     "registry_name",
+    "selection_optimism",
 ]
 
 
@@ -77,14 +84,15 @@ class _Registry(MutableMapping[str, "type[Forecaster]"]):
         return ((name, self[name]) for name, cls in self._classes.items() if cls is not None or imported)
 
 
-MODELS = _Registry(BASELINES)
+MODELS = _Registry({**BASELINES, "auto": AutoSelect})
 """Every model by the name ``backtest`` and the CLI accept (a read-only mapping name -> class)."""
 
 
 def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
     """Build the model called ``name`` with its default settings for ``horizon`` and ``season``.
 
-    ``"sgd"`` gets a lookback of two seasons (at least 8 steps).
+    ``"sgd"`` gets a lookback of two seasons (at least 8 steps); ``"auto"`` is
+    :class:`~tsforecast.models.selection.AutoSelect` among seasonal naive, ETS and Theta.
 
     Raises
     ------
@@ -96,13 +104,18 @@ def make_model(name: str, *, horizon: int, season: int = 1) -> Forecaster:
     check_names("model", [name], MODELS)
     if name == "sgd":
         return MODELS["sgd"](lookback=max(2 * season, 8), horizon=horizon, season=season)  # type: ignore[call-arg]
+    if name == "auto":
+        return AutoSelect(horizon=horizon, season=season)
     return make_baseline(name, horizon=horizon, season=season)
 
 
 def model_name(model: Forecaster) -> str:
     """The registry name of a model's class (e.g. ``"ets"``), or, for any other class (a subclass
     included), its class name as written (``"MyNaive"``). A class written in lower case like a
-    registry name (``class ets(Naive)``) keeps it; a run then tells the two apart with ``#2``."""
+    registry name (``class ets(Naive)``) keeps it; a run then tells the two apart with ``#2``.
+    A :class:`WalkForwardSearch` is named after the model it tunes: ``"search(seasonal_naive)"``."""
+    if type(model) is WalkForwardSearch:
+        return f"search({model_name(model.model)})"
     return registry_name(model) or type(model).__name__
 
 
