@@ -26,7 +26,7 @@ from .columns import ID, TARGET, TIME
 from .covariate_screen import screen_covariates
 from .covariates import Covariates, prepare_frame
 from .errors import DataError, DataTypeError, spell, spell_value
-from .frames import from_pandas
+from .frames import as_pandas, from_pandas
 from .frequency import infer_freq
 from .metrics import seasonal_scales
 from .models import Forecaster, SeasonalNaive, WalkForwardSearch, make_model, model_name, registry_name
@@ -394,7 +394,7 @@ def make_plan(
     """
     levels = None if level is None else check_levels(level)
     check_interval_method(interval_method)
-    frame = from_pandas(df)
+    frame = from_pandas(as_pandas(df)[0])  # NOTE: polars and pyarrow frames too; the result's frames stay pandas
     freq = infer_freq(frame)
     prepare_frame(frame, covariates, "backtest")  # NOTE: checks the declaration; models prepare their own rows
     declared = covariates if covariates is not None and not covariates.empty else None

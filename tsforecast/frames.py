@@ -30,12 +30,21 @@ the column is refused as ambiguous. Timestamps written with UTC offsets (a local
 a daylight-saving change) are converted to UTC, with a :class:`UserWarning` saying so; when all
 are at one local time of day (daily or coarser data, whose rows mean dates) the local times are
 kept instead, as in UTC a daylight-saving change would move them off a daily grid.
+
+Any data frame in: a pandas DataFrame, a polars DataFrame or a pyarrow Table, through one narrow layer
+(:func:`as_pandas`, on `narwhals <https://narwhals-dev.github.io/narwhals/>`_). A polars or pyarrow frame is
+converted to pandas with its library's own conversion and validated by the same rules, so it gives the same
+result and the same errors as its pandas copy; :func:`from_pandas` returns it in the caller's frame type.
 """
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+import narwhals as nw
 import numpy as np
 import pandas as pd
+from narwhals.dependencies import is_polars_dataframe, is_pyarrow_table
 
 from ._validation import NONE, Options, validate_params
 from .columns import ID, TARGET, TIME, Fill
@@ -43,7 +52,12 @@ from .errors import DataError, DataTypeError, spell, spell_value
 from .frequency import Series, longest_freq, number_series, series_freq, time_grid
 from .timestamps import parse_time, warn_user
 
-__all__ = ["MAX_ABS_TARGET", "from_pandas", "series_labels"]
+__all__ = ["FRAME_TYPES", "MAX_ABS_TARGET", "FrameKind", "as_pandas", "from_pandas", "series_labels", "to_kind"]
+
+FrameKind = Literal["pandas", "polars", "pyarrow"]
+"""The frame types accepted wherever a frame is expected, by name."""
+FRAME_TYPES = "a pandas DataFrame, a polars DataFrame or a pyarrow Table"
+"""The accepted frame types, as messages name them."""
 
 _MAX_LISTED = 5
 # NOTE: the audit's spread (np.std) and RMSE square the target; beyond ~1.3e154 a square overflows float64 to
@@ -52,8 +66,55 @@ MAX_ABS_TARGET = 1e150
 """The largest magnitude a target may have: beyond it a square overflows float64 (refused at load)."""
 
 
+def as_pandas(data: Any) -> tuple[Any, FrameKind]:
+    """``data`` as pandas when it is a polars DataFrame or a pyarrow Table, and the kind of frame it was.
+
+    A polars DataFrame or pyarrow Table is converted with its library's own ``to_pandas`` (through
+    narwhals); anything else, pandas included, is returned unchanged with the kind ``"pandas"`` (the
+    caller then accepts or refuses it as before). Neither polars nor pyarrow is imported unless ``data``
+    is one of their frames.
+
+    Parameters
+    ----------
+    data : object
+        The caller's frame.
+
+    Returns
+    -------
+    tuple
+        The pandas frame (or ``data`` itself) and its kind: ``"pandas"``, ``"polars"`` or ``"pyarrow"``,
+        for :func:`to_kind`.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> frame, kind = as_pandas(pa.table({"ds": [1, 2], "y": [3.0, 4.0]}))
+    >>> type(frame).__name__, kind
+    ('DataFrame', 'pyarrow')
+    """
+    if is_polars_dataframe(data):
+        return nw.from_native(data, eager_only=True).to_pandas(), "polars"
+    if is_pyarrow_table(data):
+        return nw.from_native(data, eager_only=True).to_pandas(), "pyarrow"
+    return data, "pandas"
+
+
+def to_kind(frame: pd.DataFrame, kind: FrameKind) -> Any:
+    """``frame`` converted to the caller's frame type ``kind`` (as :func:`as_pandas` named it).
+
+    Examples
+    --------
+    >>> type(to_kind(pd.DataFrame({"y": [1.0]}), "pyarrow")).__name__
+    'Table'
+    """
+    if kind == "pandas":
+        return frame
+    native = nw.from_native(frame.reset_index(drop=True), eager_only=True)
+    return native.to_polars() if kind == "polars" else native.to_arrow()
+
+
 def from_pandas(
-    data: pd.DataFrame | pd.Series,
+    data: Any,
     time_col: str = TIME,
     target_col: str = TARGET,
     id_col: str | None = None,
@@ -67,8 +128,9 @@ def from_pandas(
     Parameters
     ----------
     data : DataFrame or Series
-        A frame with a time column, a target column and optionally an id column; or a Series whose
-        index holds the timestamps (a ``DatetimeIndex`` or integers).
+        A frame with a time column, a target column and optionally an id column (a pandas or polars
+        DataFrame or a pyarrow Table); or a pandas Series whose index holds the timestamps (a
+        ``DatetimeIndex`` or integers).
     time_col, target_col : str
         Names of the timestamp and target columns.
     id_col : str, optional
@@ -88,6 +150,8 @@ def from_pandas(
     Returns
     -------
     DataFrame
+        In the caller's frame type (pandas for a Series; polars or pyarrow for those frames, converted
+        from the pandas result, which is identical to that of a pandas copy of ``data``).
         Columns ``unique_id, ds, y`` followed by any other columns, sorted by ``unique_id, ds``
         (unsorted input is reordered, never refused). Text timestamps with UTC offsets come back
         in UTC, or in local time when all are at one local time of day; a column that already holds
@@ -103,7 +167,7 @@ def from_pandas(
     Raises
     ------
     DataTypeError
-        If ``data`` is not a DataFrame or Series, or ``date_format`` is not a string.
+        If ``data`` is not one of those frames or a pandas Series, or ``date_format`` is not a string.
     DataError
         For missing columns, unparsable, ambiguous or mixed-format timestamps, timestamps mixing
         ones with and without a UTC offset, non-numeric, non-finite or overflowing (beyond 1e150)
@@ -124,13 +188,27 @@ def from_pandas(
         {"fill": fill, "date_format": date_format},
         {"fill": [Options(("ffill", "zero")), NONE], "date_format": [str, NONE]},
     )
+    data, kind = as_pandas(data)
+    return to_kind(_canonical(data, time_col, target_col, id_col, name, fill, date_format), kind)
+
+
+def _canonical(
+    data: Any,
+    time_col: str,
+    target_col: str,
+    id_col: str | None,
+    name: str,
+    fill: Fill | None,
+    date_format: str | None,
+) -> pd.DataFrame:
+    """:func:`from_pandas` on pandas input."""
     if isinstance(data, pd.Series):
         frame = pd.DataFrame({time_col: data.index, target_col: data.to_numpy()})
     elif isinstance(data, pd.DataFrame):
         frame = data.copy()
     else:
         raise DataTypeError(
-            f"Expected a pandas DataFrame or Series, got {type(data).__name__}. "
+            f"Expected {FRAME_TYPES}, or a pandas Series, got {type(data).__name__}. "
             "Wrap arrays with pd.Series(values, index=timestamps)."
         )
     if id_col is None and ID in frame.columns:

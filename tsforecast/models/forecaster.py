@@ -56,7 +56,7 @@ from .._validation import validate_params
 from ..columns import ID, TARGET, TIME
 from ..covariates import Covariates, prepare_frame, prepare_future
 from ..errors import DataError, LeakageError, spell, spell_value
-from ..frames import from_pandas
+from ..frames import FrameKind, as_pandas, from_pandas, to_kind
 from ..frequency import future_times, infer_freq
 from ..seasonality import panel_season
 from .batch import Fit, FitResult, Histories
@@ -66,7 +66,11 @@ __all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "check_provenance",
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
-    """Convert model input to a validated long frame; the flag says whether it was a plain array."""
+    """Convert model input to a validated long (pandas) frame; the flag says whether it was a plain array.
+
+    A polars DataFrame or pyarrow Table is read as its pandas copy (:func:`~tsforecast.frames.as_pandas`).
+    """
+    y, _ = as_pandas(y)
     if isinstance(y, pd.DataFrame):
         return from_pandas(y), False
     if isinstance(y, pd.Series):
@@ -157,7 +161,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         Parameters
         ----------
         y : array-like, Series or DataFrame
-            The history (see the module docstring).
+            The history (see the module docstring): a pandas or polars DataFrame or a pyarrow Table.
         covariates : Covariates, optional
             Declares every extra column of ``y`` as known-future, past-only or static, and the
             calendar features to generate.
@@ -169,6 +173,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             non-numeric, has missing values, or is static but varies within a series.
         """
         self._validate_params()
+        y, self._frame_kind = as_pandas(y)  # NOTE: predict answers in the caller's frame type
         frame, self._array_input = as_long_frame(y)
         frame = prepare_frame(frame, covariates, f"{type(self).__name__}.fit")
         self.covariates_ = covariates if covariates is not None and not covariates.empty else None
@@ -184,18 +189,18 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
     def predict(
         self,
         y_new: Any = None,
-        future: pd.DataFrame | None = None,
+        future: Any = None,
         *,
         h: int | None = None,
         level: Any = None,
         interval_method: str = "conformal",
-    ) -> np.ndarray | pd.DataFrame:
+    ) -> Any:
         """Forecast the next ``horizon`` values after the fitted history, or after ``y_new``.
 
         Parameters
         ----------
         y_new : array-like, Series or DataFrame, optional
-            A new history, with the covariate columns declared at fit.
+            A new history, with the covariate columns declared at fit (pandas, polars or pyarrow).
         future : DataFrame, optional
             With known-future covariates: ``unique_id, ds`` and the known-future columns covering
             the ``horizon`` timestamps after each series' last one (calendar features need none).
@@ -213,7 +218,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         ndarray of shape (h,) for array input without ``level``, else a DataFrame
-        ``unique_id, ds, y_hat`` (and the interval columns).
+        ``unique_id, ds, y_hat`` (and the interval columns), in the frame type of the history it
+        forecasts from (``y_new``, else the one given to ``fit``): pandas, polars or pyarrow.
 
         Raises
         ------
@@ -236,7 +242,9 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         covariates = getattr(self, "covariates_", None)
         if y_new is None:
             frame, as_array = self._train_frame, self._array_input
+            kind: FrameKind = getattr(self, "_frame_kind", "pandas")  # NOTE: absent from a model saved before it
         else:
+            y_new, kind = as_pandas(y_new)
             frame, as_array = as_long_frame(y_new)
             frame = prepare_frame(frame, covariates, f"{type(self).__name__}.predict")
         last = frame.groupby(ID, sort=True)[TIME].max()
@@ -246,7 +254,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         inputs = None
         if reads or future is not None:  # NOTE: a univariate model still validates a future frame it is given
             times = {str(uid): futures[t] for uid, t in last.items()}
-            inputs = prepare_future(future, frame, covariates or Covariates(), times, type(self).__name__)
+            inputs = prepare_future(as_pandas(future)[0], frame, covariates or Covariates(), times, type(self).__name__)
         if reads:
             forecasts = np.asarray(self._predict(frame, inputs), dtype="float64")  # type: ignore[call-arg]
         else:
@@ -269,7 +277,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             lo, hi = self._bands(frame, forecasts, levels, method)
             for k, (lo_col, hi_col) in enumerate(zip(*[iter(band_columns(levels))] * 2, strict=True)):
                 out[lo_col], out[hi_col] = lo[k, :, :steps].reshape(-1), hi[k, :, :steps].reshape(-1)
-        return out
+        return to_kind(out, kind)
 
     def _steps(self, h: Any) -> int:
         """The number of steps ``predict(h=...)`` returns: ``h`` checked against ``horizon``."""
