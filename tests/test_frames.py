@@ -172,7 +172,11 @@ def test_unknown_fill_is_refused(fill: Any, error: type[Exception], shown: str) 
 
 
 def test_wrong_type_raises_data_type_error() -> None:
-    with pytest.raises(DataTypeError, match=r"Expected a pandas DataFrame, a polars DataFrame or a pyarrow Table, or a pandas Series, got list\. Wrap"):
+    with pytest.raises(
+        DataTypeError,
+        match=r"Expected a pandas DataFrame, a polars DataFrame or a pyarrow Table, or a pandas Series, "
+        r"got list\. Wrap arrays with",
+    ):
         from_pandas([1.0, 2.0, 3.0])  # type: ignore[arg-type]
     with pytest.raises(DataTypeError, match=r"got ndarray"):
         from_pandas(np.arange(3.0))  # type: ignore[arg-type]
