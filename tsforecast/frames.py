@@ -34,7 +34,8 @@ kept instead, as in UTC a daylight-saving change would move them off a daily gri
 Any data frame in: a pandas DataFrame, a polars DataFrame or a pyarrow Table, through one narrow layer
 (:func:`as_pandas`, on `narwhals <https://narwhals-dev.github.io/narwhals/>`_). A polars or pyarrow frame is
 converted to pandas with its library's own conversion and validated by the same rules, so it gives the same
-result and the same errors as its pandas copy; :func:`from_pandas` returns it in the caller's frame type.
+result and the same errors as its pandas copy; :func:`from_pandas` and ``predict`` answer in the caller's frame
+type, while a backtest's :class:`~tsforecast.BacktestResult` holds pandas frames.
 """
 
 from __future__ import annotations
