@@ -11,8 +11,10 @@ import pyarrow as pa
 import pytest
 
 import tsforecast as tsf
+from tsforecast.audit import AuditOptions
 from tsforecast.errors import DataError, DataTypeError, LeakageError
 from tsforecast.frames import as_pandas, from_pandas
+from tsforecast.models import LocalForecaster
 
 pl = pytest.importorskip("polars")  # NOTE: installed by the test extra; skipped only where it is absent
 
@@ -142,3 +144,38 @@ def test_other_types_keep_their_errors(data: Any) -> None:
         from_pandas(data)
     with pytest.raises(DataTypeError, match=r"polars DataFrame or a pyarrow Table"):
         tsf.backtest("naive", data, tsf.WalkForward(2, 2))
+
+
+class _FramePeeker(LocalForecaster):
+    """Holds the caller's frame (or a column of it) and reads the values after the history: a leak."""
+
+    def __init__(self, horizon: int = 1, data: Any = None) -> None:
+        self.horizon, self.data = horizon, data
+
+    def _forecast(self, y: np.ndarray) -> np.ndarray:
+        held = self.data
+        values = held.column("y").to_numpy() if isinstance(held, pa.Table) else held["y"].to_numpy()
+        return np.asarray(values[len(y) : len(y) + self.horizon], dtype=float)
+
+
+@pytest.mark.parametrize("kind", ["polars", "pyarrow"])
+@pytest.mark.parametrize("fresh_process", [False, True])
+def test_the_audit_rebuilds_a_polars_or_pyarrow_frame_a_model_holds(kind: str, fresh_process: bool) -> None:
+    air = tsf.load_dataset("air_passengers")
+    df = pl.from_pandas(air) if kind == "polars" else pa.Table.from_pandas(air, preserve_index=False)
+    options = AuditOptions(fresh_process=fresh_process)
+    honest = tsf.backtest("naive", df, tsf.WalkForward(2, 12), audit=options).audit
+    assert honest is not None
+    assert honest.status == "passed"
+    assert any(f"The data came as a {kind} frame" in note for note in honest.notes)
+    leaked = tsf.backtest(_FramePeeker(12, df), df, tsf.WalkForward(2, 12), baselines=(), audit=options).audit
+    assert leaked is not None
+    assert leaked.status == "leak"
+
+
+def test_a_column_taken_from_a_polars_frame_makes_the_audit_incomplete() -> None:
+    df = pl.from_pandas(tsf.load_dataset("air_passengers"))
+    model = _FramePeeker(12, df.select("y"))  # a frame of its own, taken from the caller's: never rebuilt
+    audit = tsf.audit_leakage(model, df, tsf.WalkForward(2, 12), fresh_process=False)
+    assert audit.status == "incomplete"
+    assert "a polars DataFrame beside the caller's DataFrame" in audit.notes[-1]

@@ -116,6 +116,16 @@ def _locate(obj: Any, caller: Any, columns: dict[str, np.ndarray]) -> _View | st
     return None
 
 
+def _foreign(obj: Any, caller: Any) -> str | None:
+    """A description of a polars or pyarrow object held beside a caller's polars or pyarrow frame (data taken
+    from that frame, which the reruns cannot rebuild); else None."""
+    library, name = type(obj).__module__.partition(".")[0], type(obj).__name__
+    held = name in ("DataFrame", "LazyFrame", "Series", "Table", "RecordBatch") or name.endswith("Array")
+    if library in ("polars", "pyarrow") and held and type(caller).__module__.partition(".")[0] in ("polars", "pyarrow"):
+        return f"a {library} {type(obj).__name__} beside the caller's {type(caller).__name__} (perhaps taken from it)"
+    return None
+
+
 def _rebuild(view: _View, data: Any) -> Any:
     """The object ``view`` describes, on the data a rerun gives (the same elements of its column)."""
     frame = data.to_frame(TARGET) if isinstance(data, pd.Series) else data
@@ -149,7 +159,7 @@ class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
     def persistent_id(self, obj: Any) -> Any:
         if obj is self._caller:
             return (_FRAME,)
-        found = _locate(obj, self._caller, self._columns)
+        found = _foreign(obj, self._caller) or _locate(obj, self._caller, self._columns)
         if isinstance(found, _View):
             return (_VIEW, found)
         if found is not None:
@@ -221,7 +231,7 @@ def snapshot(model: Any, baselines: Any, caller: Any, columns: tuple[str, ...]) 
     keep: dict[int, Any] = {id(caller): caller}
     unswappable = []
     for obj in _walk((model, baselines), set()):
-        found = _locate(obj, caller, arrays)
+        found = (None if obj is caller else _foreign(obj, caller)) or _locate(obj, caller, arrays)
         if isinstance(found, _View):
             views[id(obj)], keep[id(obj)] = found, obj
         elif found is not None:

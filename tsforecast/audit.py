@@ -49,7 +49,7 @@ from ._progress import Progress
 from ._snapshot import Snapshot, restore
 from .columns import ID, TARGET, TIME
 from .errors import DataError
-from .frames import MAX_ABS_TARGET, from_pandas
+from .frames import MAX_ABS_TARGET, as_pandas, frame_kind, from_pandas, to_kind
 from .frequency import future_times
 from .models.intervals import band_columns
 
@@ -259,6 +259,10 @@ def _as_callers(reshaped: pd.DataFrame, caller: Any) -> Any:
         return pd.Series(reshaped[TARGET].to_numpy(), index=pd.Index(reshaped[TIME].to_numpy()), name=caller.name)
     if isinstance(caller, pd.DataFrame):
         return reshaped[[c for c in caller.columns if c in reshaped.columns]]
+    kind = frame_kind(caller)
+    if kind != "pandas":  # NOTE: a polars DataFrame or a pyarrow Table, rebuilt as one
+        names = caller.columns if kind == "polars" else caller.column_names
+        return to_kind(reshaped[[c for c in names if c in reshaped.columns]], kind)
     return reshaped
 
 
@@ -415,7 +419,12 @@ class PendingAudit:
             for fold in plan.folds
             for kind in (kinds if options.exhaustive else [kinds[fold.index % len(kinds)]])
         ]
-        self.runner = _Runner(snap, df, from_pandas(df), spec, options.fresh_process)
+        self.runner = _Runner(snap, df, from_pandas(as_pandas(df)[0]), spec, options.fresh_process)
+        if frame_kind(df) != "pandas":
+            self.runner.notes.append(
+                f"The data came as a {frame_kind(df)} frame: the reruns rebuild that frame on the perturbed data, "
+                "but not arrays a model took from it (pass a pandas frame to have those rebuilt too)."
+            )
         self.unswappable = snap.unswappable
         self.submitted = self.runner.start(self.jobs)
 

@@ -100,6 +100,11 @@ def as_pandas(data: Any) -> tuple[Any, FrameKind]:
     return data, "pandas"
 
 
+def frame_kind(data: Any) -> FrameKind:
+    """The kind of frame ``data`` is (``"pandas"`` for anything but a polars DataFrame or a pyarrow Table)."""
+    return "polars" if is_polars_dataframe(data) else "pyarrow" if is_pyarrow_table(data) else "pandas"
+
+
 def to_kind(frame: pd.DataFrame, kind: FrameKind) -> Any:
     """``frame`` converted to the caller's frame type ``kind`` (as :func:`as_pandas` named it).
 
