@@ -374,3 +374,15 @@ def test_the_cli_prints_the_selection_note_after_the_leaderboard_and_q_silences_
     assert note[0].endswith("nested selection was not run")
     assert cli.main([*argv, "--no-audit", "--out", str(tmp_path / "b"), "-q"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_the_measurement_script_scores_auto_against_each_single_model_on_evaluate_sgds_folds() -> None:
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    measure = runpy.run_path(str(scripts / "measure_selection.py"))["measure_against_singles"]
+    row = measure("ausbeer", tsf.load_dataset("ausbeer"), 2)
+    assert row["season"] == 4
+    assert row["series_folds"] == 2
+    singles = [row[m] for m in ("seasonal_naive", "ets", "theta")]
+    assert row["best_single_hindsight"] == min(singles)
+    assert min(singles) > 0
+    assert row["auto"] > 0
