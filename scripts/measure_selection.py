@@ -19,17 +19,31 @@ ausbeer 4 x 8, uk_lung_deaths 3 x 6, arrivals 4 x 8) and the data's season ``m``
   outer folds (again chosen on the folds it is reported on) and the reference seasonal naive.
 
 Every MASE is the backtest's mean over the outer series-folds (``BacktestResult.summary``).
+
+With ``--set tune|confirm``: the tune or confirm set of ``scripts/evaluate_sgd.py`` (its lists and
+loaders, imported), with its protocol (horizon = one season, expanding window, ``--folds`` folds at
+the end of each series, a fold used only when every series' training part is long enough for
+evaluate_sgd's SGD model, so the folds are the same as there). Per data set, one backtest of
+``"auto"`` (:class:`tsforecast.AutoSelect`, inner folds ``WalkForward(3, horizon)``) next to each of
+its three candidates, scored on the series-folds all of them forecast, without the leakage audit
+(the selection is nested by construction). *best single (hindsight)* is, per data set, the lowest
+MASE of the three candidates: chosen by looking at the very folds it is reported on, itself an
+optimistic estimate. The per-frequency and overall rows are means over data sets.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sklearn.model_selection import ParameterGrid
 
 import tsforecast as tsf
+from tsforecast.frequency import season_length
 from tsforecast.models import ETS
 
 SETTINGS = {"air_passengers": (12, 4), "ausbeer": (8, 4), "uk_lung_deaths": (6, 3), "arrivals": (8, 4)}
@@ -71,12 +85,79 @@ def measure(name: str) -> dict[str, object]:
     }
 
 
+SINGLES = ("seasonal_naive", "ets", "theta")
+"""The candidates of ``"auto"``, each also backtested on its own."""
+
+
+def _evaluate_sgd() -> Any:
+    """``scripts/evaluate_sgd.py`` as a module: the sets are defined there, once."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import evaluate_sgd
+
+    return evaluate_sgd
+
+
+def measure_against_singles(name: str, df: pd.DataFrame, n_folds: int) -> dict[str, object]:
+    """The row of one data set of a set: ``auto`` and each single candidate, evaluate_sgd's folds."""
+    ev = _evaluate_sgd()
+    season = season_length(tsf.infer_freq(df))
+    minimum = ev.SGDForecaster(lookback=2 * season, horizon=season).min_length()
+    folds = ev.WalkForward(n_splits=n_folds, horizon=season).folds(df)
+    used = sum(fold.train.groupby("unique_id").size().min() >= minimum for fold in folds)
+    row: dict[str, object] = {"data": name, "season": season, "series_folds": 0}
+    if not used:
+        return row
+    summary = tsf.backtest(
+        ["auto", *SINGLES], df, tsf.WalkForward(used, season), baselines=(), season=season, audit=False
+    ).summary()
+    row["series_folds"] = int(summary["compared"].min())
+    row.update({model: float(summary.loc[model, "mase"]) for model in ("auto", *SINGLES)})
+    row["best_single_hindsight"] = min(float(summary.loc[model, "mase"]) for model in SINGLES)
+    return row
+
+
+def measure_set(which: str, n_folds: int) -> None:
+    """Print the table of ``auto`` against the single models on evaluate_sgd's tune or confirm set."""
+    ev = _evaluate_sgd()
+    if which == "tune":
+        frames = [(name, ev.shipped(name)) for name in ev.SHIPPED]
+        specs = ev.TUNE_EXTERNAL
+    else:
+        frames, specs = [], ev.CONFIRM
+    frames += [(f"{spec[0]}::{name}", ev.confirm_frame(*spec)) for name, *spec in specs]
+    rows = []
+    for name, df in frames:
+        rows.append(measure_against_singles(name, df, n_folds))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows).set_index("data")
+    table = table[table["series_folds"] > 0]
+    scores = ["auto", *SINGLES, "best_single_hindsight"]
+    labels = ev.FREQ_NAMES
+    groups = [(f"mean {labels[s]} ({(table['season'] == s).sum()})", table[table["season"] == s]) for s in labels]
+    groups.append((f"mean all ({len(table)})", table))
+    means = pd.DataFrame({label: part[scores].mean() for label, part in groups if len(part)}).T
+    means["series_folds"] = [int(part["series_folds"].sum()) for _, part in groups if len(part)]
+    out = pd.concat([table[["series_folds", *scores]], means[["series_folds", *scores]]])
+    out["auto_vs_best_single"] = out["auto"] / out["best_single_hindsight"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(f"{which} set, {n_folds} folds, horizon one season; MASE, lower is better")
+        print(out.round(3).to_string())
+
+
 def main() -> None:
     """Measure every data set asked for and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(SETTINGS), help="comma-separated shipped data sets")
+    parser.add_argument(
+        "--set", choices=("tune", "confirm"), help="auto against single models on a set of scripts/evaluate_sgd.py"
+    )
+    parser.add_argument("--folds", type=int, default=5, help="outer folds with --set (default 5, as evaluate_sgd)")
     args = parser.parse_args()
     start = time.perf_counter()
+    if args.set:
+        measure_set(args.set, args.folds)
+        print(f"({time.perf_counter() - start:.0f} s)")
+        return
     table = pd.DataFrame([measure(name) for name in args.datasets.split(",")]).set_index("data")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(3).to_string())

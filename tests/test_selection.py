@@ -328,3 +328,61 @@ def test_the_measurement_script_prints_its_table(
     assert row.split()[0] == "uk_lung_deaths"
     assert numbers[0] == 6
     assert numbers[1] <= numbers[2]  # the best candidate is at most the median one
+
+
+# ---------------------------------------------------------------------- the note under the leaderboard ---- #
+
+_NOTE = "optimistic estimate of a choice made by this comparison"
+
+
+def _air(models: Any, **kwargs: Any) -> tsf.BacktestResult:
+    return tsf.backtest(models, tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), audit=False, **kwargs)
+
+
+def test_one_ranked_model_gets_no_selection_note() -> None:
+    assert _air("seasonal_naive", baselines=()).selection_note() == ""
+
+
+def test_the_selection_note_counts_the_models_and_series_folds_and_says_nested_selection_was_not_run() -> None:
+    res = _air("naive")
+    note = res.selection_note()
+    assert note.startswith(f"2 models compared on the same {len(res.compared())} series-folds: ")
+    assert _NOTE in note
+    assert note.endswith("; nested selection was not run")
+
+
+def test_the_selection_note_names_a_nested_selector_with_its_score(tmp_path: Path) -> None:
+    res = _air(["auto", "naive"])
+    note = res.selection_note()
+    assert note.startswith(f"3 models compared on the same {len(res.compared())} series-folds: ")
+    assert note.endswith(f"; nested selection was run: auto (mean MASE {res.summary().loc['auto', 'mase']:.3f})")
+    html = (res.save(tmp_path) / "report.html").read_text(encoding="utf-8")
+    assert f'<p class="note" id="selection-note">{note}.</p>' in html
+
+
+def test_the_cli_prints_the_selection_note_after_the_leaderboard_and_q_silences_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tsforecast import cli
+
+    argv = ["backtest", "air_passengers", "--horizon", "12", "--folds", "2", "--model", "naive,seasonal_naive"]
+    assert cli.main([*argv, "--no-audit", "--out", str(tmp_path / "a")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    note = [line for line in lines if _NOTE in line]
+    assert note == ["note: 2 models compared on the same 2 series-folds: " + note[0].split(": ", 2)[2]]
+    assert lines.index(note[0]) > next(i for i, line in enumerate(lines) if line.startswith("ranked on the"))
+    assert note[0].endswith("nested selection was not run")
+    assert cli.main([*argv, "--no-audit", "--out", str(tmp_path / "b"), "-q"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_the_measurement_script_scores_auto_against_each_single_model_on_evaluate_sgds_folds() -> None:
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    measure = runpy.run_path(str(scripts / "measure_selection.py"))["measure_against_singles"]
+    row = measure("ausbeer", tsf.load_dataset("ausbeer"), 2)
+    assert row["season"] == 4
+    assert row["series_folds"] == 2
+    singles = [row[m] for m in ("seasonal_naive", "ets", "theta")]
+    assert row["best_single_hindsight"] == min(singles)
+    assert min(singles) > 0
+    assert row["auto"] > 0

@@ -216,6 +216,39 @@ class BacktestResult:
                 table[f"{model}{suffix}"] = wide.get((source, model), np.nan)
         return table.reset_index()[[ID, TIME, "cutoff", *table.columns]]
 
+    def selection_note(self) -> str:
+        """What the leaderboard's best score is worth as an estimate, when it ranks more than one model.
+
+        Ranking several models on the same folds and keeping the best is a selection made on the
+        folds that score it, so the best score flatters the choice; a nested selector
+        (:class:`~tsforecast.WalkForwardSearch`, :class:`~tsforecast.AutoSelect`) chooses on each
+        fold's own past and its score is honest. The note says how many models were compared on how
+        many series-folds (:meth:`compared`) and names the nested selectors in the run with their
+        mean MASE, or says none was run.
+
+        Returns
+        -------
+        str
+            One line; empty when at most one model is ranked.
+        """
+        summary = self.summary()
+        ranked = summary[summary["forecast"] > 0]
+        if len(ranked) < 2:
+            return ""
+        note = (
+            f"{len(ranked)} models compared on the same {len(self.compared())} series-folds: the best of them "
+            "on these folds is an optimistic estimate of a choice made by this comparison; nested selection "
+            "(tsf.WalkForwardSearch / tsf.AutoSelect, --model auto) gives an honest one"
+        )
+        specs = self.settings.get("models", {})
+        selectors = [
+            name for name in ranked.index if str(specs.get(name, "")).startswith(("AutoSelect(", "WalkForwardSearch("))
+        ]
+        if not selectors:
+            return note + "; nested selection was not run"
+        runs = ", ".join(f"{name} (mean MASE {_number(ranked.loc[name, 'mase'])})" for name in selectors)
+        return f"{note}; nested selection was run: {runs}"
+
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary written to ``summary.json``."""
         summary = self.summary()
@@ -275,6 +308,11 @@ class BacktestResult:
             f"series={int(self.settings['series'])}, best={best!r} (MASE {summary.loc[best, 'mase']:.4g} on "
             f"{int(summary.loc[best, 'compared'])} series-folds), audit={audit})"
         )
+
+
+def _number(value: Any) -> str:
+    """A score to three decimals, ``n/a`` when it is not finite."""
+    return f"{float(value):.3f}" if np.isfinite(float(value)) else "n/a"
 
 
 def _finite_or_none(value: Any) -> float | int | None:

@@ -440,6 +440,8 @@ def _backtest(args: argparse.Namespace) -> int:
     _phase(args, f"writing results to {out}")
     written = _save(result, out, columns, wide=args.wide)
     _say(args, _leaderboard(result.summary(sort_by=args.sort_by)))
+    if note := result.selection_note():
+        _say(args, f"note: {note}")
     if len(result.skipped):
         _say(args, f"note: {len(result.skipped)} series left out of a fold (see 'skipped' in summary.json)")
     _say(args, _audit_line(result))

@@ -147,6 +147,7 @@ def _leaderboard(result: BacktestResult, summary: pd.DataFrame, styles: dict[str
         "models": len(summary) - len(unranked),
         "unranked": unranked,
         "gaps": int(summary["left_out"].sum()),
+        "selection": result.selection_note(),
     }
 
 
