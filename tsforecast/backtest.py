@@ -505,7 +505,8 @@ def backtest(
         must equal the folds' (horizon plus gap: a name takes it); a ``season`` left ``None`` takes
         the run's ``season``.
     df : DataFrame
-        Long frame ``unique_id, ds, y`` (validated with :func:`~tsforecast.from_pandas`).
+        Long frame ``unique_id, ds, y`` (validated with :func:`~tsforecast.from_pandas`): pandas, polars or
+        pyarrow; the result's frames are pandas.
     cv : splitter
         :class:`~tsforecast.WalkForward`, scikit-learn's ``TimeSeriesSplit``, or any object with
         ``split``; it runs on the positions of the global time axis, and each fold must train and
