@@ -91,7 +91,14 @@ class Sizes:
 
 
 QUICK = Sizes(
-    snaive=(100, 120), ets=(4, 120), sgd=(3, 144), sgd_params=(("epochs", 2), ("max_steps", 10)), cli_repeats=1
+    snaive=(100, 120),
+    ets=(4, 120),
+    sgd=(3, 144),
+    sgd_params=(("epochs", 2), ("max_steps", 10)),
+    repeats=1,
+    help_repeats=1,
+    cli_repeats=1,
+    cli_model="naive",
 )
 
 
