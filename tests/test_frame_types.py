@@ -154,7 +154,10 @@ class _FramePeeker(LocalForecaster):
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
         held = self.data
-        values = held.column("y").to_numpy() if isinstance(held, pa.Table) else held["y"].to_numpy()
+        if isinstance(held, np.ndarray):
+            values = held
+        else:
+            values = held.column("y").to_numpy() if isinstance(held, pa.Table) else held["y"].to_numpy()
         return np.asarray(values[len(y) : len(y) + self.horizon], dtype=float)
 
 
@@ -178,3 +181,13 @@ def test_a_column_taken_from_a_polars_frame_makes_the_audit_incomplete() -> None
     audit = tsf.audit_leakage(model, df, tsf.WalkForward(2, 12), fresh_process=False)
     assert audit.status == "incomplete"
     assert "a polars DataFrame beside the caller's DataFrame" in audit.notes[-1]
+
+
+@pytest.mark.parametrize("taken", ["numpy", "pandas"])
+def test_values_taken_from_a_polars_frame_make_the_audit_incomplete_never_passed(taken: str) -> None:
+    df = pl.from_pandas(tsf.load_dataset("air_passengers"))
+    held = df["y"].to_numpy() if taken == "numpy" else df.to_pandas()  # as a user's script takes them
+    model = _FramePeeker(12, held)
+    audit = tsf.audit_leakage(model, df, tsf.WalkForward(2, 12), fresh_process=False)
+    assert audit.status == "incomplete"
+    assert "holding values of the caller's DataFrame" in audit.notes[-1]

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import TARGET, TIME
+from .frames import as_pandas
 
 __all__ = ["Snapshot", "restore", "snapshot"]
 
@@ -116,14 +117,34 @@ def _locate(obj: Any, caller: Any, columns: dict[str, np.ndarray]) -> _View | st
     return None
 
 
-def _foreign(obj: Any, caller: Any) -> str | None:
-    """A description of a polars or pyarrow object held beside a caller's polars or pyarrow frame (data taken
-    from that frame, which the reruns cannot rebuild); else None."""
+def _foreign(obj: Any, caller: Any, known: np.ndarray | None) -> str | None:
+    """Beside a caller's polars or pyarrow frame, whose views the reruns cannot rebuild: a description of a held
+    polars or pyarrow object, or of an array or Series holding values of a perturbed column (``known``, sorted;
+    perhaps taken from that frame); else None."""
+    if known is None or obj is caller:
+        return None
     library, name = type(obj).__module__.partition(".")[0], type(obj).__name__
-    held = name in ("DataFrame", "LazyFrame", "Series", "Table", "RecordBatch") or name.endswith("Array")
-    if library in ("polars", "pyarrow") and held and type(caller).__module__.partition(".")[0] in ("polars", "pyarrow"):
-        return f"a {library} {type(obj).__name__} beside the caller's {type(caller).__name__} (perhaps taken from it)"
+    if library in ("polars", "pyarrow"):
+        held = name in ("DataFrame", "LazyFrame", "Series", "Table", "RecordBatch") or name.endswith("Array")
+        described = f"a {library} {name} beside the caller's {type(caller).__name__} (perhaps taken from it)"
+        return described if held else None
+    values = _values(obj)
+    if values is None or values.dtype.kind not in "fiu" or values.size < 2:
+        return None
+    flat = values.reshape(-1)
+    hits = np.isin(flat, known).mean() if flat.size else 0.0
+    if hits >= 0.5:
+        return f"a {name} of shape {values.shape} holding values of the caller's {type(caller).__name__}"
     return None
+
+
+def _known_values(caller: Any, names: tuple[str, ...]) -> np.ndarray | None:
+    """The sorted distinct values of the perturbed columns of a caller's polars or pyarrow frame; else None."""
+    frame, kind = as_pandas(caller)
+    if kind == "pandas":
+        return None
+    present = [name for name in names if name in frame.columns]
+    return np.unique(frame[present].to_numpy(dtype="float64", na_value=np.nan).reshape(-1)) if present else None
 
 
 def _rebuild(view: _View, data: Any) -> Any:
@@ -151,15 +172,15 @@ def _rebuild(view: _View, data: Any) -> Any:
 class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
     """cloudpickle, with the caller's frame and every rebuildable view of its perturbed columns as placeholders."""
 
-    def __init__(self, file: io.BytesIO, caller: Any, columns: dict[str, np.ndarray]) -> None:
+    def __init__(self, file: io.BytesIO, caller: Any, columns: dict[str, np.ndarray], known: np.ndarray | None) -> None:
         super().__init__(file)
-        self._caller, self._columns = caller, columns
+        self._caller, self._columns, self._known = caller, columns, known
         self.unswappable: list[str] = []
 
     def persistent_id(self, obj: Any) -> Any:
         if obj is self._caller:
             return (_FRAME,)
-        found = _foreign(obj, self._caller) or _locate(obj, self._caller, self._columns)
+        found = _foreign(obj, self._caller, self._known) or _locate(obj, self._caller, self._columns)
         if isinstance(found, _View):
             return (_VIEW, found)
         if found is not None:
@@ -219,9 +240,9 @@ def _walk(obj: Any, seen: set[int]) -> Iterator[Any]:
 
 def snapshot(model: Any, baselines: Any, caller: Any, columns: tuple[str, ...]) -> Snapshot:
     """Take the :class:`Snapshot` of the models before a clean run (``columns``: those a rerun perturbs)."""
-    arrays = _columns(caller, columns)
+    arrays, known = _columns(caller, columns), _known_values(caller, columns)
     buffer = io.BytesIO()
-    pickler = _Pickler(buffer, caller, arrays)
+    pickler = _Pickler(buffer, caller, arrays, known)
     try:
         pickler.dump((model, baselines))
         return Snapshot(buffer.getvalue(), None, unswappable=tuple(dict.fromkeys(pickler.unswappable)))
@@ -231,7 +252,7 @@ def snapshot(model: Any, baselines: Any, caller: Any, columns: tuple[str, ...]) 
     keep: dict[int, Any] = {id(caller): caller}
     unswappable = []
     for obj in _walk((model, baselines), set()):
-        found = (None if obj is caller else _foreign(obj, caller)) or _locate(obj, caller, arrays)
+        found = _foreign(obj, caller, known) or _locate(obj, caller, arrays)
         if isinstance(found, _View):
             views[id(obj)], keep[id(obj)] = found, obj
         elif found is not None:

@@ -423,7 +423,8 @@ class PendingAudit:
         if frame_kind(df) != "pandas":
             self.runner.notes.append(
                 f"The data came as a {frame_kind(df)} frame: the reruns rebuild that frame on the perturbed data, "
-                "but not arrays a model took from it (pass a pandas frame to have those rebuilt too)."
+                "but not data a model took from it, which make the verdict incomplete (pass a pandas frame to have "
+                "its columns and their views rebuilt too)."
             )
         self.unswappable = snap.unswappable
         self.submitted = self.runner.start(self.jobs)
