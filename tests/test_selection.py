@@ -386,3 +386,12 @@ def test_the_measurement_script_scores_auto_against_each_single_model_on_evaluat
     assert row["best_single_hindsight"] == min(singles)
     assert min(singles) > 0
     assert row["auto"] > 0
+
+
+def test_the_selection_note_recognises_a_users_subclass_of_a_selector() -> None:
+    class MySearch(tsf.WalkForwardSearch):  # a user's own search: still nested selection
+        pass
+
+    search = MySearch(tsf.ETS(horizon=12), {"damped": [True, False]}, inner_cv=tsf.WalkForward(2, 12))
+    res = tsf.backtest(search, tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), baselines=("naive",))
+    assert "; nested selection was run: " in res.selection_note()

@@ -40,6 +40,7 @@ from .metrics import (
     metric_value,
 )
 from .models.intervals import band_columns, band_levels
+from .models.selection import Selector
 
 __all__ = ["BacktestResult", "audit_leakage", "backtest"]
 
@@ -240,10 +241,8 @@ class BacktestResult:
             "on these folds is an optimistic estimate of a choice made by this comparison; nested selection "
             "(tsf.WalkForwardSearch / tsf.AutoSelect, --model auto) gives an honest one"
         )
-        specs = self.settings.get("models", {})
-        selectors = [
-            name for name in ranked.index if str(specs.get(name, "")).startswith(("AutoSelect(", "WalkForwardSearch("))
-        ]
+        nested = set(self.settings.get("nested_selectors", ()))
+        selectors = [name for name in ranked.index if name in nested]
         if not selectors:
             return note + "; nested selection was not run"
         runs = ", ".join(f"{name} (mean MASE {_number(ranked.loc[name, 'mase'])})" for name in selectors)
@@ -448,6 +447,7 @@ def _settings(plan: Plan, cv: Any, *, source: str | None, engine: str, metrics: 
         "engine": engine,
         "temporal_check": "passed: no shuffling, every fold trains strictly before it tests",
         "models": {entry.name: _full_repr(entry.model) for entry in plan.entries},
+        "nested_selectors": [entry.name for entry in plan.entries if isinstance(entry.model, Selector)],
         "reference": next(entry.name for entry in plan.entries if entry.reference),
         "intervals": None if plan.levels is None else {"level": list(plan.levels), "method": plan.interval_method},
         "metrics": {

@@ -39,7 +39,7 @@ from .batch import Fit, histories_of
 from .forecaster import Forecaster, as_long_frame
 from .statistical import _POSITIVE_INT
 
-__all__ = ["AutoSelect", "WalkForwardSearch", "selection_optimism"]
+__all__ = ["AutoSelect", "Selector", "WalkForwardSearch", "selection_optimism"]
 
 AUTO_MODELS = ("seasonal_naive", "ets", "theta")
 """The default candidates of :class:`AutoSelect` (the model name ``"auto"``): cheap and complementary."""
@@ -129,8 +129,9 @@ def inner_scores(
     return table[np.isfinite(table["mase"].to_numpy(dtype="float64"))].reset_index(drop=True)
 
 
-class _Selector(Forecaster):
-    """What both selectors share: the MASE season and the inner folds.
+class Selector(Forecaster):
+    """The base of the nested selectors (:class:`WalkForwardSearch`, :class:`AutoSelect`): the MASE season, the inner
+    folds; a backtest names its entries of this class as nested selection.
 
     A selector's fit runs a whole selection, so conformal calibration fits it once per calibration span.
     """
@@ -168,7 +169,7 @@ class _Selector(Forecaster):
         return fitted.fit(frame) if self.covariates_ is None else fitted.fit(frame, covariates=self.covariates_)
 
 
-class WalkForwardSearch(_Selector):
+class WalkForwardSearch(Selector):
     """Tune a model on inner walk-forward folds cut inside each fit's training data.
 
     On ``fit``, every candidate (the model with one setting of the grid) is scored on the inner folds
@@ -313,7 +314,7 @@ def _forecasts(model: Forecaster, frame: pd.DataFrame, horizon: int) -> np.ndarr
     return predicted["y_hat"].to_numpy(dtype="float64").reshape(-1, horizon)
 
 
-class AutoSelect(_Selector):
+class AutoSelect(Selector):
     """Choose a model per series on inner walk-forward folds cut inside each fit's training data.
 
     On ``fit``, every candidate is scored on the inner folds of ``inner_cv`` cut inside the data
