@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -10,8 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.ensemble import (
+    GradientBoostingRegressor,
+    HistGradientBoostingRegressor,
+    RandomForestRegressor,
+    StackingRegressor,
+)
 from sklearn.linear_model import Ridge, SGDRegressor
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -101,6 +108,14 @@ def test_shuffling_hidden_in_a_pipeline_or_in_early_stopping_is_refused() -> Non
     stopping = HistGradientBoostingRegressor(early_stopping=True)  # a random validation split
     with pytest.raises(ShuffleError, match=r"with early_stopping=True"):
         tsf.RegressionForecaster(stopping, lags=2, horizon=1).fit(y)
+    for estimator, word in [
+        (SGDRegressor(shuffle=np.True_), "shuffle=True"),  # a numpy boolean is a boolean
+        (GridSearchCV(Ridge(), {"alpha": [1.0, 2.0]}), "its own cross-validation (cv)"),  # k-fold by default
+        (StackingRegressor([("ridge", Ridge())]), "its own cross-validation (cv)"),  # refused for that, not its type
+        (GradientBoostingRegressor(n_iter_no_change=3), "n_iter_no_change=3"),  # a random validation split
+    ]:
+        with pytest.raises(ShuffleError, match=re.escape(word)):
+            tsf.RegressionForecaster(estimator, lags=2, horizon=1).fit(y)
     automatic = HistGradientBoostingRegressor(max_iter=2)  # early_stopping="auto": on above 10,000 rows
     tsf.RegressionForecaster(automatic, lags=2, horizon=1).fit(y)  # 38 windows: no early stopping, accepted
     with pytest.raises(ShuffleError, match=r"stops early above 10,000 rows, .* 10,198 training windows"):

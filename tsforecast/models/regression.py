@@ -74,8 +74,11 @@ class RegressionForecaster(Forecaster):
     DataTypeError
         From ``fit``, if ``estimator`` lacks ``fit``, ``predict`` or ``get_params``, or is a classifier.
     ShuffleError
-        From ``fit``, if ``estimator`` shuffles its training rows (``shuffle=True``, the default of
-        ``SGDRegressor`` and ``MLPRegressor``): pass it with ``shuffle=False``.
+        From ``fit``, if ``estimator`` (or a step or member of it) shuffles its training rows
+        (``shuffle=True``, the default of ``SGDRegressor`` and ``MLPRegressor``), stops early on a random
+        validation split (``early_stopping=True``; ``n_iter_no_change`` without an ``early_stopping``
+        switch; ``early_stopping="auto"`` above 10,000 windows) or cross-validates its rows (any ``cv``
+        parameter). Bootstrap resampling (random forests, bagging) holds nothing out and is allowed.
     DataError
         From ``fit``, for a lag below 1 or a parameter out of range, or a series shorter than
         :meth:`min_length`; from ``predict``, for a series shorter than the window the lags read.
@@ -172,7 +175,7 @@ class RegressionForecaster(Forecaster):
                 f"Got {self.lags!r} instead."
             )
         estimator = self.estimator
-        if not all(callable(getattr(estimator, method, None)) for method in ("fit", "predict", "get_params")):
+        if not all(callable(getattr(type(estimator), method, None)) for method in ("fit", "predict", "get_params")):
             raise DataTypeError(
                 f"The 'estimator' parameter of {name} must be a scikit-learn regressor with fit, predict and "
                 f"get_params (e.g. sklearn.linear_model.Ridge()). Got {type(estimator).__name__} instead."
@@ -183,6 +186,26 @@ class RegressionForecaster(Forecaster):
                 f"{type(estimator).__name__} was passed to {name} with {shuffles[0]}=True: it shuffles its "
                 f"training rows or holds out a random validation split. {SHUFFLE_REASON} Pass it with "
                 f"{shuffles[0]}=False."
+            )
+        params = estimator.get_params(deep=True)
+        splits = [key for key in params if key.split("__")[-1] == "cv"]
+        if splits:
+            raise ShuffleError(
+                f"{type(estimator).__name__} was passed to {name} with its own cross-validation ({splits[0]}): "
+                "it would split the windows, stacked series by series, without regard to time (a default cv is "
+                f"k-fold). {SHUFFLE_REASON} Tune with tsf.WalkForwardSearch instead, or pass a plain regressor."
+            )
+        stopping = [
+            key
+            for key, setting in params.items()
+            if key.split("__")[-1] == "n_iter_no_change"
+            and setting is not None
+            and f"{key.rpartition('__')[0]}__early_stopping".lstrip("_") not in params
+        ]
+        if stopping:
+            raise ShuffleError(
+                f"{type(estimator).__name__} was passed to {name} with {stopping[0]}={params[stopping[0]]}: it "
+                f"stops early on a random validation split. {SHUFFLE_REASON} Pass it with {stopping[0]}=None."
             )
         if is_classifier(estimator):
             raise DataTypeError(
@@ -278,8 +301,11 @@ _AUTO_EARLY_STOPPING_ROWS = 10_000
 def _settings(estimator: Any, name: str, value: object) -> list[str]:
     """The parameters of ``estimator`` (nested ones included, as in a pipeline) called ``name`` set to ``value``."""
     params = estimator.get_params(deep=True)
-    return [
-        key
-        for key, setting in params.items()
-        if key.split("__")[-1] == name and setting == value and (type(setting) is type(value))
-    ]
+    return [key for key, setting in params.items() if key.split("__")[-1] == name and _is(setting, value)]
+
+
+def _is(setting: object, value: object) -> bool:
+    """Whether a parameter's ``setting`` is ``value``: a boolean of any kind (``np.True_`` too) or a string."""
+    if isinstance(value, bool):
+        return isinstance(setting, (bool, np.bool_)) and bool(setting) is value
+    return isinstance(setting, str) and setting == value
