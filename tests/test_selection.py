@@ -395,3 +395,16 @@ def test_the_selection_note_recognises_a_users_subclass_of_a_selector() -> None:
     search = MySearch(tsf.ETS(horizon=12), {"damped": [True, False]}, inner_cv=tsf.WalkForward(2, 12))
     res = tsf.backtest(search, tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), baselines=("naive",))
     assert "; nested selection was run: " in res.selection_note()
+
+
+def test_a_search_is_checkpointed_and_resumed_like_any_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    df, cv = tsf.load_dataset("ausbeer"), tsf.WalkForward(3, 8)
+    search = tsf.WalkForwardSearch(tsf.ETS(horizon=8), {"damped": [True, False]}, inner_cv=tsf.WalkForward(2, 8))
+    first = tsf.backtest(search, df, cv, baselines=(), checkpoint=tmp_path)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a stored fold was recomputed")
+
+    monkeypatch.setattr(tsf.WalkForwardSearch, "fit_forecast", refuse)
+    again = tsf.backtest(search, df, cv, baselines=(), checkpoint=tmp_path)  # in this process: the patch holds
+    pd.testing.assert_frame_equal(first.forecasts, again.forecasts)
