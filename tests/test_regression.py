@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import tsforecast as tsf
+from tsforecast.audit import AuditOptions
 from tsforecast.errors import DataError, DataTypeError, ShuffleError
 
 MODELS = {
@@ -191,9 +192,30 @@ def test_clear_refusals(params: dict[str, Any], error: type[Exception], message:
 
 def test_a_series_too_short_for_its_lags_is_refused() -> None:
     model = tsf.RegressionForecaster(Ridge(), lags=4, horizon=3, difference=2)
-    assert model.min_length() == 7  # 4 lags + 2 for the differences + 1 target (recursive)
-    with pytest.raises(DataError, match=r"Series 's2' has 6 observations; .* needs at least 7 to be fitted"):
-        model.fit(panel([10, 6]))
-    model.fit(panel([10, 7]))
+    assert model.min_length() == 8  # two windows: 4 lags + 2 for the differences + 1 target (recursive), + 1
+    assert model.calibration_length() == 12  # more windows than lags: a determined regression
+    with pytest.raises(DataError, match=r"Series 's2' has 7 observations; .* needs at least 8 to be fitted"):
+        model.fit(panel([10, 7]))
+    model.fit(panel([10, 8]))
     with pytest.raises(DataError, match=r"has 5 observations; .* needs at least 6 to be forecast"):
         model.predict(panel([10, 5]))
+
+
+def test_lightgbm_backtests_with_bands_passes_the_audit_and_is_deterministic() -> None:
+    lightgbm = pytest.importorskip("lightgbm")  # the optional extra (installed with the test extra)
+    df = tsf.load_dataset("air_passengers")
+
+    def model() -> tsf.RegressionForecaster:
+        booster = lightgbm.LGBMRegressor(n_estimators=30, subsample=0.8, subsample_freq=1, verbose=-1)
+        return tsf.RegressionForecaster(booster, lags=24, horizon=12, difference=12, random_state=0)
+
+    result = tsf.backtest(
+        model(), df, tsf.WalkForward(3, 12), baselines=(), level=(80, 95), audit=AuditOptions(fresh_process=False)
+    )
+    assert result.audit is not None
+    assert result.audit.passed
+    mine = result.forecasts[result.forecasts["model"] == result.models[0]]
+    assert np.isfinite(mine[["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]].to_numpy()).all()
+    assert (np.diff(mine[["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]].to_numpy(), axis=1) >= 0).all()
+    again = tsf.backtest(model(), df, tsf.WalkForward(3, 12), baselines=(), level=(80, 95))
+    pd.testing.assert_frame_equal(result.forecasts, again.forecasts)  # bagging, seeded: the same forecasts

@@ -136,8 +136,13 @@ class RegressionForecaster(Forecaster):
         self.random_state = random_state
 
     def min_length(self) -> int:
-        """Fewest observations a series needs to be fitted: one window, its past and its targets."""
-        return self._past() + self._n_targets()
+        """Fewest observations a series needs to be fitted: two windows (scikit-learn estimators need two rows)."""
+        return self._past() + self._n_targets() + 1
+
+    def calibration_length(self) -> int:
+        """Enough observations for more windows than lags, so that a calibration fit is a determined regression
+        like the one it calibrates, not one fitted on a few rows."""
+        return self.min_length() + len(self._lags())
 
     def training_rows(self, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """The features and targets ``fit`` gives the estimator(s) for the history ``y``.
