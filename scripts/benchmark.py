@@ -6,13 +6,15 @@ Run it from the repository root::
     python scripts/benchmark.py --quick --out /tmp/B.md  # smoke run: under 2 minutes, no peers needed
     python scripts/benchmark.py --speed-only --out /tmp/S.md  # the speed table and the panel scaling table
     python scripts/benchmark.py --targets                 # the five speed targets: ~10 minutes on 2 cores
+    python scripts/benchmark.py --regression              # RegressionForecaster(LightGBM) beside mlforecast
 
 Options: ``--quick`` (2 datasets, 2 folds, a few SGD epochs, a tiny panel; no intervals), ``--out PATH``
 (where the Markdown report goes, default ``BENCHMARKS.md``), ``--skip-speed`` (no panel timing and no
 scaling sweeps), ``--speed-only`` (the panel timing and the panel scaling table, nothing else),
 ``--skip-peers`` (tsforecast only), ``--intervals-only`` (only the prediction-interval comparison),
 ``--intervals-sgd N`` (run the slow ``sgd`` model's intervals on the first N of its series, default 3),
-``--targets`` (only the speed targets; with ``--quick``, at smoke-test sizes).
+``--targets`` (only the speed targets; with ``--quick``, at smoke-test sizes), ``--regression`` (only
+``tsf.RegressionForecaster`` with LightGBM beside mlforecast's, in the peers' environment with lightgbm).
 
 What it measures, one module of ``scripts/bench/`` each (``settings``: datasets and sizes;
 ``peers``: one adapter per system; ``markdown``: the report):
@@ -63,6 +65,9 @@ from bench.common import installed
 from bench.intervals import intervals
 from bench.markdown import Report, machine, targets
 from bench.memory import memory
+from bench.regression import BEGIN as REGRESSION_BEGIN
+from bench.regression import END as REGRESSION_END
+from bench.regression import regression_peer
 from bench.scaling import panel_scaling, scaling
 from bench.settings import PEERS, config
 from bench.speed import speed_panel
@@ -80,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--intervals-only", action="store_true", help="only the prediction-interval comparison")
     parser.add_argument("--intervals-sgd", type=int, default=3, metavar="N", help="sgd intervals on N series")
     parser.add_argument("--targets", action="store_true", help="only the speed targets (their section of --out)")
+    parser.add_argument(
+        "--regression", action="store_true", help="only RegressionForecaster(LightGBM) beside mlforecast's"
+    )
     args = parser.parse_args(argv)
     if args.speed_only and args.skip_speed:
         parser.error("--speed-only and --skip-speed exclude each other")
@@ -91,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     peers = [] if args.skip_peers else [p for p in PEERS if installed(p)]
     missing = [] if args.skip_peers else [p for p in PEERS if not installed(p)]
     command = "python scripts/benchmark.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.regression:  # NOTE: its own section of --out, like --targets
+        section = regression_peer(cfg)
+        write_section(args.out, section, REGRESSION_BEGIN, REGRESSION_END)
+        print("\n" + section, flush=True)
+        return 0
     if args.targets:  # NOTE: before the Report below, which would overwrite --out
         text = speed_targets(QUICK if args.quick else Sizes(), peers, command.strip(), args.quick)
         write_section(args.out, text)

@@ -394,12 +394,13 @@ def section(
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put ``text`` into ``path`` in place of the section a previous run wrote there, else at its end."""
+def write_section(path: Path, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put ``text`` (which starts with ``begin`` and ends with ``end``) into ``path`` in place of the section a
+    previous run wrote there, else at its end."""
     old = path.read_text() if path.exists() else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text + rest.split(END, 1)[1]
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        new = head + text + rest.split(end, 1)[1]
     else:
         new = old.rstrip("\n") + ("\n\n" if old.strip() else "") + text + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
