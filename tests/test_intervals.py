@@ -195,7 +195,7 @@ def test_a_higher_level_whose_larger_sample_gives_a_narrower_band_is_widened_to_
     new_series=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_half_widths_nest_across_levels_for_any_mix_of_samples(
     n_series: int,
     n_origins: int,

@@ -58,7 +58,7 @@ pairs = st.integers(min_value=1, max_value=30).flatmap(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(pairs)
 def test_smape_lies_in_0_200_and_is_symmetric(pair: tuple[list[float], list[float]]) -> None:
     y_true, y_pred = pair
@@ -67,7 +67,7 @@ def test_smape_lies_in_0_200_and_is_symmetric(pair: tuple[list[float], list[floa
     assert value == pytest.approx(smape(y_pred, y_true), rel=1e-12, abs=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(pairs)
 def test_rmse_is_at_least_mae(pair: tuple[list[float], list[float]]) -> None:
     y_true, y_pred = pair
