@@ -206,16 +206,16 @@ def test_lightgbm_backtests_with_bands_passes_the_audit_and_is_deterministic() -
     df = tsf.load_dataset("air_passengers")
 
     def model() -> tsf.RegressionForecaster:
-        booster = lightgbm.LGBMRegressor(n_estimators=30, subsample=0.8, subsample_freq=1, verbose=-1)
+        booster = lightgbm.LGBMRegressor(n_estimators=10, subsample=0.8, subsample_freq=1, n_jobs=1, verbose=-1)
         return tsf.RegressionForecaster(booster, lags=24, horizon=12, difference=12, random_state=0)
 
     result = tsf.backtest(
-        model(), df, tsf.WalkForward(3, 12), baselines=(), level=(80, 95), audit=AuditOptions(fresh_process=False)
+        model(), df, tsf.WalkForward(1, 12), baselines=(), level=(80, 95), audit=AuditOptions(fresh_process=False)
     )
     assert result.audit is not None
     assert result.audit.passed
     mine = result.forecasts[result.forecasts["model"] == result.models[0]]
     assert np.isfinite(mine[["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]].to_numpy()).all()
     assert (np.diff(mine[["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]].to_numpy(), axis=1) >= 0).all()
-    again = tsf.backtest(model(), df, tsf.WalkForward(3, 12), baselines=(), level=(80, 95))
+    again = tsf.backtest(model(), df, tsf.WalkForward(1, 12), baselines=(), level=(80, 95))
     pd.testing.assert_frame_equal(result.forecasts, again.forecasts)  # bagging, seeded: the same forecasts
