@@ -185,32 +185,11 @@ class RegressionForecaster(Forecaster):
                 f"The 'estimator' parameter of {name} must be a scikit-learn regressor with fit, predict and "
                 f"get_params (e.g. sklearn.linear_model.Ridge()). Got {type(estimator).__name__} instead."
             )
-        shuffles = _settings(estimator, "shuffle", True) + _settings(estimator, "early_stopping", True)
-        if shuffles:
+        problem = _random_split(estimator)
+        if problem is not None:
             raise ShuffleError(
-                f"{type(estimator).__name__} was passed to {name} with {shuffles[0]}=True: it shuffles its "
-                f"training rows or holds out a random validation split. {SHUFFLE_REASON} Pass it with "
-                f"{shuffles[0]}=False."
-            )
-        params = estimator.get_params(deep=True)
-        splits = [key for key in params if key.split("__")[-1] == "cv"]
-        if splits:
-            raise ShuffleError(
-                f"{type(estimator).__name__} was passed to {name} with its own cross-validation ({splits[0]}): "
-                "it would split the windows, stacked series by series, without regard to time (a default cv is "
-                f"k-fold). {SHUFFLE_REASON} Tune with tsf.WalkForwardSearch instead, or pass a plain regressor."
-            )
-        stopping = [
-            key
-            for key, setting in params.items()
-            if key.split("__")[-1] == "n_iter_no_change"
-            and setting is not None
-            and f"{key.rpartition('__')[0]}__early_stopping".lstrip("_") not in params
-        ]
-        if stopping:
-            raise ShuffleError(
-                f"{type(estimator).__name__} was passed to {name} with {stopping[0]}={params[stopping[0]]}: it "
-                f"stops early on a random validation split. {SHUFFLE_REASON} Pass it with {stopping[0]}=None."
+                f"{type(estimator).__name__} was passed to {name} with {problem}. {SHUFFLE_REASON} "
+                "Pass it without (tune with tsf.WalkForwardSearch), or pass a plain regressor."
             )
         if is_classifier(estimator):
             raise DataTypeError(
@@ -307,6 +286,27 @@ def _settings(estimator: Any, name: str, value: object) -> list[str]:
     """The parameters of ``estimator`` (nested ones included, as in a pipeline) called ``name`` set to ``value``."""
     params = estimator.get_params(deep=True)
     return [key for key, setting in params.items() if key.split("__")[-1] == name and _is(setting, value)]
+
+
+def _random_split(estimator: Any) -> str | None:
+    """What in ``estimator`` (or a step or member of it) shuffles its rows or scores on rows drawn from them at
+    random, as a phrase for the refusal; None when nothing does (``early_stopping="auto"`` is judged at fit)."""
+    shuffles, stops = _settings(estimator, "shuffle", True), _settings(estimator, "early_stopping", True)
+    if shuffles:
+        return f"{shuffles[0]}=True: it shuffles its training rows"
+    if stops:
+        return f"{stops[0]}=True: it stops early on a random validation split"
+    params = estimator.get_params(deep=True)
+    for key, setting in params.items():
+        owner, _, name = key.rpartition("__")
+        if name == "cv":
+            return (
+                f"its own cross-validation ({key}): it would split the windows, stacked series by series, "
+                "without regard to time (a default cv is k-fold)"
+            )
+        if name == "n_iter_no_change" and setting is not None and f"{owner}__early_stopping".lstrip("_") not in params:
+            return f"{key}={setting}: it stops early on a random validation split"
+    return None
 
 
 def _is(setting: object, value: object) -> bool:
