@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -219,3 +223,19 @@ def test_lightgbm_backtests_with_bands_passes_the_audit_and_is_deterministic() -
     assert (np.diff(mine[["y_lo_95", "y_lo_80", "y_hat", "y_hi_80", "y_hi_95"]].to_numpy(), axis=1) >= 0).all()
     again = tsf.backtest(model(), df, tsf.WalkForward(1, 12), baselines=(), level=(80, 95))
     pd.testing.assert_frame_equal(result.forecasts, again.forecasts)  # bagging, seeded: the same forecasts
+
+
+def test_a_shuffling_step_in_a_users_own_pipeline_is_refused_in_their_script(tmp_path: Path) -> None:
+    script = tmp_path / "mine.py"
+    script.write_text(
+        "import numpy as np, tsforecast as tsf\n"
+        "from sklearn.linear_model import SGDRegressor\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import StandardScaler\n"
+        "model = tsf.RegressionForecaster(make_pipeline(StandardScaler(), SGDRegressor()), lags=3, horizon=1)\n"
+        "model.fit(np.arange(30.0))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(tsf.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert "ShuffleError: Pipeline was passed to RegressionForecaster with sgdregressor__shuffle=True" in done.stderr

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -499,3 +500,44 @@ def test_a_checkpoint_file_over_the_size_bound_is_recomputed_unread(
         second = run(air, tmp_path / "ckpt")
     assert len(FITS) == 2
     pd.testing.assert_frame_equal(second.forecasts, first.forecasts)
+
+
+USERS_RUN = """
+import json, sys, warnings
+import tsforecast as tsf
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    res = tsf.backtest("naive", tsf.load_dataset("air_passengers"), tsf.WalkForward(2, 12), baselines=(),
+                       checkpoint=sys.argv[1])
+print(json.dumps({"y_hat": res.forecasts.query("model == 'naive'")["y_hat"].tolist(),
+                  "warnings": [str(w.message) for w in caught]}))
+"""
+
+
+def test_a_file_forged_between_two_runs_of_a_users_script_is_refused_under_the_key(tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "run.py"
+    script.write_text(USERS_RUN)
+    env = {**os.environ, "TSFORECAST_KEY": "s3cret", "PYTHONPATH": str(Path(tsf.__file__).resolve().parents[1])}
+    env.pop("TSFORECAST_KEY_FILE", None)
+
+    def run_script() -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, str(script), str(tmp_path / "ckpt")], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    clean = run_script()
+    files = sorted((tmp_path / "ckpt").rglob("*.tsfc"))
+    assert files
+    for path in files:  # the forger has no key: a plain digest, recomputed
+        header = json.loads(path.read_bytes().partition(b"\n")[0])
+        frames = _task_cache.decode(path.read_bytes(), header["key"], tuple(header["frames"]), b"s3cret")
+        assert frames["forecasts"] is not None
+        frames["forecasts"]["y_hat"] += 100.0
+        path.write_bytes(_task_cache.encode(header["key"], frames))
+    again = run_script()
+    assert again["y_hat"] == clean["y_hat"]  # recomputed, never the forged forecasts
+    assert any("HMAC" in message for message in again["warnings"]), again["warnings"]
