@@ -239,3 +239,102 @@ def test_a_shuffling_step_in_a_users_own_pipeline_is_refused_in_their_script(tmp
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
     assert "ShuffleError: Pipeline was passed to RegressionForecaster with sgdregressor__shuffle=True" in done.stderr
+
+
+def covariate_panel(lengths: list[int]) -> pd.DataFrame:
+    """:func:`panel` with a past-only ``p = y + 0.25``, a known-future ``k = y + 0.5`` and a static ``size = s``."""
+    df = panel(lengths)
+    return df.assign(p=df["y"] + 0.25, k=df["y"] + 0.5, size=df["unique_id"].str[1:].astype(float))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    lags=st.one_of(st.integers(1, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3)),
+    strategy=st.sampled_from(["recursive", "direct"]),
+    horizon=st.integers(1, 3),
+    extra=st.lists(st.integers(0, 6), min_size=1, max_size=3),
+)
+def test_covariate_features_read_their_declared_times_only(
+    lags: Any, strategy: str, horizon: int, extra: list[int]
+) -> None:
+    model = tsf.RegressionForecaster(Ridge(), lags=lags, horizon=horizon, strategy=strategy, scale=None)
+    direct = strategy == "direct"
+    cov = tsf.Covariates(past_only=["p"] if direct else [], known_future=["k"], static=["size"])
+    df = covariate_panel([max(model.min_length(), 3) + k for k in extra])
+    features, targets = model.training_rows(df if direct else df.drop(columns="p"), covariates=cov)
+    lag_list = np.unique(np.atleast_1d(np.arange(1, lags + 1) if isinstance(lags, int) else lags))
+    n, steps = len(lag_list), targets.shape[1]
+    assert features.shape[1] == n * (2 if direct else 1) + steps + 1
+    series, times = np.divmod(features[:, :n], 1000)
+    origin = times[:, 0] + lag_list[0] - 1  # the time of the window's last lag: the cutoff of its forecast
+    if direct:  # past-only: at the lags, counted from the cutoff, never after it
+        np.testing.assert_array_equal(features[:, n : 2 * n], features[:, :n] + 0.25)
+    known = features[:, -1 - steps : -1]  # known-future: at the targets' times
+    np.testing.assert_array_equal(known, 1000 * series[:, :1] + origin[:, None] + np.arange(1, steps + 1) + 0.5)
+    np.testing.assert_array_equal(features[:, -1], series[:, 0])  # static: the series' own value
+
+
+def test_past_only_covariates_need_the_direct_strategy() -> None:
+    df = covariate_panel([30, 30]).drop(columns=["k", "size"])
+    cov = tsf.Covariates(past_only=["p"])
+    model = tsf.RegressionForecaster(Ridge(), lags=3, horizon=2)
+    for attempt in (lambda: model.fit(df, covariates=cov), lambda: model.training_rows(df, covariates=cov)):
+        with pytest.raises(DataError, match=r"'recursive'\) cannot read the past-only .* Use strategy='direct'"):
+            attempt()
+    model.set_params(strategy="direct").fit(df, covariates=cov)
+
+
+def promotions(seed: int = 0) -> pd.DataFrame:
+    """Three monthly series driven by a known-future promotion flag and by last month's (past-only) temperature."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for s in range(3):
+        promo, temp = rng.integers(0, 2, 120).astype(float), rng.normal(size=120)
+        season = 5 * np.sin(np.arange(120) * 2 * np.pi / 12)
+        y = 50 + 10 * s + season + 8 * promo + 3 * np.r_[0.0, temp[:-1]] + rng.normal(0, 0.3, 120)
+        ds = pd.date_range("2000-01-01", periods=120, freq="MS")
+        frames.append(pd.DataFrame({"unique_id": f"s{s}", "ds": ds, "y": y, "promo": promo, "temp": temp, "size": s}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.filterwarnings("ignore::tsforecast.errors.LeakageWarning")  # temp leads y by design: y reads it lagged
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_declared_covariates_improve_the_forecasts_and_pass_the_audit(strategy: str) -> None:
+    df = promotions()
+    past = ["temp"] if strategy == "direct" else []
+    cov = tsf.Covariates(known_future=["promo"], past_only=past, static=["size"], calendar=["month"])
+    data = df if past else df.drop(columns="temp")
+    model = tsf.RegressionForecaster(Ridge(), lags=12, horizon=6, strategy=strategy)
+    cv = tsf.WalkForward(3, 6)
+    result = tsf.backtest(model, data, cv, covariates=cov, baselines=(), audit=AuditOptions(fresh_process=False))
+    assert result.audit is not None
+    assert result.audit.passed, result.audit.folds
+    univariate = tsf.backtest(model, df[["unique_id", "ds", "y"]], cv, baselines=())
+    assert model_mase(result).iloc[0] < 0.8 * model_mase(univariate).iloc[0]
+
+
+def test_a_recursive_step_reads_the_known_future_values_of_its_own_time() -> None:
+    df = promotions().drop(columns="temp")
+    cov = tsf.Covariates(known_future=["promo"])
+    model = tsf.RegressionForecaster(Ridge(), lags=12, horizon=4).fit(df.drop(columns="size"), covariates=cov)
+    last = df["ds"].max()
+    future = pd.DataFrame(
+        {"unique_id": np.repeat(["s0", "s1", "s2"], 4), "ds": list(pd.date_range(last, periods=5, freq="MS")[1:]) * 3}
+    )
+    base = model.predict(future=future.assign(promo=0.0))["y_hat"].to_numpy().reshape(3, 4)
+    with pytest.raises(DataError, match="pass their values for the horizon as predict\\(future=frame\\)"):
+        model.predict()
+    for step in range(4):
+        changed = future.assign(promo=np.where(np.tile(np.arange(4), 3) == step, 1.0, 0.0))
+        moved = model.predict(future=changed)["y_hat"].to_numpy().reshape(3, 4) != base
+        assert not moved[:, :step].any()  # earlier steps do not read it
+        assert moved[:, step].all()  # its own step does
+
+
+def test_a_walk_forward_search_tunes_its_lags() -> None:
+    df = tsf.load_dataset("air_passengers")
+    search = tsf.WalkForwardSearch(
+        tsf.RegressionForecaster(Ridge(), lags=12, horizon=12, difference=12), {"lags": [12, 24]}
+    ).fit(df)
+    assert search.best_params_["lags"] in (12, 24)
+    assert len(search.predict()) == 12

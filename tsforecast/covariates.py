@@ -92,7 +92,8 @@ class Covariates:
     -----
     Models that are univariate (the naive, seasonal naive, ETS, ARIMA and Theta baselines) ignore
     covariates, but a frame with extra columns still needs them declared, so that nothing is
-    used, or dropped, silently. :class:`~tsforecast.SGDForecaster` uses them (see its Notes).
+    used, or dropped, silently. :class:`~tsforecast.SGDForecaster` and :class:`~tsforecast.RegressionForecaster`
+    use them (see their Notes).
 
     Examples
     --------

@@ -19,7 +19,9 @@ from sklearn.base import clone, is_classifier
 
 from .._validation import NONE, Interval, Options
 from ..columns import ID, TARGET
+from ..covariates import Covariates, prepare_frame
 from ..errors import SHUFFLE_REASON, DataError, DataTypeError, ShuffleError, spell
+from ..frames import as_pandas
 from ..windows import WindowDataset
 from .forecaster import Forecaster, as_long_frame
 
@@ -80,8 +82,9 @@ class RegressionForecaster(Forecaster):
         switch; ``early_stopping="auto"`` above 10,000 windows) or cross-validates its rows (any ``cv``
         parameter). Bootstrap resampling (random forests, bagging) holds nothing out and is allowed.
     DataError
-        From ``fit``, for a lag below 1 or a parameter out of range, or a series shorter than
-        :meth:`min_length`; from ``predict``, for a series shorter than the window the lags read.
+        From ``fit``, for a lag below 1 or a parameter out of range, a series shorter than
+        :meth:`min_length`, or past-only covariates with ``strategy="recursive"``; from ``predict``,
+        for a series shorter than the window the lags read.
 
     Notes
     -----
@@ -96,7 +99,19 @@ class RegressionForecaster(Forecaster):
     inputs. Forecasts read the last ``P`` values of each
     history the same way and undo the transforms: ``forecast = base + scale · prediction``.
 
-    Covariates are not read (a univariate model: declare them at fit anyway, like every model).
+    **Covariates** (``fit(df, covariates=tsf.Covariates(...))``), each read by its declared availability,
+    as extra feature columns after the lags, untransformed (no differencing or scaling):
+
+    - ``past_only``: each column's values at the lags, counted from the window's last lag (the
+      cutoff of a forecast), so never after it. Only with ``strategy="direct"``: a recursive model's
+      later steps would need them after the cutoff, so that combination is refused.
+    - ``known_future`` (and calendar features): each column's values at the targets' times (1 value
+      per column for ``"recursive"``, step by step from ``predict(future=...)``; ``horizon`` values
+      for ``"direct"``, every step's model reading all of them, like :class:`~tsforecast.SGDForecaster`).
+    - ``static``: each column's value for the series.
+
+    Feature columns, in order: the lags of ``y``; per past-only column its lags; per known-future
+    column its target-time values; the static columns (:meth:`training_rows` returns them so).
 
     Examples
     --------
@@ -106,6 +121,8 @@ class RegressionForecaster(Forecaster):
     >>> model.fit(np.arange(10.0)).predict().round(6)
     array([10., 11., 12.])
     """
+
+    uses_covariates: ClassVar[bool] = True
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "lags": [_POSITIVE_INT, list, tuple, np.ndarray],
@@ -144,30 +161,37 @@ class RegressionForecaster(Forecaster):
         like the one it calibrates, not one fitted on a few rows."""
         return self.min_length() + len(self._lags())
 
-    def training_rows(self, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def training_rows(self, y: Any, covariates: Covariates | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The features and targets ``fit`` gives the estimator(s) for the history ``y``.
 
         Parameters
         ----------
         y : array-like, Series or DataFrame
             A history, as for ``fit``.
+        covariates : Covariates, optional
+            The declaration of ``y``'s extra columns, as for ``fit``.
 
         Returns
         -------
-        X : ndarray of shape (n_windows, n_lags)
+        X : ndarray of shape (n_windows, n_features)
             One row per window, series by series in sorted order, each series' windows oldest
-            first; column ``j`` holds lag ``lags_[j]`` (transformed).
+            first; column ``j < n_lags`` holds lag ``lags_[j]`` (transformed), the covariates'
+            columns follow (see Notes).
         Y : ndarray of shape (n_windows, n_targets)
             The transformed targets: 1 column (``"recursive"``) or ``horizon`` (``"direct"``).
 
         Raises
         ------
         DataError
-            For an invalid parameter or a series shorter than :meth:`min_length`.
+            For an invalid parameter, a series shorter than :meth:`min_length`, an invalid
+            declaration, or past-only covariates with ``strategy="recursive"``.
         """
         self._validate_params()
-        frame, _ = as_long_frame(y)
-        return self._rows(frame)
+        frame, _ = as_long_frame(as_pandas(y)[0])
+        frame = prepare_frame(frame, covariates, f"{type(self).__name__}.training_rows")
+        declared = covariates if covariates is not None and not covariates.empty else None
+        self._check_strategy(declared)
+        return self._rows(frame, declared)
 
     def _validate_params(self) -> None:
         """Check the parameters, the lags and the estimator before any data is prepared."""
@@ -208,9 +232,20 @@ class RegressionForecaster(Forecaster):
     def _n_targets(self) -> int:
         return 1 if self.strategy == "recursive" else int(self.horizon)
 
+    def _check_strategy(self, covariates: Covariates | None) -> None:
+        """Refuse past-only covariates for a recursive model: its later steps would read them after the cutoff."""
+        if covariates is not None and covariates.past_only and self.strategy == "recursive":
+            raise DataError(
+                f"{type(self).__name__}(strategy='recursive') cannot read the past-only covariates "
+                f"{list(covariates.past_only)}: its forecast of step 2 would need their values at step 1, after the "
+                "cutoff, which are not known then. Use strategy='direct' (every step forecast from values up to the "
+                "cutoff), or declare a column known_future if its values are known in advance."
+            )
+
     def _fit(self, frame: pd.DataFrame) -> None:
         self.lags_ = self._lags()
-        features, targets = self._rows(frame)
+        self._check_strategy(self.covariates_)
+        features, targets = self._rows(frame, self.covariates_)
         automatic = _settings(self.estimator, "early_stopping", "auto")
         if automatic and len(features) > _AUTO_EARLY_STOPPING_ROWS:
             raise ShuffleError(
@@ -226,15 +261,28 @@ class RegressionForecaster(Forecaster):
             model.set_params(random_state=self.random_state)
         return model.fit(features, target)
 
-    def _rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Features ``(N, n_lags)`` and transformed targets ``(N, n_targets)`` of every window of ``frame``."""
+    def _rows(self, frame: pd.DataFrame, covariates: Covariates | None) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``(N, n_features)`` and transformed targets ``(N, n_targets)`` of every window of ``frame``."""
         self._check_lengths(frame, self.min_length(), "fitted")
         past, steps = self._past(), self._n_targets()
         windows = WindowDataset.from_frame(frame, lookback=past, horizon=steps)
-        span = windows.start_of()[:, None] + np.arange(past + steps)
+        span = windows.start_of()[:, None] + np.arange(past + steps)  # rows of frame: each window's past, targets
         gathered = frame[TARGET].to_numpy(dtype="float64")[span]  # (N, L): (N, C, L) with its one channel dropped
         features, base, scale = self._transform(gathered[:, :past], steps)
+        if covariates is not None:
+            known = [frame[c].to_numpy(dtype="float64")[span[:, past:]] for c in covariates.future_columns]
+            features = np.hstack([features, *self._lagged(frame, covariates, span[:, :past]), *known])
+            features = np.hstack([features, *self._static(frame, covariates, span[:, 0])])
         return features, (gathered[:, past:] - base) / scale[:, None]
+
+    def _lagged(self, frame: pd.DataFrame, covariates: Covariates, pasts: np.ndarray) -> list[np.ndarray]:
+        """Per past-only column, its values at the lags of the windows whose pasts are the rows ``pasts`` ``(N, P)``."""
+        at_lags = pasts[:, pasts.shape[1] - self._lags()]
+        return [frame[c].to_numpy(dtype="float64")[at_lags] for c in covariates.past_only]
+
+    def _static(self, frame: pd.DataFrame, covariates: Covariates, rows: np.ndarray) -> list[np.ndarray]:
+        """The static columns' values ``(N, 1)`` each, read at ``rows`` of their series."""
+        return [frame[c].to_numpy(dtype="float64")[rows][:, None] for c in covariates.static]
 
     def _transform(self, past: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """From windows' pasts ``(N, P)`` alone: features ``(N, n_lags)``, base ``(N, steps)``, scale ``(N,)``."""
@@ -248,19 +296,30 @@ class RegressionForecaster(Forecaster):
         scale[scale == 0] = 1.0
         return features / scale[:, None], base, scale
 
-    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
-        past = self._past()
+    def _predict(self, frame: pd.DataFrame, future: pd.DataFrame | None = None) -> np.ndarray:
+        past, h = self._past(), int(self.horizon)
         self._check_lengths(frame, past, "forecast")
         # NOTE: a validated frame holds its series in sorted order, each in time order (from_pandas sorts it)
         ends = np.cumsum(frame.groupby(ID, sort=True).size().to_numpy())
-        values = frame[TARGET].to_numpy(dtype="float64")
-        history = values[ends[:, None] - past + np.arange(past)]
+        rows = ends[:, None] - past + np.arange(past)  # (n, P): each series' last P rows
+        history = frame[TARGET].to_numpy(dtype="float64")[rows]
+        covariates: Covariates | None = getattr(self, "covariates_", None)
+        lagged, static, known = [], [], np.empty((len(rows), h, 0))
+        if covariates is not None:
+            assert future is not None  # the base class builds it for a model that reads covariates
+            lagged = self._lagged(frame, covariates, rows)
+            static = self._static(frame, covariates, rows[:, -1])
+            columns = list(covariates.future_columns)
+            known = future[columns].to_numpy(dtype="float64").reshape(len(rows), h, len(columns))  # (n, h, K)
         if self.strategy == "direct":
-            features, base, scale = self._transform(history, int(self.horizon))
+            features, base, scale = self._transform(history, h)
+            per_column = known.transpose(0, 2, 1).reshape(len(rows), -1)  # column by column, step by step
+            features = np.hstack([features, *lagged, per_column, *static])
             steps = np.column_stack([model.predict(features) for model in self.estimators_])
             return base + scale[:, None] * steps
-        for _ in range(int(self.horizon)):
+        for j in range(h):
             features, base, scale = self._transform(history[:, -past:], 1)
+            features = np.hstack([features, known[:, j], *static])
             step = base[:, 0] + scale * self.estimators_[0].predict(features)
             history = np.column_stack([history, step])
         return history[:, past:]

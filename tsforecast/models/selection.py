@@ -155,10 +155,10 @@ class Selector(Forecaster):
     def _scores(self, candidates: Sequence[Forecaster], frame: pd.DataFrame) -> pd.DataFrame:
         """:func:`inner_scores` of the candidates (their ``season`` left ``None`` set to the selector's)."""
         for candidate in candidates:
-            if candidate.uses_covariates:
+            if candidate.uses_covariates and self.covariates_ is not None:
                 raise DataError(
-                    f"{type(self).__name__} cannot select {type(candidate).__name__}, which reads covariates: "
-                    "choose among univariate models."
+                    f"{type(self).__name__} cannot select {type(candidate).__name__}, which reads the declared "
+                    "covariates: choose among univariate models, or select without covariates."
                 )
         seasoned = [_with_season(c, self.season_) for c in candidates]
         return inner_scores(seasoned, frame, self.freq_, self.covariates_, self._inner_cv(), self.season_)
