@@ -547,3 +547,26 @@ def test_data_too_short_for_the_full_form_are_calibrated_at_the_models_minimum()
     data = frame(seasonal(32))  # the latest origin with a 12-step horizon inside is row 19: under 24 rows
     out = ETS(horizon=12, season=12).fit(data).predict(level=(80, 95))
     assert_nested_and_finite(out)
+
+
+def test_a_panel_whose_series_end_early_calibrates_with_known_future_covariates() -> None:
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    df = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": uid, "ds": np.arange(n), "y": rng.normal(size=n).cumsum(), "promo": np.arange(n) % 3 == 0}
+            )
+            for uid, n in [("a", 70), ("b", 47), ("c", 60)]  # b and c end before the folds
+        ],
+        ignore_index=True,
+    ).astype({"promo": float})
+    model = tsf.RegressionForecaster(Ridge(), lags=3, horizon=4, strategy="direct")
+    cov = tsf.Covariates(known_future=["promo"])
+    result = tsf.backtest(model, df, tsf.WalkForward(2, 4), covariates=cov, baselines=(), level=80)
+    mine = result.forecasts[result.forecasts["model"] == result.models[0]]
+    bands = mine[["y_lo_80", "y_hat", "y_hi_80"]].to_numpy()
+    assert len(bands) == 8  # series a's two folds
+    assert np.isfinite(bands).all()
+    assert (np.diff(bands, axis=1) >= 0).all()

@@ -225,20 +225,80 @@ def test_lightgbm_backtests_with_bands_passes_the_audit_and_is_deterministic() -
     pd.testing.assert_frame_equal(result.forecasts, again.forecasts)  # bagging, seeded: the same forecasts
 
 
-def test_a_shuffling_step_in_a_users_own_pipeline_is_refused_in_their_script(tmp_path: Path) -> None:
+USER_ESTIMATORS = """
+import numpy as np, tsforecast as tsf
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import SGDRegressor
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+class QuietSGD(SGDRegressor):  # shuffle=True, SGDRegressor's default, hidden from get_params
+    def __init__(self, alpha=1e-4):
+        super().__init__(alpha=alpha)
+
+class QuietMLP(MLPRegressor):  # early stopping on a random split, hidden from get_params
+    def __init__(self, hidden_layer_sizes=(4,)):
+        super().__init__(hidden_layer_sizes=hidden_layer_sizes, early_stopping=True, shuffle=False, max_iter=20)
+
+class Members(BaseEstimator, RegressorMixin):  # estimators in a list: get_params does not look inside
+    def __init__(self, members=None):
+        self.members = members
+    def fit(self, X, y):
+        self.fitted_ = [clone(m).fit(X, y) for m in self.members]
+        return self
+    def predict(self, X):
+        return np.mean([m.predict(X) for m in self.fitted_], axis=0)
+
+cases = {
+    "pipeline": make_pipeline(StandardScaler(), SGDRegressor()),
+    "subclass": QuietSGD(),
+    "subclass, early stopping": QuietMLP(),
+    "list": Members([SGDRegressor()]),
+    "lbfgs": MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20),  # shuffles nothing
+    "training loss": HistGradientBoostingRegressor(max_iter=5, early_stopping=True, validation_fraction=None),
+}
+for name, estimator in cases.items():
+    try:
+        tsf.RegressionForecaster(estimator, lags=3, horizon=1).fit(np.arange(60.0))
+        print(f"{name}: accepted")
+    except tsf.ShuffleError as exc:
+        print(f"{name}: refused: {str(exc).split('.')[0]}")
+"""
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_shuffling_hidden_in_a_users_own_estimators_is_refused_in_their_script(tmp_path: Path) -> None:
     script = tmp_path / "mine.py"
-    script.write_text(
-        "import numpy as np, tsforecast as tsf\n"
-        "from sklearn.linear_model import SGDRegressor\n"
-        "from sklearn.pipeline import make_pipeline\n"
-        "from sklearn.preprocessing import StandardScaler\n"
-        "model = tsf.RegressionForecaster(make_pipeline(StandardScaler(), SGDRegressor()), lags=3, horizon=1)\n"
-        "model.fit(np.arange(30.0))\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(Path(tsf.__file__).resolve().parents[1])}
+    script.write_text(USER_ESTIMATORS)
+    env = {**os.environ, "PYTHONPATH": str(Path(tsf.__file__).resolve().parents[1]), "PYTHONWARNINGS": "ignore"}
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 1
-    assert "ShuffleError: Pipeline was passed to RegressionForecaster with sgdregressor__shuffle=True" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "pipeline: refused: Pipeline was passed to RegressionForecaster with sgdregressor__shuffle=True: it shuffles "
+        "its training rows",
+        "subclass: refused: QuietSGD was passed to RegressionForecaster with shuffle=True: it shuffles its training "
+        "rows",
+        "subclass, early stopping: refused: QuietMLP was passed to RegressionForecaster with early_stopping=True: it "
+        "stops early on a random validation split",
+        "list: refused: Members was passed to RegressionForecaster with members[0]__shuffle=True: it shuffles its "
+        "training rows",
+        "lbfgs: accepted",
+        "training loss: accepted",
+    ]
+
+
+def test_a_parameter_changed_after_fit_is_refused_at_predict() -> None:
+    y = np.arange(40.0)
+    model = tsf.RegressionForecaster(Ridge(), lags=3, horizon=4, scale=None).fit(y)
+    model.set_params(strategy="direct")  # its one recursive estimator would be read as four direct ones
+    with pytest.raises(DataError, match=r"'strategy' of RegressionForecaster changed after it was fitted"):
+        model.predict()
+    model.set_params(strategy="recursive", estimator__alpha=2.0)  # back, but the estimator's own setting moved
+    with pytest.raises(DataError, match=r"'estimator' of RegressionForecaster changed"):
+        model.predict()
+    assert len(model.fit(y).predict()) == 4  # refitted: it forecasts again
 
 
 def covariate_panel(lengths: list[int]) -> pd.DataFrame:

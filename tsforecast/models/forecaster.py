@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import Any, ClassVar
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
@@ -184,6 +185,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         self.__dict__.pop("conformal_", None)  # a refit drops the interval calibration of the previous fit
         self._fit(frame)
         self._train_frame = frame
+        self._fitted_settings = _settings_digest(self)
         return self
 
     def predict(
@@ -236,6 +238,7 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             If the future frame holds ``y`` or a past-only column.
         """
         check_is_fitted(self)
+        self._check_settings_unchanged()
         steps = self._steps(h)
         levels = None if level is None else check_levels(level)
         method = check_interval_method(interval_method)
@@ -278,6 +281,19 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             for k, (lo_col, hi_col) in enumerate(zip(*[iter(band_columns(levels))] * 2, strict=True)):
                 out[lo_col], out[hi_col] = lo[k, :, :steps].reshape(-1), hi[k, :, :steps].reshape(-1)
         return to_kind(out, kind)
+
+    def _check_settings_unchanged(self) -> None:
+        """Refuse to predict after a parameter changed since fit: the fitted state no longer matches it."""
+        fitted = getattr(self, "_fitted_settings", None)  # NOTE: absent from a model saved or restored without it
+        if fitted is None:
+            return
+        changed = [name for name, digest in _settings_digest(self).items() if fitted.get(name) != digest]
+        if changed:
+            raise DataError(
+                f"The parameter(s) {', '.join(map(repr, changed))} of {type(self).__name__} changed after it was "
+                "fitted (set_params or assignment), so its fitted state no longer matches them and its forecasts "
+                "would not be those of these parameters. Fit it again before predicting."
+            )
 
     def _steps(self, h: Any) -> int:
         """The number of steps ``predict(h=...)`` returns: ``h`` checked against ``horizon``."""
@@ -405,6 +421,17 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             check_provenance(model, fit.cutoff)
             results.append(_forecast_requests(model, data, fit, native))
         return results
+
+
+def _settings_digest(model: Forecaster) -> dict[str, str]:
+    """A digest of each constructor parameter's value (an estimator's with its own parameters)."""
+    digests = {}
+    for name, value in model.get_params(deep=False).items():
+        try:
+            digests[name] = joblib.hash(value)
+        except Exception:  # NOTE: a value that cannot be pickled is compared by identity
+            digests[name] = f"id {id(value)}"
+    return digests
 
 
 def check_provenance(model: Forecaster, cutoff: Any) -> None:

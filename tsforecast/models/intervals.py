@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_levels
+from ..columns import ID
 from ..covariates import Covariates
 from ..errors import DataError, LeakageError, spell, spell_value
 from ..metrics import seasonal_scales
@@ -326,6 +327,7 @@ def plan_calibration(
         bound = series.astype(np.int64) * (len(times) + 1) + p
         return np.searchsorted(key, bound, side="right") - np.searchsorted(key, bound - p, side="left")
 
+    readable, ahead = _known_future_reach(data), horizon if _reads_known_future(data) else 1
     blocks = []
     for block in _calibration_blocks(len(times), horizon, n_windows):
         kept = np.flatnonzero(rows_up_to(int(block[0])) >= need)
@@ -336,20 +338,43 @@ def plan_calibration(
     fits, fitted, owners, origins = [], [], [], []
     for block, kept in groups:
         counts = np.stack([rows_up_to(int(p))[kept] for p in block])  # (origins, kept series)
+        # NOTE: a forecast is asked only where a training row follows its origin (a series that ended before the
+        # origin has no actual to score it against) and, with known-future covariates, where their values cover
+        # its horizon (a series that ends within it has none for the steps after its end).
+        ends = starts[kept][None, :] + counts
+        wanted = (counts < lengths[kept][None, :]) & (readable[kept][None, :] - ends >= ahead)
+        at, of = np.nonzero(wanted)  # origin-major, like the residual table
+        if not len(at):
+            continue
         fits.append(
             Fit(
                 first=starts[kept],
                 end=starts[kept] + counts[0],
                 cutoff=times[int(block[0])],
-                request_first=np.tile(starts[kept], len(block)),
-                request_end=(starts[kept][None, :] + counts).reshape(-1),
+                request_first=starts[kept][of],
+                request_end=starts[kept][of] + counts[at, of],
             )
         )
         fitted.append(kept)
-        owners.append(np.tile(kept, len(block)))
-        origins.append(np.repeat(block, len(kept)))
+        owners.append(kept[of])
+        origins.append(block[at])
     used = np.sort(np.concatenate([b for b, _ in blocks])) if blocks else np.zeros(0, dtype=np.int64)
     return CalibrationPlan(fits, fitted, owners, origins, times, used, starts, np.asarray(fitted_end))
+
+
+def _reads_known_future(data: Histories) -> bool:
+    """Whether a forecast from ``data`` needs known-future values from the data (calendar features need none)."""
+    return data.covariates is not None and bool(data.covariates.known_future)
+
+
+def _known_future_reach(data: Histories) -> np.ndarray:
+    """Per series, one past the last row position (in ``data.frame``'s numbering) with known-future values:
+    its last row in ``data`` plus the rows :attr:`~.batch.Histories.known_future` holds after it."""
+    reach = data.offsets[1:].copy()
+    if data.known_future is not None:
+        beyond = data.known_future.groupby(ID, sort=False).size()
+        reach += pd.Series(data.ids).map(beyond).fillna(0).to_numpy(dtype=np.int64)
+    return reach
 
 
 def collect_calibration(

@@ -341,10 +341,57 @@ _AUTO_EARLY_STOPPING_ROWS = 10_000
 ``early_stopping="auto"`` (its default)."""
 
 
+def _parts(estimator: Any) -> list[tuple[str, Any]]:
+    """``estimator`` and every estimator inside it, each with its path (``"sgdregressor__"``, ``"members[0]__"``).
+
+    Found through the objects' attributes, not only ``get_params``: a subclass whose ``__init__`` sets
+    ``shuffle=True`` without naming it, or a wrapper holding its estimators in a list, shows it there.
+    A ``(name, estimator)`` pair (a pipeline's step) is named by its name, as scikit-learn does.
+    """
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+
+    def visit(obj: Any, path: str) -> None:
+        if id(obj) in seen or len(seen) > 1000:
+            return
+        seen.add(id(obj))
+        found.append((path, obj))
+        for name, value in getattr(obj, "__dict__", {}).items():
+            for where, inner in _inside(value, name):
+                visit(inner, f"{path}{where}__")
+
+    visit(estimator, "")
+    return found
+
+
+def _inside(value: Any, name: str) -> list[tuple[str, Any]]:
+    """The estimators an attribute ``name`` holds: itself, or those in a list, tuple or dict, with their names."""
+    if hasattr(value, "get_params") and hasattr(value, "fit") and not isinstance(value, type):
+        return [(name, value)]
+    if isinstance(value, dict):
+        items = [(f"{name}[{key!r}]", v) for key, v in value.items()]
+    elif isinstance(value, (list, tuple)) and len(value) >= 2 and isinstance(value[0], str):
+        items = [(value[0], v) for v in value[1:]]  # a (name, estimator) step: named by its name
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{name}[{k}]", v) for k, v in enumerate(value)]
+    else:
+        return []
+    return [found for where, v in items for found in _inside(v, where)]
+
+
 def _settings(estimator: Any, name: str, value: object) -> list[str]:
-    """The parameters of ``estimator`` (nested ones included, as in a pipeline) called ``name`` set to ``value``."""
-    params = estimator.get_params(deep=True)
-    return [key for key, setting in params.items() if key.split("__")[-1] == name and _is(setting, value)]
+    """The settings called ``name`` equal to ``value`` in ``estimator`` or an estimator inside it, as ``path=``
+    names; a setting a part ignores (``shuffle`` of an ``lbfgs`` solver, early stopping on the training loss
+    with ``validation_fraction=None``) is left out."""
+    hits = []
+    for path, part in _parts(estimator):
+        setting = getattr(part, name, None)
+        if not _is(setting, value) or getattr(part, "solver", None) == "lbfgs":  # NOTE: lbfgs neither shuffles
+            continue  # nor stops early (scikit-learn's MLP: "only used when solver='sgd' or 'adam'")
+        if name == "early_stopping" and "validation_fraction" in _attributes(part) and part.validation_fraction is None:
+            continue  # NOTE: early stopping on the training loss itself holds no rows out
+        hits.append(f"{path}{name}")
+    return hits
 
 
 def _random_split(estimator: Any) -> str | None:
@@ -355,17 +402,20 @@ def _random_split(estimator: Any) -> str | None:
         return f"{shuffles[0]}=True: it shuffles its training rows"
     if stops:
         return f"{stops[0]}=True: it stops early on a random validation split"
-    params = estimator.get_params(deep=True)
-    for key, setting in params.items():
-        owner, _, name = key.rpartition("__")
-        if name == "cv":
+    for path, part in _parts(estimator):
+        if "cv" in _attributes(part):
             return (
-                f"its own cross-validation ({key}): it would split the windows, stacked series by series, "
+                f"its own cross-validation ({path}cv): it would split the windows, stacked series by series, "
                 "without regard to time (a default cv is k-fold)"
             )
-        if name == "n_iter_no_change" and setting is not None and f"{owner}__early_stopping".lstrip("_") not in params:
-            return f"{key}={setting}: it stops early on a random validation split"
+        patience = getattr(part, "n_iter_no_change", None)
+        if patience is not None and "early_stopping" not in _attributes(part):
+            return f"{path}n_iter_no_change={patience}: it stops early on a random validation split"
     return None
+
+
+def _attributes(obj: Any) -> dict[str, Any]:
+    return getattr(obj, "__dict__", {})
 
 
 def _is(setting: object, value: object) -> bool:
