@@ -81,7 +81,7 @@ def config(quick: bool) -> Config:
             sgd_params={"epochs": 5, "max_steps": 40},
             panel=(12, 120),
             panel_folds=2,
-            repeats=3,
+            repeats=1,
             memory_points=200_000,
             materialised_points=20_000,
             lookback=256,
