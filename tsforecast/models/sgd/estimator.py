@@ -220,7 +220,9 @@ class SGDForecaster(Forecaster):
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
        the untrained member forecasts the base;
-    4. forecast ``= base + scale · r`` (plus the seasonal indices; ``exp`` back from log space).
+    4. forecast ``= base + share · scale · r`` (plus the seasonal indices; ``exp`` back from log
+       space), ``share`` 1, or 1/2 when the trained network lowered the validation cost of its base
+       by less than ``min_gain`` (12.5 %): half-way between the base and the network.
 
     **Training**: every window of the training data at stride 1, each inside one series; the last
     15 % (≥ 8) by target time are validation windows, and fitting windows whose targets overlap
@@ -245,9 +247,11 @@ class SGDForecaster(Forecaster):
 
     **Ensemble**: with ``family="auto"``, 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6
     members when the season is 12 or longer, else ``"es"`` × 3 lookbacks = 3 members; the forecast
-    is their mean. This rule measured best on the tune set among drift + decomposed (the previous
-    default), all three, ``"es"`` alone, ``"drift"`` + ``"es"`` everywhere and other subsets
-    (``python scripts/choose_ensemble.py``; ``docs/accuracy-research.md`` §5). Each ingredient (the
+    is their mean (each member with its network's share, step 4). This rule measured best on the
+    tune set among drift + decomposed (the previous default), all three, ``"es"`` alone, ``"drift"``
+    + ``"es"`` everywhere and other subsets (``python scripts/choose_ensemble.py``;
+    ``docs/accuracy-research.md`` §5); the shares, among other weightings of the networks against
+    their bases (``python scripts/diagnose_quarterly.py --all``, §6). Each ingredient (the
     residual over a base, log space, the seasonal scale, L1/Huber losses, the ensemble) was kept
     because it brought MASE closer to ETS; ``docs/sgd-design.md`` records those measurements and
     which of them ``python scripts/evaluate_sgd.py`` reproduces.
