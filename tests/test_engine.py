@@ -498,8 +498,8 @@ def test_ets_fit_forecast_equals_its_own_fit_and_predict(
         np.testing.assert_array_equal(a.forecasts, b.forecasts)
 
 
-@pytest.mark.parametrize("family", ["auto", "drift"])
-def test_sgd_fit_forecast_equals_its_own_fit_and_predict_up_to_float32_rounding(family: str) -> None:
+@pytest.mark.parametrize(("family", "min_gain"), [("auto", 0.125), ("drift", 0.125), ("auto", 0.99)])
+def test_sgd_fit_forecast_equals_its_own_fit_and_predict_up_to_float32_rounding(family: str, min_gain: float) -> None:
     air = tsf.load_dataset("air_passengers")
     panel = pd.concat([air, air.assign(unique_id="half", y=air["y"] / 2)], ignore_index=True).iloc[:-24]
     data = histories_of(tsf.from_pandas(panel), "MS")
@@ -509,7 +509,7 @@ def test_sgd_fit_forecast_equals_its_own_fit_and_predict_up_to_float32_rounding(
             np.r_[np.arange(a + 70, a + 90), np.arange(b + 70, b + 90)]),
         Fit(np.array([a]), np.array([a + 96]), air["ds"].iloc[95], np.array([a, a + 6]), np.array([a + 96, a + 96])),
     ]  # fmt: skip
-    model = tsf.SGDForecaster(lookback=24, horizon=6, season=12, family=family, epochs=5)
+    model = tsf.SGDForecaster(lookback=24, horizon=6, season=12, family=family, epochs=5, min_gain=min_gain)
     fast, own = model.fit_forecast(data, fits), Forecaster.fit_forecast(model, data, fits)
     for mine, theirs in zip(fast, own, strict=True):
         np.testing.assert_allclose(mine.forecasts, theirs.forecasts, rtol=1e-5)

@@ -20,12 +20,14 @@ from tsforecast import load_dataset
 from tsforecast.errors import DataError, DataTypeError, ShuffleError
 from tsforecast.models.networks import ResidualMLP
 from tsforecast.models.sgd import (
+    PARTIAL_SHARE,
     SGDForecaster,
     damped_base_matrix,
     drift_base_matrix,
     normalise,
     temporal_split,
 )
+from tsforecast.models.sgd.training import network_share
 from tsforecast.schedules import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +153,7 @@ def test_clone_get_params_set_params_round_trip() -> None:
         ("validation", 0.7, r"The 'validation' parameter of SGDForecaster must be a float in the range \(0, 0.5\)"),
         ("scales", (0.5,), r"The 'scales' parameter of SGDForecaster must be a non-empty tuple of numbers >= 1"),
         ("lookback", 6, r"'lookback' parameter of SGDForecaster must be at least two seasons .*= 8\)"),
+        ("min_gain", 1.0, r"The 'min_gain' parameter of SGDForecaster must be a float in the range \[0, 1\)"),
     ],
 )
 def test_bad_parameters_are_named_in_fit(param: str, value: Any, message: str) -> None:
@@ -359,6 +362,47 @@ def test_auto_family_follows_an_inferred_season() -> None:
     y = 20.0 + 3.0 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0.0, 0.3, 96)
     model = SGDForecaster(24, 12, scales=(1.0,), epochs=1).fit(y)  # a plain array: the season is inferred
     assert (model.season_, [recipe.family for recipe in model.recipes_]) == (12, ["drift", "es"])
+
+
+# ----------------------------------------------------------------------- the networks' shares ---- #
+
+
+@pytest.mark.parametrize(
+    ("base", "best", "min_gain", "share"),
+    [
+        (1.0, 0.8, 0.125, 1.0),
+        (1.0, 0.875, 0.125, 1.0),
+        (1.0, 0.9, 0.125, 0.5),
+        (1.0, 1.0, 0.125, 0.5),
+        (1.0, 0.99, 0.0, 1.0),
+    ],
+)
+def test_a_network_keeps_its_whole_correction_only_when_it_gains_min_gain(
+    base: float, best: float, min_gain: float, share: float
+) -> None:
+    assert network_share(base, best, min_gain) == share
+
+
+def test_a_member_whose_network_gains_too_little_forecasts_half_way_to_its_base() -> None:
+    y = seasonal(120) - 25.0  # crosses zero: the model works on y itself, so the ensemble mean is linear
+    whole = small(min_gain=0.0).fit(y)
+    halved = small(min_gain=0.99).fit(y)  # no network lowers its validation cost by 99 %
+    assert whole.best_epochs_ == halved.best_epochs_  # the same training
+    assert whole.best_epochs_[0] > 0
+    pd.testing.assert_frame_equal(whole.history_, halved.history_, check_exact=True)
+    assert (whole.shares_, halved.shares_) == ([1.0], [PARTIAL_SHARE])
+    base = clone(halved).fit(y)
+    base.state_.members[0].share = 0.0  # the member's base alone
+    np.testing.assert_allclose(halved.predict(), (whole.predict() + base.predict()) / 2, rtol=1e-5)
+    assert not np.allclose(halved.predict(), whole.predict(), rtol=1e-3)
+
+
+def test_every_trained_network_keeps_its_whole_correction_under_a_tiny_min_gain() -> None:
+    model = small(family="es", scales=(1.0, 1.5), epochs=30, min_gain=1e-12).fit(seasonal(120))
+    assert SGDForecaster().min_gain == 0.125  # the default (docs/accuracy-research.md section 6)
+    assert any(epoch > 0 for epoch in model.best_epochs_)
+    for epoch, share in zip(model.best_epochs_, model.shares_, strict=True):
+        assert share == (1.0 if epoch > 0 else PARTIAL_SHARE)  # a kept epoch > 0 lowered the validation cost
 
 
 # ---------------------------------------------------------------------------------- panels ---- #

@@ -96,6 +96,9 @@ INCONSISTENT = {
     "ids-text": _set("ids", "ab"),
     "history-list": _set("history", [1, 2]),
     "best-epoch-text": _set("best_epochs", ["1", 2]),
+    "shares-text": _set("shares", ["0.5", 1.0]),
+    "share-above-one": _set("shares", [1.5, 1.0]),
+    "share-bool": _set("shares", [True, 1.0]),
     "smoothing-alpha-text": lambda c, t: c["smoothing"][0].__setitem__("alpha", "0.5"),
     "covariates-list": _set("covariates", [1]),
     "time-dtype": _set("time_dtype", "object"),
@@ -115,6 +118,7 @@ INCONSISTENT = {
     # mismatched member counts
     "one-recipe-fewer": lambda c, t: c["recipes"].pop(),
     "one-best-epoch-more": lambda c, t: c["best_epochs"].append(0),
+    "one-share-fewer": lambda c, t: c["shares"].pop(),
     "extra-member-weights": lambda c, t: t.__setitem__("member2.linear.bias", t["member0.linear.bias"].clone()),
     "stray-weight": lambda c, t: t.__setitem__("member0.extra", torch.zeros(1)),
     "no-members": lambda c, t: (c.__setitem__("recipes", []), c.__setitem__("best_epochs", [])),
@@ -172,12 +176,27 @@ def test_a_loaded_model_forecasts_bit_identically_to_the_saved_one(tmp_path: Pat
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     pd.testing.assert_frame_equal(loaded.history_, model.history_, check_exact=True)
     assert (loaded.best_epochs_, loaded.recipes_, loaded.season_) == (model.best_epochs_, model.recipes_, model.season_)
+    assert loaded.shares_ == model.shares_
     for mine, theirs in zip(model.state_.members, loaded.state_.members, strict=True):
         for (name, w), (other, v) in zip(
             mine.module.state_dict().items(), theirs.module.state_dict().items(), strict=True
         ):
             assert name == other
             assert torch.equal(w, v)
+
+
+def test_a_file_saved_before_the_networks_shares_forecasts_with_whole_corrections(saved: Path, tmp_path: Path) -> None:
+    def legacy(config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        config.pop("shares")
+        config["params"].pop("min_gain")
+
+    loaded = SGDForecaster.load(edited(saved, tmp_path / "legacy.pt", legacy))
+    assert loaded.shares_ == [1.0, 1.0]
+    assert loaded.min_gain == SGDForecaster().min_gain  # the parameter is a training setting: its default
+    whole = SGDForecaster.load(saved)
+    for member in whole.state_.members:
+        member.share = 1.0
+    np.testing.assert_array_equal(loaded.predict()["y_hat"], whole.predict()["y_hat"])
 
 
 # ----------------------------------------------------------------------------- the secret key ---- #

@@ -7,7 +7,8 @@ Where things live:
   parameters and the per-window normalisation (the ``"es"`` recursion and estimator are
   :mod:`tsforecast.models.smoothing`);
 - :mod:`.training_data` -- windows, covariate inputs and the time-ordered validation split;
-- :mod:`.training` -- the training loop (epochs, early stopping, logging, divergence);
+- :mod:`.training` -- the training loop (epochs, early stopping, logging, divergence) and the
+  networks' shares of the forecasts;
 - :mod:`.state` -- the fitted state, :class:`~.state.SGDState`, one object in ``state_``;
 - :mod:`.save_format` -- the ``save``/``load`` file format.
 
@@ -17,12 +18,13 @@ Where things live:
 from __future__ import annotations
 
 from .base_forecast import FAMILIES, Recipe, damped_base_matrix, drift_base_matrix, normalise, seasonal_indices
-from .estimator import LOSSES, SGDForecaster
+from .estimator import LOSSES, PARTIAL_SHARE, SGDForecaster
 from .training_data import temporal_split
 
 __all__ = [
     "FAMILIES",
     "LOSSES",
+    "PARTIAL_SHARE",
     "Recipe",
     "SGDForecaster",
     "damped_base_matrix",

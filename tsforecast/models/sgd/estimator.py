@@ -51,7 +51,7 @@ from ..smoothing import Smoothing, SmoothingStates, smoothing_states
 from .base_forecast import FAMILIES, Recipe, es_parameters, family_base_matrix, normalise
 from .save_format import read_model, write_model
 from .state import SGDState
-from .training import HISTORY_COLUMNS, Member, Trainer, TrainingSettings, forward, single_thread
+from .training import HISTORY_COLUMNS, PARTIAL_SHARE, Member, Trainer, TrainingSettings, forward, single_thread
 from .training_data import (
     MIN_VAL_WINDOWS,
     ModelSeries,
@@ -64,7 +64,7 @@ from .training_data import (
     training_smoothing,
 )
 
-__all__ = ["AUTO_DRIFT_SEASON", "LOSSES", "MAX_BATCH_WINDOWS", "SGDForecaster"]
+__all__ = ["AUTO_DRIFT_SEASON", "LOSSES", "MAX_BATCH_WINDOWS", "PARTIAL_SHARE", "SGDForecaster"]
 
 LOSSES = ("auto", "huber", "l1", "mse")
 """Values of ``SGDForecaster(loss=...)``; ``"auto"`` uses each family's own loss."""
@@ -159,6 +159,13 @@ class SGDForecaster(Forecaster):
         weights; ``None`` trains every epoch of the budget (the best weights are still restored).
     clip : float, optional
         Clip the gradient norm at this value before each step.
+    min_gain : float, default=0.125
+        A member whose network lowered the validation cost of its base by less than this fraction
+        (``best < (1 - min_gain) · base``; the base is the untrained member, epoch 0) forecasts
+        with half its network's correction, half-way between its base and its network
+        (:data:`PARTIAL_SHARE`); 0 keeps every network's whole correction (the behaviour before).
+        Chosen on the tune set (``docs/accuracy-research.md`` §6): on quarterly and daily data the
+        networks often beat their base on the few validation windows by chance.
     seed : int, default=0
         Seeds the networks' initialisation (member ``i`` uses ``seed + i``); the global torch
         random state is left untouched.
@@ -178,6 +185,9 @@ class SGDForecaster(Forecaster):
         The members' recipes, lookbacks after capping.
     best_epochs_ : list of int
         Per member, the epoch whose weights were kept (0: the untrained base forecast).
+    shares_ : list of float
+        Per member, the share of its network's correction in its forecasts: 1.0, or
+        :data:`PARTIAL_SHARE` where the network's validation gain fell short of ``min_gain``.
     history_ : DataFrame
         One row per member and epoch: ``member, family, lookback, epoch, lr, train_cost,
         val_cost``; ``member`` is its position in ``recipes_`` (from 0), ``family`` and
@@ -210,7 +220,9 @@ class SGDForecaster(Forecaster):
        shape ``(N, C, L)``;
     3. the network predicts ``r = (future - base) / scale``; its output layers start at zero, so
        the untrained member forecasts the base;
-    4. forecast ``= base + scale · r`` (plus the seasonal indices; ``exp`` back from log space).
+    4. forecast ``= base + share · scale · r`` (plus the seasonal indices; ``exp`` back from log
+       space), ``share`` 1, or 1/2 when the trained network lowered the validation cost of its base
+       by less than ``min_gain`` (12.5 %): half-way between the base and the network.
 
     **Training**: every window of the training data at stride 1, each inside one series; the last
     15 % (≥ 8) by target time are validation windows, and fitting windows whose targets overlap
@@ -235,9 +247,11 @@ class SGDForecaster(Forecaster):
 
     **Ensemble**: with ``family="auto"``, 2 families (``"drift"``, ``"es"``) × 3 lookbacks = 6
     members when the season is 12 or longer, else ``"es"`` × 3 lookbacks = 3 members; the forecast
-    is their mean. This rule measured best on the tune set among drift + decomposed (the previous
-    default), all three, ``"es"`` alone, ``"drift"`` + ``"es"`` everywhere and other subsets
-    (``python scripts/choose_ensemble.py``; ``docs/accuracy-research.md`` §5). Each ingredient (the
+    is their mean (each member with its network's share, step 4). This rule measured best on the
+    tune set among drift + decomposed (the previous default), all three, ``"es"`` alone, ``"drift"``
+    + ``"es"`` everywhere and other subsets (``python scripts/choose_ensemble.py``;
+    ``docs/accuracy-research.md`` §5); the shares, among other weightings of the networks against
+    their bases (``python scripts/diagnose_quarterly.py --all``, §6). Each ingredient (the
     residual over a base, log space, the seasonal scale, L1/Huber losses, the ensemble) was kept
     because it brought MASE closer to ETS; ``docs/sgd-design.md`` records those measurements and
     which of them ``python scripts/evaluate_sgd.py`` reproduces.
@@ -289,6 +303,7 @@ class SGDForecaster(Forecaster):
         "validation": [Interval(Real, 0, 0.5, closed="neither")],
         "early_stopping": [_POSITIVE_INT, NONE],
         "clip": [Interval(Real, 0, None, closed="neither"), NONE],
+        "min_gain": [Interval(Real, 0, 1, closed="left")],
         "seed": [Interval(Integral, 0, None, closed="left")],
         "shuffle": [Options((False, True))],
     }
@@ -318,6 +333,7 @@ class SGDForecaster(Forecaster):
         validation: float = 0.15,
         early_stopping: int | None = 40,
         clip: float | None = None,
+        min_gain: float = 0.125,
         seed: int = 0,
         shuffle: bool = False,
     ) -> None:
@@ -343,6 +359,7 @@ class SGDForecaster(Forecaster):
         self.validation = validation
         self.early_stopping = early_stopping
         self.clip = clip
+        self.min_gain = min_gain
         self.seed = seed
         self.shuffle = shuffle
 
@@ -362,6 +379,11 @@ class SGDForecaster(Forecaster):
     def best_epochs_(self) -> list[int]:
         """Per member, the epoch whose weights were kept (see ``state_``)."""
         return [member.best_epoch for member in self.state_.members]
+
+    @property
+    def shares_(self) -> list[float]:
+        """Per member, the share of its network's correction in its forecasts (see ``state_``)."""
+        return [member.share for member in self.state_.members]
 
     @property
     def history_(self) -> pd.DataFrame:
@@ -539,8 +561,8 @@ class SGDForecaster(Forecaster):
         sampler = OrderedSampler(batches, dataset=range(len(fit)), where="SGDForecaster")
         settings = TrainingSettings(**{f.name: getattr(self, f.name) for f in fields(TrainingSettings)})
         trainer = Trainer(settings, module, recipe, index, count)
-        best_epoch, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
-        return Member(recipe, module, best_epoch), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+        best_epoch, share, rows = trainer.run(windows.drawer(fit), windows.batch(val), sampler)
+        return Member(recipe, module, best_epoch, share), pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
     def _with_smoothing(self, frame: pd.DataFrame, series: ModelSeries) -> ModelSeries:
         """``series`` with the ``"es"`` states after every row (when an ``"es"`` member exists)."""
@@ -599,7 +621,7 @@ class SGDForecaster(Forecaster):
             assert series.smoothing is not None
             ends = np.cumsum([len(z) for z in series.z])
             base = base + torch.as_tensor(series.smoothing.forecasts(ends - 1), dtype=torch.float32)
-        adjusted = (base + scale * forward(member.module, inputs, extra)).double().numpy()
+        adjusted = (base + member.share * scale * forward(member.module, inputs, extra)).double().numpy()
         return adjusted + np.stack([s[len(z) :] for z, s in zip(series.z, shifts, strict=True)])
 
     # ------------------------------------------------------------------------- the one engine ---- #
@@ -680,7 +702,7 @@ class SGDForecaster(Forecaster):
         if member.recipe.family == "es":
             assert series.smoothing is not None
             base = base + torch.as_tensor(series.smoothing.forecasts(at), dtype=torch.float32)
-        return (base + scale * forward(member.module, inputs, None)).double().numpy()
+        return (base + member.share * scale * forward(member.module, inputs, None)).double().numpy()
 
     # ---------------------------------------------------------------------------- persistence ---- #
 

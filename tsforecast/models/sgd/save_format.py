@@ -4,7 +4,7 @@ A saved model is one ``torch.save`` file holding only tensors and strings, a dic
 
     {"format": "tsforecast.SGDForecaster/1",
      "config": JSON text: constructor parameters (without ``module``), whether a custom module
-               factory was used, season, log flag, recipes, best epochs, frequency, array-input
+               factory was used, season, log flag, recipes, best epochs, the networks' shares, frequency, array-input
                flag, series ids, time dtype, training history, declared covariates, and the
                ``"es"`` family's per-series smoothing parameters (id, first timestamp, numbers),
      "tensors": {"data.y", "data.ds", "data.covariate.<col>", "scaler.<name>.mean|std",
@@ -34,7 +34,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -99,6 +99,7 @@ def _config(params: dict[str, Any], custom_module: bool, state: SGDState) -> dic
         "log": state.log,
         "recipes": [asdict(r) for r in state.recipes],
         "best_epochs": [member.best_epoch for member in state.members],
+        "shares": [member.share for member in state.members],
         "freq": state.freq,
         "array_input": state.array_input,
         "ids": frame[ID].tolist(),
@@ -338,10 +339,17 @@ def _state(config: dict[str, Any], tensors: dict[str, torch.Tensor], build: Modu
     saved = {key.partition(".")[0] for key in tensors if key.startswith("member")}
     if not recipes or len(best_epochs) != len(recipes) or saved != {f"member{i}" for i in range(len(recipes))}:
         raise _Inconsistent(f"{len(recipes)} recipes, {len(best_epochs)} best epochs and {len(saved)} members' weights")
+    # NOTE: files saved before the networks' shares (SGDForecaster's min_gain) forecast with whole corrections
+    shares = _need(config, "shares", list) if "shares" in config else [1.0] * len(recipes)
+    if len(shares) != len(recipes) or not all(
+        isinstance(share, int | float) and not isinstance(share, bool) and 0 <= share <= 1 for share in shares
+    ):
+        raise _Inconsistent(f"{len(recipes)} recipes and the networks' shares {shares!r}")
     members = tuple(
         _member(index, recipe, _typed(epoch, "a best epoch", int), tensors, build(recipe, index, covariates))
         for index, (recipe, epoch) in enumerate(zip(recipes, best_epochs, strict=True))
     )
+    members = tuple(replace(member, share=float(share)) for member, share in zip(members, shares, strict=True))
     history = pd.DataFrame(_need(config, "history", dict))
     if list(history.columns) != HISTORY_COLUMNS:
         raise _Inconsistent(f"training history columns {list(history.columns)}")

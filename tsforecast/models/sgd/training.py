@@ -4,7 +4,8 @@
 windows in time order, the learning-rate decay of :mod:`tsforecast.schedules` stepped once per
 epoch, the validation cost after each epoch, early stopping with the best weights restored (the
 untrained base counts as epoch 0), a log line per epoch and a ``RuntimeWarning`` when the cost
-diverges. :func:`single_thread` keeps the floating-point results independent of the machine.
+diverges; :func:`network_share` then says how much of the network's correction the member keeps.
+:func:`single_thread` keeps the floating-point results independent of the machine.
 """
 
 from __future__ import annotations
@@ -26,12 +27,26 @@ from ...shuffle_guard import OrderedSampler
 from .base_forecast import Recipe
 from .training_data import Batch
 
-__all__ = ["HISTORY_COLUMNS", "Member", "Trainer", "TrainingSettings", "forward", "single_thread", "window_cost"]
+__all__ = [
+    "HISTORY_COLUMNS",
+    "PARTIAL_SHARE",
+    "Member",
+    "Trainer",
+    "TrainingSettings",
+    "forward",
+    "network_share",
+    "single_thread",
+    "window_cost",
+]
 
 logger = logging.getLogger("tsforecast.models.sgd")
 
 HISTORY_COLUMNS = ["member", "family", "lookback", "epoch", "lr", "train_cost", "val_cost"]
 """Columns of ``SGDForecaster.history_``: one row per member and epoch (the member's family and lookback)."""
+
+PARTIAL_SHARE = 0.5
+"""The share of its network's correction a member keeps when the network lowered the validation cost of its base
+by less than ``min_gain`` (:func:`network_share`)."""
 
 _HUBER_DELTA = 0.5
 
@@ -52,15 +67,42 @@ class TrainingSettings:
     max_steps: int
     early_stopping: int | None
     clip: float | None
+    min_gain: float
 
 
 @dataclass
 class Member:
-    """A fitted member: its recipe, its trained module and the epoch whose weights it kept."""
+    """A fitted member: its recipe, its trained module, the epoch whose weights it kept and its network's share.
+
+    The member forecasts ``base + share · scale · r``, ``r`` its network's output (:func:`network_share`;
+    1.0 for a model saved before the share existed).
+    """
 
     recipe: Recipe
     module: nn.Module
     best_epoch: int
+    share: float = 1.0
+
+
+def network_share(base_cost: float, best_cost: float, min_gain: float) -> float:
+    """The share of its network's correction a member forecasts with: 1, or :data:`PARTIAL_SHARE`.
+
+    ``base_cost`` is the validation cost of the untrained member (its base forecast, epoch 0),
+    ``best_cost`` that of the weights kept. The network keeps its whole correction when it lowered
+    the cost by at least the fraction ``min_gain`` (``best_cost <= (1 - min_gain) · base_cost``),
+    half of it otherwise: a network that barely beats its base on the few validation windows of a
+    short series is as likely to have fitted their noise, so its member forecasts half-way between
+    the base and the network (``docs/accuracy-research.md`` §6). ``min_gain = 0`` always keeps the
+    whole correction.
+
+    Examples
+    --------
+    >>> network_share(1.0, 0.8, 0.125), network_share(1.0, 0.95, 0.125), network_share(1.0, 0.95, 0.0)
+    (1.0, 0.5, 1.0)
+    """
+    if min_gain <= 0 or best_cost <= (1.0 - min_gain) * base_cost:
+        return 1.0
+    return PARTIAL_SHARE
 
 
 def window_cost(out: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
@@ -117,16 +159,18 @@ class Trainer:
 
     def run(
         self, draw: Callable[[Sequence[int]], Batch], val: Batch, sampler: OrderedSampler
-    ) -> tuple[int, list[tuple[Any, ...]]]:
-        """Train; restore the best weights; return the best epoch and one history row per epoch.
+    ) -> tuple[int, float, list[tuple[Any, ...]]]:
+        """Train; restore the best weights; return the best epoch, the network's share and one history row per epoch.
 
         ``sampler`` yields batches of positions of the fitting windows, ``draw`` turns one into
         normalised windows (:meth:`~tsforecast.models.sgd.training_data.MemberWindows.drawer`);
-        ``val`` holds the validation windows, normalised once.
+        ``val`` holds the validation windows, normalised once. The share is :func:`network_share` of
+        the validation costs of the base (epoch 0) and of the best epoch.
         """
         settings = self.settings
         epochs = min(settings.epochs, max(1, settings.max_steps // len(sampler)))
         best_cost, best_epoch = self._cost(val), 0
+        base_cost = best_cost
         best_state = {k: v.clone() for k, v in self.module.state_dict().items()}
         rows: list[tuple[Any, ...]] = []
         for epoch in range(1, epochs + 1):
@@ -146,7 +190,7 @@ class Trainer:
             step_scheduler(self.scheduler, val_cost)
         self.module.load_state_dict(best_state)
         self.module.eval()
-        return best_epoch, rows
+        return best_epoch, network_share(base_cost, best_cost, settings.min_gain), rows
 
     def _epoch(self, draw: Callable[[Sequence[int]], Batch], sampler: OrderedSampler) -> float:
         """One pass over the fitting windows in time order; the mean weighted cost, NaN if it diverged."""
