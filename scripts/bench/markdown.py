@@ -122,6 +122,6 @@ def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
         cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    packages = ["tsforecast", "torch", "numpy", "pandas", "scikit-learn", "statsmodels", *PEERS]
+    packages = ["tsforecast", "torch", "numpy", "pandas", "scikit-learn", "statsmodels", *PEERS, "lightgbm"]
     versions = ", ".join(f"{p} {package_version(p)}" for p in packages)
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; {versions}"

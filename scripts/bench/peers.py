@@ -1,5 +1,5 @@
-"""One adapter per system: tsforecast and its peers (statsforecast, skforecast, mlforecast), each run on the same
-walk-forward protocol and returning its forecasts as :class:`~bench.common.Run` objects."""
+"""One adapter per system: tsforecast and its peers (statsforecast, skforecast, mlforecast, neuralforecast), each run
+on the same walk-forward protocol and returning its forecasts as :class:`~bench.common.Run` objects."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 import tsforecast as tsf
 
-from .common import EMPTY, Run, fewer_folds, own_forecasts, sgd_model, timed
+from .common import EMPTY, Run, fewer_folds, installed, own_forecasts, sgd_model, timed
 from .settings import ID, TARGET, TIME, TOO_SLOW, Config, Spec
 
 
@@ -49,12 +49,13 @@ def backtest_counting_divergence(model: Any, df: pd.DataFrame, cv: Any, **kwargs
 def run_statsforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list[Run]:
     """statsforecast ``cross_validation`` with ``step_size=h`` (its default of 1 would overlap the folds)."""
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoARIMA, AutoETS, SeasonalNaive
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
     runs = []
     for model in (
         AutoETS(season_length=spec.season),
         AutoARIMA(season_length=spec.season),
+        AutoTheta(season_length=spec.season),
         SeasonalNaive(season_length=spec.season),
     ):
         name = type(model).__name__
@@ -116,8 +117,11 @@ def run_skforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list
 
 
 def run_mlforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list[Run]:
-    """mlforecast ``cross_validation`` (lags 1…2·season, ``step_size=h``, ``refit=True``)."""
+    """mlforecast ``cross_validation`` (``step_size=h``, ``refit=True``): ``LinearRegression`` on lags 1…2·season,
+    and, where lightgbm is installed, one global ``LGBMRegressor(verbosity=-1, random_state=0)`` on lags 1…season
+    and 2·season of the target differenced at lag season (recursive multi-step)."""
     from mlforecast import MLForecast
+    from mlforecast.target_transforms import Differences
     from sklearn.linear_model import LinearRegression
 
     def cv(k: int) -> pd.DataFrame:
@@ -126,11 +130,61 @@ def run_mlforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list
         return out[[ID, TIME, "cutoff", "y_hat"]]
 
     (out, note), seconds = timed(lambda: fewer_folds(cv, cfg.folds))
-    return [Run("mlforecast", "LinearRegression", out, seconds, note)]
+    runs = [Run("mlforecast", "LinearRegression", out, seconds, note)]
+    if not installed("lightgbm"):
+        return runs
+    from lightgbm import LGBMRegressor
+
+    def cv_lightgbm(k: int) -> pd.DataFrame:
+        mlf = MLForecast(
+            models={"y_hat": LGBMRegressor(verbosity=-1, random_state=0)},
+            freq=freq,
+            lags=[*range(1, spec.season + 1), 2 * spec.season],
+            target_transforms=[Differences([spec.season])],
+        )
+        out = mlf.cross_validation(df, n_windows=k, h=spec.horizon, step_size=spec.horizon, refit=True)
+        return out[[ID, TIME, "cutoff", "y_hat"]]
+
+    (out, note), seconds = timed(lambda: fewer_folds(cv_lightgbm, cfg.folds))
+    return [*runs, Run("mlforecast", "LightGBM", out, seconds, note)]
+
+
+def run_neuralforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list[Run]:
+    """neuralforecast ``cross_validation`` (``step_size=h``, ``refit=True``) of one global NHITS on the CPU:
+    ``NHITS(h, input_size=3·h, max_steps=300, scaler_type="robust", random_seed=0)`` (fewer steps in quick runs)."""
+    import logging
+
+    from neuralforecast import NeuralForecast
+    from neuralforecast.models import NHITS
+
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # its per-fit banners (GPU available, model summary)
+
+    def cv(k: int) -> pd.DataFrame:
+        model = NHITS(
+            h=spec.horizon,
+            input_size=3 * spec.horizon,
+            max_steps=cfg.nhits_steps,
+            scaler_type="robust",
+            random_seed=0,
+            accelerator="cpu",
+            enable_progress_bar=False,
+            logger=False,
+            enable_model_summary=False,
+        )
+        nf = NeuralForecast(models=[model], freq=freq)
+        out = nf.cross_validation(df=df, n_windows=k, step_size=spec.horizon, refit=True)
+        if ID not in out.columns:  # older releases return the ids as the index
+            out = out.reset_index()
+        return out.rename(columns={"NHITS": "y_hat"})[[ID, TIME, "cutoff", "y_hat"]]
+
+    (out, note), seconds = timed(lambda: fewer_folds(cv, cfg.folds))
+    return [Run("neuralforecast", "NHITS", out, seconds, note)]
 
 
 PEER_RUNNERS: dict[str, Callable[[pd.DataFrame, Spec, Config, str], list[Run]]] = {
     "statsforecast": run_statsforecast,
     "skforecast": run_skforecast,
     "mlforecast": run_mlforecast,
+    "neuralforecast": run_neuralforecast,
 }

@@ -8,7 +8,7 @@ from typing import Any
 ID, TIME, TARGET = "unique_id", "ds", "y"
 
 
-PEERS = ("statsforecast", "skforecast", "mlforecast")
+PEERS = ("statsforecast", "skforecast", "mlforecast", "neuralforecast")
 
 
 TSF_MODELS = ("sgd", "naive", "seasonal_naive", "ets", "arima", "theta")
@@ -56,6 +56,7 @@ class Config:
     panel_series: tuple[int, ...] = (1_000, 10_000, 100_000)  # the panel scaling table: series of 400 points
     panel_length: int = 400
     panel_sgd_steps: int = 20  # the fixed SGD step budget of the panel scaling table's global fit
+    nhits_steps: int = 300  # neuralforecast NHITS's max_steps (the accuracy peer)
 
 
 SPECS = (
@@ -93,6 +94,7 @@ def config(quick: bool) -> Config:
             panel_series=(10, 30),
             panel_length=120,
             panel_sgd_steps=4,
+            nhits_steps=5,
         )
     return Config(
         quick=False,
