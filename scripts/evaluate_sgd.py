@@ -248,25 +248,10 @@ class GlobalNHITS:
         self.horizon = horizon
 
     def fit(self, frame: pd.DataFrame) -> GlobalNHITS:
-        import logging
-
+        from bench.peers import nhits_model
         from neuralforecast import NeuralForecast
-        from neuralforecast.models import NHITS
 
-        for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
-            logging.getLogger(name).setLevel(logging.ERROR)  # its per-fit banners (GPU available, model summary)
-        model = NHITS(
-            h=self.horizon,
-            input_size=3 * self.horizon,
-            max_steps=300,
-            scaler_type="robust",
-            random_seed=0,
-            accelerator="cpu",
-            enable_progress_bar=False,
-            logger=False,
-            enable_model_summary=False,
-        )
-        self._nf = NeuralForecast(models=[model], freq=tsf.infer_freq(frame))
+        self._nf = NeuralForecast(models=[nhits_model(self.horizon)], freq=tsf.infer_freq(frame))
         self._nf.fit(_plain(frame))
         return self
 

@@ -53,6 +53,14 @@ def panel(lengths: list[int]) -> pd.DataFrame:
     )
 
 
+WINDOW_SETTINGS = {  # lags, strategy, horizon, and each series' length beyond the shortest the model fits
+    "lags": st.one_of(st.integers(1, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3)),
+    "strategy": st.sampled_from(["recursive", "direct"]),
+    "horizon": st.integers(1, 3),
+    "extra": st.lists(st.integers(0, 6), min_size=1, max_size=3),
+}
+
+
 def model_mase(result: tsf.BacktestResult) -> pd.Series:
     return result.metrics.groupby("model")["mase"].mean()
 
@@ -71,12 +79,7 @@ def test_backtest_on_air_passengers_runs_finite_and_beats_the_naive_forecasts(ai
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    lags=st.one_of(st.integers(1, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3)),
-    strategy=st.sampled_from(["recursive", "direct"]),
-    horizon=st.integers(1, 3),
-    extra=st.lists(st.integers(0, 6), min_size=1, max_size=3),
-)
+@given(**WINDOW_SETTINGS)
 def test_every_training_window_reads_one_series_at_consecutive_times_in_time_order(
     lags: Any, strategy: str, horizon: int, extra: list[int]
 ) -> None:
@@ -308,12 +311,7 @@ def covariate_panel(lengths: list[int]) -> pd.DataFrame:
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    lags=st.one_of(st.integers(1, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3)),
-    strategy=st.sampled_from(["recursive", "direct"]),
-    horizon=st.integers(1, 3),
-    extra=st.lists(st.integers(0, 6), min_size=1, max_size=3),
-)
+@given(**WINDOW_SETTINGS)
 def test_covariate_features_read_their_declared_times_only(
     lags: Any, strategy: str, horizon: int, extra: list[int]
 ) -> None:

@@ -152,27 +152,10 @@ def run_mlforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list
 def run_neuralforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> list[Run]:
     """neuralforecast ``cross_validation`` (``step_size=h``, ``refit=True``) of one global NHITS on the CPU:
     ``NHITS(h, input_size=3·h, max_steps=300, scaler_type="robust", random_seed=0)`` (fewer steps in quick runs)."""
-    import logging
-
     from neuralforecast import NeuralForecast
-    from neuralforecast.models import NHITS
-
-    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.ERROR)  # its per-fit banners (GPU available, model summary)
 
     def cv(k: int) -> pd.DataFrame:
-        model = NHITS(
-            h=spec.horizon,
-            input_size=3 * spec.horizon,
-            max_steps=cfg.nhits_steps,
-            scaler_type="robust",
-            random_seed=0,
-            accelerator="cpu",
-            enable_progress_bar=False,
-            logger=False,
-            enable_model_summary=False,
-        )
-        nf = NeuralForecast(models=[model], freq=freq)
+        nf = NeuralForecast(models=[nhits_model(spec.horizon, cfg.nhits_steps)], freq=freq)
         out = nf.cross_validation(df=df, n_windows=k, step_size=spec.horizon, refit=True)
         if ID not in out.columns:  # older releases return the ids as the index
             out = out.reset_index()
@@ -180,6 +163,28 @@ def run_neuralforecast(df: pd.DataFrame, spec: Spec, cfg: Config, freq: str) -> 
 
     (out, note), seconds = timed(lambda: fewer_folds(cv, cfg.folds))
     return [Run("neuralforecast", "NHITS", out, seconds, note)]
+
+
+def nhits_model(horizon: int, max_steps: int = 300) -> Any:
+    """The NHITS peer: ``NHITS(h, input_size=3·h, max_steps, scaler_type="robust", random_seed=0)`` on the CPU,
+    with lightning's per-fit banners (GPU available, model summary) silenced."""
+    import logging
+
+    from neuralforecast.models import NHITS
+
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return NHITS(
+        h=horizon,
+        input_size=3 * horizon,
+        max_steps=max_steps,
+        scaler_type="robust",
+        random_seed=0,
+        accelerator="cpu",
+        enable_progress_bar=False,
+        logger=False,
+        enable_model_summary=False,
+    )
 
 
 PEER_RUNNERS: dict[str, Callable[[pd.DataFrame, Spec, Config, str], list[Run]]] = {
