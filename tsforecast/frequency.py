@@ -51,10 +51,16 @@ def number_series(frame: pd.DataFrame) -> Series:
     return codes, np.asarray(uniques, dtype=object)
 
 
+# NOTE: pandas 3 announces that infer_freq will return an offset; to_offset() below accepts both. Silenced around the
+# call, and for this module's calls in the process-wide filters too: catch_warnings is not thread-safe, and runs in
+# threads (a cluster's, concurrent backtests) would otherwise let it through.
+_OFFSET_NOTICE = "A future version of pandas will return a BaseOffset"
+warnings.filterwarnings("ignore", _OFFSET_NOTICE, DeprecationWarning, __name__)
+
+
 def _pandas_freq(index: pd.DatetimeIndex) -> str | None:
     with warnings.catch_warnings():
-        # pandas 3 announces that infer_freq will return an offset; to_offset() accepts both.
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", _OFFSET_NOTICE, DeprecationWarning)
         freq = pd.infer_freq(index)
     return None if freq is None else str(to_offset(freq).freqstr)
 
