@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -24,7 +25,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import Ridge, SGDRegressor
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import tsforecast as tsf
@@ -231,8 +232,8 @@ def test_lightgbm_backtests_with_bands_passes_the_audit_and_is_deterministic() -
 USER_ESTIMATORS = """
 import numpy as np, tsforecast as tsf
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import SGDRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor, VotingRegressor
+from sklearn.linear_model import Ridge, SGDRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -254,11 +255,24 @@ class Members(BaseEstimator, RegressorMixin):  # estimators in a list: get_param
     def predict(self, X):
         return np.mean([m.predict(X) for m in self.fitted_], axis=0)
 
+class Logged(Members):  # an attribute that holds itself: the walk must end
+    def __init__(self, members=None):
+        super().__init__(members)
+        self.log = []
+        self.log.append(self.log)
+
+X, y = np.random.default_rng(0).random((30, 3)), np.random.default_rng(1).random(30)
+stumps = RandomForestRegressor(n_estimators=1001, max_depth=1, random_state=0).fit(X, y)  # many parts to walk
+
 cases = {
     "pipeline": make_pipeline(StandardScaler(), SGDRegressor()),
     "subclass": QuietSGD(),
     "subclass, early stopping": QuietMLP(),
     "list": Members([SGDRegressor()]),
+    "set": Members({SGDRegressor()}),
+    "object array": Members(np.array([SGDRegressor()], dtype=object)),
+    "behind a large forest": VotingRegressor([("forest", stumps), ("sgd", SGDRegressor())]),
+    "cycle": Logged([Ridge()]),
     "lbfgs": MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20),  # shuffles nothing
     "training loss": HistGradientBoostingRegressor(max_iter=5, early_stopping=True, validation_fraction=None),
 }
@@ -287,6 +301,13 @@ def test_shuffling_hidden_in_a_users_own_estimators_is_refused_in_their_script(t
         "stops early on a random validation split",
         "list: refused: Members was passed to RegressionForecaster with members[0]__shuffle=True: it shuffles its "
         "training rows",
+        "set: refused: Members was passed to RegressionForecaster with members[0]__shuffle=True: it shuffles its "
+        "training rows",
+        "object array: refused: Members was passed to RegressionForecaster with members[0]__shuffle=True: it "
+        "shuffles its training rows",
+        "behind a large forest: refused: VotingRegressor was passed to RegressionForecaster with sgd__shuffle=True: "
+        "it shuffles its training rows",
+        "cycle: accepted",
         "lbfgs: accepted",
         "training loss: accepted",
     ]
@@ -302,6 +323,12 @@ def test_a_parameter_changed_after_fit_is_refused_at_predict() -> None:
     with pytest.raises(DataError, match=r"'estimator' of RegressionForecaster changed"):
         model.predict()
     assert len(model.fit(y).predict()) == 4  # refitted: it forecasts again
+    unpicklable = make_pipeline(FunctionTransformer(lambda x: x), Ridge())  # a lambda: joblib cannot hash it
+    model = tsf.RegressionForecaster(unpicklable, lags=3, horizon=2).fit(y)
+    assert len(copy.deepcopy(model).predict()) == 2  # a copy is the same model
+    model.set_params(estimator__ridge__alpha=1e9)
+    with pytest.raises(DataError, match=r"'estimator' of RegressionForecaster changed"):
+        model.predict()
 
 
 def covariate_panel(lengths: list[int]) -> pd.DataFrame:

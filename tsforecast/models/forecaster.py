@@ -425,13 +425,19 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
 
 def _settings_digest(model: Forecaster) -> dict[str, str]:
     """A digest of each constructor parameter's value (an estimator's with its own parameters)."""
-    digests = {}
-    for name, value in model.get_params(deep=False).items():
-        try:
-            digests[name] = joblib.hash(value)
-        except Exception:  # NOTE: a value that cannot be pickled is compared by identity
-            digests[name] = f"id {id(value)}"
-    return digests
+    return {name: _digest(value) for name, value in model.get_params(deep=False).items()}
+
+
+def _digest(value: Any) -> str:
+    """``joblib.hash`` of ``value``; for one that cannot be pickled (a lambda inside), an estimator's digest is that of
+    its nested parameters, each digested so, and anything else's its ``repr``."""
+    try:
+        return str(joblib.hash(value))
+    except Exception:  # NOTE: pickling failed: read what can be read
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            params = value.get_params(deep=True)
+            return str(joblib.hash([(key, _digest(params[key])) for key in sorted(params)]))
+        return repr(value)
 
 
 def check_provenance(model: Forecaster, cutoff: Any) -> None:

@@ -345,38 +345,43 @@ def _parts(estimator: Any) -> list[tuple[str, Any]]:
     """``estimator`` and every estimator inside it, each with its path (``"sgdregressor__"``, ``"members[0]__"``).
 
     Found through the objects' attributes, not only ``get_params``: a subclass whose ``__init__`` sets
-    ``shuffle=True`` without naming it, or a wrapper holding its estimators in a list, shows it there.
-    A ``(name, estimator)`` pair (a pipeline's step) is named by its name, as scikit-learn does.
+    ``shuffle=True`` without naming it, or a wrapper holding its estimators in a list, set, dict or object
+    array, shows it there. A ``(name, estimator)`` pair (a pipeline's step) is named by its name, as
+    scikit-learn does. Every object is visited once, so a structure that contains itself ends.
     """
     found: list[tuple[str, Any]] = []
     seen: set[int] = set()
 
     def visit(obj: Any, path: str) -> None:
-        if id(obj) in seen or len(seen) > 1000:
-            return
         seen.add(id(obj))
         found.append((path, obj))
-        for name, value in getattr(obj, "__dict__", {}).items():
-            for where, inner in _inside(value, name):
+        for name, value in _attributes(obj).items():
+            for where, inner in _inside(value, name, seen):
                 visit(inner, f"{path}{where}__")
 
     visit(estimator, "")
     return found
 
 
-def _inside(value: Any, name: str) -> list[tuple[str, Any]]:
-    """The estimators an attribute ``name`` holds: itself, or those in a list, tuple or dict, with their names."""
+def _inside(value: Any, name: str, seen: set[int]) -> list[tuple[str, Any]]:
+    """The estimators not yet ``seen`` that an attribute ``name`` holds: itself, or those in a container (list,
+    tuple, set, dict, object array, nested), with their names; each container is opened once."""
+    if id(value) in seen:
+        return []
     if hasattr(value, "get_params") and hasattr(value, "fit") and not isinstance(value, type):
         return [(name, value)]
     if isinstance(value, dict):
         items = [(f"{name}[{key!r}]", v) for key, v in value.items()]
     elif isinstance(value, (list, tuple)) and len(value) >= 2 and isinstance(value[0], str):
         items = [(value[0], v) for v in value[1:]]  # a (name, estimator) step: named by its name
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple, set, frozenset)):
         items = [(f"{name}[{k}]", v) for k, v in enumerate(value)]
+    elif isinstance(value, np.ndarray) and value.dtype == object:
+        items = [(f"{name}[{k}]", v) for k, v in enumerate(value.ravel())]
     else:
         return []
-    return [found for where, v in items for found in _inside(v, where)]
+    seen.add(id(value))
+    return [found for where, v in items for found in _inside(v, where, seen)]
 
 
 def _settings(estimator: Any, name: str, value: object) -> list[str]:
