@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from .columns import ID, TARGET, TIME
 from .covariate_screen import screen_covariates
@@ -31,6 +30,7 @@ from .frequency import infer_freq
 from .metrics import seasonal_scales
 from .models import Forecaster, SeasonalNaive, WalkForwardSearch, make_model, model_name, registry_name
 from .models.batch import Fit, Histories, histories_of
+from .models.forecaster import with_season
 from .models.intervals import (
     MIN_ORIGINS,
     N_WINDOWS,
@@ -201,11 +201,7 @@ def _resolve(spec: Any, *, horizon: int, season: int) -> Forecaster:
             f"horizon plus gap). Set horizon={horizon} on the model, or pass it by name (e.g. "
             f"{model_name(spec)!r}) to take the folds' horizon."
         )
-    model: Forecaster = clone(spec)
-    params = model.get_params(deep=False)
-    if "season" in params and params["season"] is None:
-        model.set_params(season=season)
-    return model
+    return with_season(spec, season)
 
 
 def _defaults(model: Forecaster, *, horizon: int, season: int) -> dict[str, Any] | None:

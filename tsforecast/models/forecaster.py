@@ -63,7 +63,7 @@ from ..seasonality import panel_season
 from .batch import Fit, FitResult, Histories
 from .intervals import band_columns, calibrate, check_interval_method, check_levels, conformal_bands
 
-__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "check_provenance", "has_native_intervals"]
+__all__ = ["Forecaster", "LocalForecaster", "as_long_frame", "check_provenance", "has_native_intervals", "with_season"]
 
 
 def as_long_frame(y: Any) -> tuple[pd.DataFrame, bool]:
@@ -350,11 +350,8 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
         So the calibration fits use the season the fitted model uses, even where the season is
         inferred from the values (integer timestamps) and a shorter history might suggest another.
         """
-        template = clone(self)
         fitted = getattr(self, "season_", None)
-        if "season" in template.get_params(deep=False) and template.get_params()["season"] is None and fitted:
-            template.set_params(season=fitted)
-        return template
+        return with_season(self, fitted) if fitted else clone(self)
 
     def _native_intervals(self, frame: pd.DataFrame, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """The model's own bands ``(n_levels, n_series, horizon)``; models without them refuse."""
@@ -421,6 +418,15 @@ class Forecaster(BaseEstimator):  # type: ignore[misc]
             check_provenance(model, fit.cutoff)
             results.append(_forecast_requests(model, data, fit, native))
         return results
+
+
+def with_season(model: Forecaster, season: int) -> Forecaster:
+    """An unfitted copy of ``model``, its ``season`` set to ``season`` where it was left ``None``."""
+    copy: Forecaster = clone(model)
+    params = copy.get_params(deep=False)
+    if "season" in params and params["season"] is None:
+        copy.set_params(season=season)
+    return copy
 
 
 def _settings_digest(model: Forecaster) -> dict[str, str]:

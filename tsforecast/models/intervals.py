@@ -327,7 +327,9 @@ def plan_calibration(
         bound = series.astype(np.int64) * (len(times) + 1) + p
         return np.searchsorted(key, bound, side="right") - np.searchsorted(key, bound - p, side="left")
 
-    readable, ahead = _known_future_reach(data), horizon if _reads_known_future(data) else 1
+    # NOTE: with known-future covariates a forecast reads them over its whole horizon (calendar features need none)
+    reads_known = data.covariates is not None and bool(data.covariates.known_future)
+    readable, ahead = _known_future_reach(data), horizon if reads_known else 1
     blocks = []
     for block in _calibration_blocks(len(times), horizon, n_windows):
         kept = np.flatnonzero(rows_up_to(int(block[0])) >= need)
@@ -352,7 +354,7 @@ def plan_calibration(
                 end=starts[kept] + counts[0],
                 cutoff=times[int(block[0])],
                 request_first=starts[kept][of],
-                request_end=starts[kept][of] + counts[at, of],
+                request_end=ends[at, of],
             )
         )
         fitted.append(kept)
@@ -360,11 +362,6 @@ def plan_calibration(
         origins.append(block[at])
     used = np.sort(np.concatenate([b for b, _ in blocks])) if blocks else np.zeros(0, dtype=np.int64)
     return CalibrationPlan(fits, fitted, owners, origins, times, used, starts, np.asarray(fitted_end))
-
-
-def _reads_known_future(data: Histories) -> bool:
-    """Whether a forecast from ``data`` needs known-future values from the data (calendar features need none)."""
-    return data.covariates is not None and bool(data.covariates.known_future)
 
 
 def _known_future_reach(data: Histories) -> np.ndarray:

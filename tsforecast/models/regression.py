@@ -271,8 +271,9 @@ class RegressionForecaster(Forecaster):
         features, base, scale = self._transform(gathered[:, :past], steps)
         if covariates is not None:
             known = [frame[c].to_numpy(dtype="float64")[span[:, past:]] for c in covariates.future_columns]
-            features = np.hstack([features, *self._lagged(frame, covariates, span[:, :past]), *known])
-            features = np.hstack([features, *self._static(frame, covariates, span[:, 0])])
+            lagged = self._lagged(frame, covariates, span[:, :past])
+            static = self._static(frame, covariates, span[:, 0])
+            features = np.hstack([features, *lagged, *known, *static])
         return features, (gathered[:, past:] - base) / scale[:, None]
 
     def _lagged(self, frame: pd.DataFrame, covariates: Covariates, pasts: np.ndarray) -> list[np.ndarray]:

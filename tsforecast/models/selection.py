@@ -36,7 +36,7 @@ from ..errors import DataError, DataTypeError
 from ..metrics import seasonal_scales
 from ..split import WalkForward, fold_spans, panel_folds
 from .batch import Fit, histories_of
-from .forecaster import Forecaster, as_long_frame
+from .forecaster import Forecaster, as_long_frame, with_season
 from .statistical import _POSITIVE_INT
 
 __all__ = ["AutoSelect", "Selector", "WalkForwardSearch", "selection_optimism"]
@@ -48,15 +48,6 @@ AUTO_MODELS = ("seasonal_naive", "ets", "theta")
 def _models_module() -> Any:
     """The :mod:`tsforecast.models` package (imported at call time: it imports this module)."""
     return importlib.import_module(__package__ or "tsforecast.models")
-
-
-def _with_season(model: Forecaster, season: int) -> Forecaster:
-    """An unfitted copy of ``model``, its ``season`` set to ``season`` where it was left ``None``."""
-    model = clone(model)
-    params = model.get_params(deep=False)
-    if "season" in params and params["season"] is None:
-        model.set_params(season=season)
-    return model
 
 
 def inner_scores(
@@ -143,7 +134,7 @@ class Selector(Forecaster):
     def min_length(self) -> int:
         """The most observations any candidate needs (a ``season`` left ``None`` taken as the selector's)."""
         season = self.season if self.season is not None else getattr(self, "season_", 1)
-        return max(_with_season(model, season).min_length() for model in self._models(season))
+        return max(with_season(model, season).min_length() for model in self._models(season))
 
     def _models(self, season: int) -> list[Forecaster]:
         """The unfitted candidates, named models built with ``season``."""
@@ -160,12 +151,12 @@ class Selector(Forecaster):
                     f"{type(self).__name__} cannot select {type(candidate).__name__}, which reads the declared "
                     "covariates: choose among univariate models, or select without covariates."
                 )
-        seasoned = [_with_season(c, self.season_) for c in candidates]
+        seasoned = [with_season(c, self.season_) for c in candidates]
         return inner_scores(seasoned, frame, self.freq_, self.covariates_, self._inner_cv(), self.season_)
 
     def _refit(self, model: Forecaster, frame: pd.DataFrame) -> Forecaster:
         """``model`` (season filled in) fitted on all of ``frame``."""
-        fitted = _with_season(model, self.season_)
+        fitted = with_season(model, self.season_)
         return fitted.fit(frame) if self.covariates_ is None else fitted.fit(frame, covariates=self.covariates_)
 
 
