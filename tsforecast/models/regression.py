@@ -246,7 +246,7 @@ class RegressionForecaster(Forecaster):
         self.lags_ = self._lags()
         self._check_strategy(self.covariates_)
         features, targets = self._rows(frame, self.covariates_)
-        automatic = _settings(self.estimator, "early_stopping", "auto")
+        automatic = _settings(_parts(self.estimator), "early_stopping", "auto")
         if automatic and len(features) > _AUTO_EARLY_STOPPING_ROWS:
             raise ShuffleError(
                 f"{type(self.estimator).__name__}({automatic[0]}='auto') stops early above "
@@ -385,12 +385,12 @@ def _inside(value: Any, name: str, seen: set[int]) -> list[tuple[str, Any]]:
     return [found for where, v in items for found in _inside(v, where, seen)]
 
 
-def _settings(estimator: Any, name: str, value: object) -> list[str]:
-    """The settings called ``name`` equal to ``value`` in ``estimator`` or an estimator inside it, as ``path=``
+def _settings(parts: list[tuple[str, Any]], name: str, value: object) -> list[str]:
+    """The settings called ``name`` equal to ``value`` in the ``parts`` of an estimator (:func:`_parts`), as ``path=``
     names; a setting a part ignores (``shuffle`` of an ``lbfgs`` solver, early stopping on the training loss
     with ``validation_fraction=None``) is left out."""
     hits = []
-    for path, part in _parts(estimator):
+    for path, part in parts:
         setting = getattr(part, name, None)
         if not _is(setting, value) or getattr(part, "solver", None) == "lbfgs":  # NOTE: lbfgs neither shuffles
             continue  # nor stops early (scikit-learn's MLP: "only used when solver='sgd' or 'adam'")
@@ -403,12 +403,13 @@ def _settings(estimator: Any, name: str, value: object) -> list[str]:
 def _random_split(estimator: Any) -> str | None:
     """What in ``estimator`` (or a step or member of it) shuffles its rows or scores on rows drawn from them at
     random, as a phrase for the refusal; None when nothing does (``early_stopping="auto"`` is judged at fit)."""
-    shuffles, stops = _settings(estimator, "shuffle", True), _settings(estimator, "early_stopping", True)
+    parts = _parts(estimator)
+    shuffles, stops = _settings(parts, "shuffle", True), _settings(parts, "early_stopping", True)
     if shuffles:
         return f"{shuffles[0]}=True: it shuffles its training rows"
     if stops:
         return f"{stops[0]}=True: it stops early on a random validation split"
-    for path, part in _parts(estimator):
+    for path, part in parts:
         if "cv" in _attributes(part):
             return (
                 f"its own cross-validation ({path}cv): it would split the windows, stacked series by series, "
